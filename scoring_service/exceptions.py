@@ -1,0 +1,48 @@
+"""Errors raised by :mod:`scoring_service` itself (the domain packages have their own trees).
+
+::
+
+    ServiceError                      every error of this package; ``code`` is stable
+    ├── UsageError                    (also ValueError) bad command-line or job input
+    ├── TenantError                   unknown bank or API key; another bank's data
+    └── DecisionError                 a decision cannot be stored, found or replayed
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DecisionError", "ServiceError", "TenantError", "UsageError"]
+
+
+class ServiceError(Exception):
+    """Root of the :mod:`scoring_service` error tree."""
+
+    default_code = "SERVICE_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(ServiceError, ValueError):
+    """Bad command-line or job input (counts, paths, options)."""
+
+    default_code = "USAGE"
+
+
+class TenantError(ServiceError):
+    """Unknown bank or API key, or an attempt to reach another bank's data."""
+
+    default_code = "TENANT"
+
+
+class DecisionError(ServiceError):
+    """A decision cannot be stored, found or replayed."""
+
+    default_code = "DECISION"

@@ -1,0 +1,107 @@
+"""Error trees, identity numbers, PII masking and the CLI shell."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bureau_adapters.exceptions import BureauError, MalformedReportError, UnsafeXMLError
+from bureau_adapters.identity import check_digit, is_valid_resident_id, validate_resident_id
+from bureau_adapters.pii import PiiMaskingFilter, mask_id, mask_name, mask_phone, mask_text
+from credit_limit.exceptions import PolicyError, PolicyValidationError
+from model_registry.exceptions import PromotionRefused, RegistryError
+from rating_models.exceptions import InvalidParameterError, NotFittedError, RatingModelsError
+from scoring_service.cli import cli
+
+
+@pytest.mark.parametrize(
+    ("exc", "root", "code"),
+    [
+        (InvalidParameterError("x", field="pdo"), RatingModelsError, "RM_PARAM"),
+        (NotFittedError("x"), RatingModelsError, "RM_NOT_FITTED"),
+        (UnsafeXMLError("x"), MalformedReportError, "XML_UNSAFE"),
+        (PolicyValidationError("x", violations=["a", "b"]), PolicyError, "POLICY_INVALID"),
+        (PromotionRefused("x", failed_checks=["auc"]), RegistryError, "PROMOTION_REFUSED"),
+    ],
+)
+def test_errors_have_root_and_stable_code(exc: Exception, root: type, code: str) -> None:
+    assert isinstance(exc, root)
+    assert exc.code == code  # type: ignore[attr-defined]
+
+
+def test_error_fields_and_explicit_code() -> None:
+    exc = BureauError("bad field", code="PBOC_X", field="PD01AD01")
+    assert (exc.code, exc.fields, str(exc)) == ("PBOC_X", {"field": "PD01AD01"}, "bad field")
+
+
+@pytest.mark.parametrize(
+    ("first17", "expected"),
+    [("11010519491231002", "X"), ("44052418800101001", "4"), ("34052419800101001", "X")],
+)
+def test_check_digit_hand_computed(first17: str, expected: str) -> None:
+    # 11010519491231002: weighted sum 167, 167 % 11 = 2 -> 'X' (table 1 0 X 9 8 7 6 5 4 3 2)
+    assert check_digit(first17) == expected
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_exactly_one_check_char_is_valid(first17: str) -> None:
+    valid = [c for c in "0123456789X" if check_digit(first17) == c]
+    assert len(valid) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1101051949123100", "must be 17 digits"),
+        ("110105194913310028", "not a valid date"),
+        ("110105194912310021", "check digit"),
+    ],
+)
+def test_invalid_ids_say_why(value: str, reason: str) -> None:
+    assert reason in (validate_resident_id(value) or "")
+    assert not is_valid_resident_id(value)
+
+
+def test_masking() -> None:
+    assert mask_id("11010519491231002X") == "110105********002X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_name("李四") == "李*"
+    assert "19491231" not in mask_text("id=11010519491231002X")
+
+
+def test_log_filter_masks_ids(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("nongxin.test")
+    caplog.handler.addFilter(PiiMaskingFilter())
+    with caplog.at_level(logging.INFO, logger="nongxin.test"):
+        logger.info("query for %s tel %s", "11010519491231002X", "13812345678")
+    assert "11010519491231002X" not in caplog.text
+    assert "13812345678" not in caplog.text
+    assert "110105********002X" in caplog.text
+
+
+def test_cli_help_lists_every_available_command() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "Usage: cli" in result.output or "Usage: nongxin" in result.output
+    for name in cli.list_commands(click.Context(cli)):
+        assert name in result.output
+        sub = CliRunner().invoke(cli, [name, "--help"])
+        assert sub.exit_code == 0, sub.output
+
+
+def test_cli_unknown_option_exits_2() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "from scoring_service.cli import main; main()", "--no-such-option"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "no-such-option" in proc.stderr
