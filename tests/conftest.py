@@ -77,3 +77,16 @@ def pboc_fixtures() -> Path:
     if not PBOC_FIXTURES.is_dir():
         pytest.skip(f"shared PBOC samples not found at {PBOC_FIXTURES}")
     return PBOC_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def small_province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sandbox province of 400 households at 3 banks, generated once per test session.
+
+    Read-only for tests: copy what you need to change.
+    """
+    from scoring_service.sandbox import generate_province
+
+    out = tmp_path_factory.mktemp("province") / "p"
+    generate_province(out, households=400, banks=3, seed=7)
+    return out
