@@ -1,0 +1,265 @@
+"""Reason codes (理由码): why a household did not score better, in the bank's words.
+
+For each household the reasons are ranked by **points shortfall**: the best bin's points of a
+feature minus the points the household got on it (adverse-action practice, doc §6). Fired
+knockouts come first, in rule order. Codes are stable and their Chinese and English texts come
+from a catalog (``config/reason_codes.yaml``), so a complaint handler and a regulator read the
+same thing the model computed.
+
+Examples
+--------
+>>> import pandas as pd
+>>> points = pd.DataFrame({"age": [10.0, 4.0], "income": [5.0, 20.0]})
+>>> best = pd.Series({"age": 10.0, "income": 25.0})
+>>> top_reasons(points, best, codes={"age": "R101", "income": "R301"}, n_reasons=2).values.tolist()
+[['R301', ''], ['R101', 'R301']]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rating_models.exceptions import InvalidDataError, SpecError
+
+__all__ = ["ReasonCatalog", "ReasonText", "top_reasons"]
+
+SCHEMA_VERSION = 1
+_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ReasonText:
+    """One catalog entry: a stable code, its texts and what it explains."""
+
+    code: str
+    zh: str
+    en: str
+    features: tuple[str, ...] = ()
+    knockout: str | None = None
+
+
+@dataclass(frozen=True)
+class ReasonCatalog:
+    """Stable reason codes with Chinese and English texts.
+
+    Each entry explains either features (by name: survey columns, bureau features, expert
+    indicators) or one knockout rule (by its code). A feature not in the catalog still gets a
+    specific reason: code ``X:<feature>`` with a text naming the feature.
+    """
+
+    version: str
+    entries: tuple[ReasonText, ...]
+    schema_version: int = SCHEMA_VERSION
+    _by_feature: dict[str, str] = field(init=False, repr=False, compare=False)
+    _by_code: dict[str, ReasonText] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_feature: dict[str, str] = {}
+        seen: set[str] = set()
+        errors: list[str] = []
+        for e in self.entries:
+            if e.code in seen:
+                errors.append(f"reason code '{e.code}' appears twice")
+            seen.add(e.code)
+            for f in e.features:
+                if f in by_feature:
+                    errors.append(
+                        f"feature '{f}' is explained by both '{by_feature[f]}' and '{e.code}'"
+                    )
+                by_feature[f] = e.code
+        if errors:
+            raise SpecError("Invalid reason catalog: " + "; ".join(errors), errors=errors)
+        object.__setattr__(self, "_by_feature", by_feature)
+        object.__setattr__(self, "_by_code", {e.code: e for e in self.entries})
+
+    def code_for_feature(self, feature: str) -> str:
+        """The code explaining ``feature`` (``X:<feature>`` when the catalog has none)."""
+        return self._by_feature.get(feature, f"X:{feature}")
+
+    def codes_for(self, features: Sequence[str]) -> dict[str, str]:
+        """``{feature: code}`` for every feature, in the given order."""
+        return {f: self.code_for_feature(f) for f in features}
+
+    def missing_features(self, features: Sequence[str]) -> list[str]:
+        """Features the catalog does not explain (they would get generic ``X:`` codes)."""
+        return [f for f in features if f not in self._by_feature]
+
+    def text(self, code: str, lang: str = "zh") -> str:
+        """Text of a code in ``"zh"`` or ``"en"``; empty for an empty code."""
+        if lang not in ("zh", "en"):
+            raise InvalidDataError(f"'lang' must be 'zh' or 'en'. Got {lang!r}.", field="lang")
+        if not code:
+            return ""
+        entry = self._by_code.get(code)
+        if entry is not None:
+            return entry.zh if lang == "zh" else entry.en
+        if code.startswith("X:"):
+            feature = code[2:]
+            return (
+                f"指标「{feature}」得分低于最优档"
+                if lang == "zh"
+                else f"{feature} scored below its best band"
+            )
+        raise InvalidDataError(
+            f"Reason code '{code}' is not in catalog {self.version}.", code_value=code
+        )
+
+    def texts(self, codes: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+        """The same frame with every code replaced by its text."""
+        return codes.apply(lambda col: col.map(lambda c: self.text(c, lang)))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReasonCatalog:
+        """Validate a catalog (the parsed YAML); every problem is named at once."""
+        errors: list[str] = []
+        if data.get("schema_version") != SCHEMA_VERSION:
+            errors.append(
+                f"'schema_version' must be {SCHEMA_VERSION}. Got {data.get('schema_version')!r}"
+            )
+        if not isinstance(data.get("version"), str):
+            errors.append("'version' is required and must be a string")
+        items = data.get("reasons")
+        if not isinstance(items, list) or not items:
+            errors.append("'reasons' must be a non-empty list")
+            items = []
+        entries = []
+        for i, item in enumerate(items):
+            where = f"reasons[{i}]"
+            if not isinstance(item, Mapping):
+                errors.append(f"{where} must be a mapping")
+                continue
+            unknown = sorted(set(item) - {"code", "zh", "en", "features", "knockout"})
+            errors += [f"{where}: unknown key '{k}'" for k in unknown]
+            for key in ("code", "zh", "en"):
+                if not isinstance(item.get(key), str) or not item.get(key):
+                    errors.append(f"{where}: '{key}' is required and must be a non-empty string")
+            feats = item.get("features", [])
+            if not isinstance(feats, list) or not all(isinstance(f, str) for f in feats):
+                errors.append(f"{where}: 'features' must be a list of names")
+                feats = []
+            if not feats and not item.get("knockout"):
+                errors.append(f"{where}: needs 'features' or 'knockout'")
+            entries.append(
+                ReasonText(
+                    str(item.get("code")),
+                    str(item.get("zh")),
+                    str(item.get("en")),
+                    tuple(feats),
+                    item.get("knockout"),
+                )
+            )
+        if errors:
+            raise SpecError("Invalid reason catalog: " + "; ".join(errors), errors=errors)
+        return cls(version=str(data["version"]), entries=tuple(entries))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> ReasonCatalog:
+        """Read and validate ``config/reason_codes.yaml`` (or another catalog file)."""
+        import yaml
+
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise SpecError(f"Cannot read reason catalog {path}: {exc}", path=str(path)) from exc
+        if not isinstance(data, Mapping):
+            raise SpecError(f"Reason catalog {path} must be a mapping.", path=str(path))
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain form (as in the YAML file)."""
+        reasons: list[dict[str, Any]] = []
+        for e in self.entries:
+            item: dict[str, Any] = {"code": e.code, "zh": e.zh, "en": e.en}
+            if e.features:
+                item["features"] = list(e.features)
+            if e.knockout:
+                item["knockout"] = e.knockout
+            reasons.append(item)
+        return {"schema_version": self.schema_version, "version": self.version, "reasons": reasons}
+
+
+def top_reasons(
+    points: pd.DataFrame,
+    best_points: pd.Series | Mapping[str, float],
+    *,
+    codes: Mapping[str, str],
+    knockouts: pd.DataFrame | None = None,
+    weights: Mapping[str, float] | None = None,
+    n_reasons: int = 4,
+) -> pd.DataFrame:
+    """The top ``n_reasons`` reason codes of every row.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        Points of each feature (columns) for each row.
+    best_points : Series or mapping
+        Each feature's best-bin points.
+    codes : mapping
+        Feature -> reason code (several features may share a code; a code appears once per
+        row, at its largest shortfall).
+    knockouts : pandas.DataFrame, optional
+        One bool column per fired-rule code (:func:`evaluate_knockouts`); fired rules lead.
+    weights : mapping, optional
+        Multiplier of each feature's shortfall (e.g. log-odds per point, to rank features of
+        two cards together). Default 1.
+    n_reasons : int
+        How many reasons (default 4, as FICO and Regulation B practice).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``reason_1 … reason_n`` (codes; empty string where there are fewer reasons), on the
+        index of ``points``. Ties keep the order of the columns of ``points``.
+    """
+    features = list(points.columns)
+    missing = [f for f in features if f not in best_points or f not in codes]
+    if missing:
+        raise InvalidDataError(
+            f"Best points or codes are missing for features {missing}.", features=missing
+        )
+    best = np.asarray([float(best_points[f]) for f in features])
+    w = np.asarray([float((weights or {}).get(f, 1.0)) for f in features])
+    shortfall = np.maximum(best - points.to_numpy(dtype=np.float64), 0.0) * w
+    labels = [codes[f] for f in features]
+    if knockouts is not None and knockouts.shape[1]:
+        if len(knockouts) != len(points):
+            raise InvalidDataError("Knockout flags and points must have the same rows.")
+        ko = np.where(knockouts.to_numpy(dtype=bool), np.inf, 0.0)
+        shortfall = np.hstack([ko, shortfall])
+        labels = list(knockouts.columns) + labels
+    shortfall = _dedupe_codes(shortfall, labels)
+    order = np.argsort(-shortfall, axis=1, kind="stable")[:, :n_reasons]
+    taken = np.take_along_axis(shortfall, order, axis=1)
+    names = np.asarray(labels, dtype=object)[order]
+    names = np.where(taken > _TOLERANCE, names, "")
+    if names.shape[1] < n_reasons:
+        names = np.hstack(
+            [names, np.full((names.shape[0], n_reasons - names.shape[1]), "", dtype=object)]
+        )
+    return pd.DataFrame(
+        names, index=points.index, columns=[f"reason_{i + 1}" for i in range(n_reasons)]
+    )
+
+
+def _dedupe_codes(shortfall: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Keep only the largest shortfall of each code per row (features sharing a code)."""
+    out = shortfall.copy()
+    groups: dict[str, list[int]] = {}
+    for j, code in enumerate(labels):
+        groups.setdefault(code, []).append(j)
+    for cols in groups.values():
+        if len(cols) < 2:
+            continue
+        block = out[:, cols]
+        keep = np.argmax(block, axis=1)
+        mask = np.zeros_like(block, dtype=bool)
+        mask[np.arange(block.shape[0]), keep] = True
+        out[:, cols] = np.where(mask, block, 0.0)
+    return out
