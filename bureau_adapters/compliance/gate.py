@@ -1,0 +1,282 @@
+"""The bureau-neutral query flow: consent → reuse → fetch → store → audit.
+
+Every bureau client (PBOC, Qianhai) and the scoring service query through
+:meth:`ComplianceGate.run`, passing a ``fetch`` function that does the bureau-specific part
+(build the request, send it, map the answer's codes). The gate guarantees, for every bureau:
+
+1. no query without a valid consent for this subject, bank, bureau and reason
+   (:class:`~bureau_adapters.exceptions.ConsentError`; nothing is sent);
+2. reuse of this bank's stored answer inside its reuse window (no second billable query,
+   no second query record at the bureau);
+3. the answer is stored before it is returned;
+4. exactly one audit row per call — for refusals, bureau rejections and transport errors too
+   (the error carries ``fields["audit_id"]``);
+5. log lines carry the masked subject only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bureau_adapters.compliance.audit import AuditEntry, AuditLog, QueryOutcome, ReportSource
+from bureau_adapters.compliance.consent import Consent, ConsentRegistry
+from bureau_adapters.compliance.db import utcnow
+from bureau_adapters.compliance.store import ReportStore, StoredReport
+from bureau_adapters.compliance.subject import Subject, SubjectKeyer
+from bureau_adapters.exceptions import BureauError, BureauRejected, ConsentError
+from bureau_adapters.pii import mask_text
+
+__all__ = ["ComplianceGate", "FetchedAnswer", "QueryRequest", "QueryResult", "new_request_id"]
+
+logger = logging.getLogger(__name__)
+
+
+def new_request_id() -> str:
+    """A fresh internal request id (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """Who asks which bureau about whom, why, and under which business reference."""
+
+    bank_code: str
+    bureau: str
+    subject: Subject
+    reason: str
+    operator: str
+    business_ref: str
+    request_id: str = field(default_factory=new_request_id)
+    at: dt.datetime | None = None
+    consent_id: str | None = None
+    allow_reuse: bool = True
+
+
+@dataclass(frozen=True)
+class FetchedAnswer:
+    """What a bureau ``fetch`` returns: a report, or an explicit "no record" (``content=None``)."""
+
+    code: str
+    content: bytes | None
+    report_id: str | None = None
+    report_date: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The answer of :meth:`ComplianceGate.run`. ``NO_RECORD`` is an answer, never "no risk"."""
+
+    outcome: QueryOutcome
+    source: ReportSource
+    code: str
+    request_id: str
+    audit_id: int
+    store_id: int
+    consent_id: str
+    report_id: str | None
+    report_date: dt.datetime | None
+    fetched_at: dt.datetime
+    elapsed_ms: int
+    content: bytes | None = field(default=None, repr=False)
+
+    @property
+    def reused(self) -> bool:
+        """True when the answer came from the store (not billed again)."""
+        return self.source is ReportSource.REUSED
+
+
+Fetch = Callable[[QueryRequest, Consent], FetchedAnswer]
+
+
+class ComplianceGate:
+    """Consent registry, report store and audit log behind every bureau query.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        Database of the compliance tables.
+    reuse_window : timedelta or callable
+        The reuse window, or a function ``bank_code -> timedelta`` (per-bank windows).
+    keyer : SubjectKeyer, optional
+        Subject key function shared by the three tables.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        reuse_window: dt.timedelta | Callable[[str], dt.timedelta] = dt.timedelta(days=30),
+        keyer: SubjectKeyer | None = None,
+    ) -> None:
+        self.keyer = keyer or SubjectKeyer.from_settings()
+        self.consents = ConsentRegistry(engine, keyer=self.keyer)
+        self.audit = AuditLog(engine)
+        self.store = ReportStore(engine)
+        self.reuse_window = reuse_window
+
+    def window_for(self, bank_code: str) -> dt.timedelta:
+        """The reuse window of ``bank_code``."""
+        if isinstance(self.reuse_window, dt.timedelta):
+            return self.reuse_window
+        return self.reuse_window(bank_code)
+
+    def run(self, request: QueryRequest, fetch: Fetch) -> QueryResult:
+        """Run one query through the gate; see the module docstring for the guarantees."""
+        started = time.perf_counter()
+        subject_key = self.keyer.key(request.subject.id_number)
+        try:
+            consent = self.consents.check(
+                bank_code=request.bank_code,
+                subject_id=request.subject.id_number,
+                bureau=request.bureau,
+                reason=request.reason,
+                at=request.at,
+                consent_id=request.consent_id,
+            )
+        except ConsentError as exc:
+            self._fail(request, subject_key, started, exc, QueryOutcome.REFUSED, None)
+            raise
+        if request.allow_reuse:
+            stored = self.store.find_reusable(
+                bank_code=request.bank_code,
+                bureau=request.bureau,
+                subject_key=subject_key,
+                window=self.window_for(request.bank_code),
+                at=request.at,
+            )
+            if stored is not None:
+                code = f"{request.bureau.upper()}_REUSED"
+                return self._done(
+                    request, subject_key, started, consent, stored, code, ReportSource.REUSED
+                )
+        try:
+            answer = fetch(request, consent)
+        except BureauError as exc:
+            outcome = (
+                QueryOutcome.REJECTED if isinstance(exc, BureauRejected) else QueryOutcome.ERROR
+            )
+            self._fail(request, subject_key, started, exc, outcome, consent.consent_id)
+            raise
+        stored = self.store.save(
+            bank_code=request.bank_code,
+            bureau=request.bureau,
+            subject_key=subject_key,
+            reason=request.reason,
+            request_id=request.request_id,
+            content=answer.content,
+            report_id=answer.report_id,
+            report_date=answer.report_date,
+            fetched_at=request.at,
+        )
+        return self._done(
+            request, subject_key, started, consent, stored, answer.code, ReportSource.FRESH
+        )
+
+    def _entry(
+        self, request: QueryRequest, subject_key: str, started: float, **values: Any
+    ) -> AuditEntry:
+        elapsed_ms = round((time.perf_counter() - started) * 1000)
+        return AuditEntry(
+            bank_code=request.bank_code,
+            bureau=request.bureau,
+            operator=request.operator,
+            subject_key=subject_key,
+            subject_masked=request.subject.masked_id,
+            reason=request.reason,
+            business_ref=request.business_ref,
+            request_id=request.request_id,
+            elapsed_ms=elapsed_ms,
+            occurred_at=request.at or utcnow(),
+            **values,
+        )
+
+    def _done(
+        self,
+        request: QueryRequest,
+        subject_key: str,
+        started: float,
+        consent: Consent,
+        stored: StoredReport,
+        code: str,
+        source: ReportSource,
+    ) -> QueryResult:
+        outcome = QueryOutcome.REPORT if stored.has_record else QueryOutcome.NO_RECORD
+        entry = self.audit.append(
+            self._entry(
+                request,
+                subject_key,
+                started,
+                outcome=outcome,
+                code=code,
+                source=source,
+                report_id=stored.report_id,
+                consent_id=consent.consent_id,
+                store_id=stored.store_id,
+            )
+        )
+        self._log(request, entry)
+        return QueryResult(
+            outcome=outcome,
+            source=source,
+            code=code,
+            request_id=request.request_id,
+            audit_id=entry.audit_id or 0,
+            store_id=stored.store_id,
+            consent_id=consent.consent_id,
+            report_id=stored.report_id,
+            report_date=stored.report_date,
+            fetched_at=stored.fetched_at,
+            elapsed_ms=entry.elapsed_ms,
+            content=stored.content,
+        )
+
+    def _fail(
+        self,
+        request: QueryRequest,
+        subject_key: str,
+        started: float,
+        exc: BureauError,
+        outcome: QueryOutcome,
+        consent_id: str | None,
+    ) -> None:
+        entry = self.audit.append(
+            self._entry(
+                request,
+                subject_key,
+                started,
+                outcome=outcome,
+                code=exc.code,
+                consent_id=consent_id,
+                message=exc.message,
+            )
+        )
+        exc.fields["audit_id"] = entry.audit_id
+        exc.fields.setdefault("request_id", request.request_id)
+        self._log(request, entry)
+
+    @staticmethod
+    def _log(request: QueryRequest, entry: AuditEntry) -> None:
+        level = (
+            logging.INFO
+            if entry.outcome in (QueryOutcome.REPORT, QueryOutcome.NO_RECORD)
+            else logging.WARNING
+        )
+        logger.log(
+            level,
+            mask_text(
+                f"bureau query {entry.bureau} bank={entry.bank_code} subject={request.subject.masked_id} "
+                f"name={request.subject.masked_name} reason={entry.reason} "
+                f"business_ref={entry.business_ref} operator={entry.operator} "
+                f"outcome={entry.outcome.value} code={entry.code} "
+                f"source={entry.source.value if entry.source else '-'} report_id={entry.report_id or '-'} "
+                f"audit_id={entry.audit_id} elapsed_ms={entry.elapsed_ms} request_id={entry.request_id}"
+            ),
+        )

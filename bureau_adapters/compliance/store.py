@@ -1,0 +1,167 @@
+"""Per-bank report store: raw answers (zlib-compressed) with metadata, and their reuse.
+
+A bank that re-rates a subject inside its reuse window gets the stored answer back instead of
+paying for a second query and leaving a second query record on the subject's report (query
+counts are themselves scorecard features). Reuse is scoped to the bank and bureau, never
+shared between banks; it does not depend on the query reason, because the consent check for
+the *current* reason runs before any reuse. "No record" answers are stored too, so re-asking
+about a subject with no credit file inside the window is not billed either.
+
+>>> import datetime as dt
+>>> from bureau_adapters.compliance.db import create_engine
+>>> store = ReportStore(create_engine("sqlite://"))
+>>> saved = store.save(bank_code="301", bureau="pboc", subject_key="k" * 64, reason="02",
+...     request_id="r1", content=b"<Document/>", report_id="2017122117421145492455")
+>>> store.find_reusable(bank_code="301", bureau="pboc", subject_key="k" * 64,
+...     window=dt.timedelta(days=30)).content
+b'<Document/>'
+>>> store.find_reusable(bank_code="302", bureau="pboc", subject_key="k" * 64,
+...     window=dt.timedelta(days=30)) is None
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bureau_adapters.compliance.db import ensure_schema, report_table, utcnow
+from bureau_adapters.exceptions import BureauError
+
+__all__ = ["ReportStore", "StoredReport"]
+
+REPORT = "report"
+NO_RECORD = "no_record"
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    """A stored answer; ``content`` is the raw report (``None`` for a no-record answer)."""
+
+    store_id: int
+    bank_code: str
+    bureau: str
+    subject_key: str
+    reason: str
+    outcome: str
+    report_id: str | None
+    report_date: dt.datetime | None
+    fetched_at: dt.datetime
+    request_id: str
+    content_sha256: str | None
+    content_bytes: int
+    content: bytes | None = field(default=None, repr=False)
+
+    @property
+    def has_record(self) -> bool:
+        """False when the bureau said it has no credit record for the subject."""
+        return self.outcome == REPORT
+
+
+class ReportStore:
+    """Saves and finds answers; every read is scoped by ``bank_code``."""
+
+    def __init__(self, engine: Engine, *, compress_level: int = 6) -> None:
+        self.engine = engine
+        self.compress_level = compress_level
+        ensure_schema(engine)
+
+    def save(
+        self,
+        *,
+        bank_code: str,
+        bureau: str,
+        subject_key: str,
+        reason: str,
+        request_id: str,
+        content: bytes | None,
+        report_id: str | None = None,
+        report_date: dt.datetime | None = None,
+        fetched_at: dt.datetime | None = None,
+    ) -> StoredReport:
+        """Store one answer: ``content`` bytes for a report, ``None`` for "no record"."""
+        values: dict[str, Any] = {
+            "bank_code": bank_code,
+            "bureau": bureau,
+            "subject_key": subject_key,
+            "reason": reason,
+            "request_id": request_id,
+            "outcome": REPORT if content is not None else NO_RECORD,
+            "report_id": report_id,
+            "report_date": report_date,
+            "fetched_at": fetched_at or utcnow(),
+            "content_zlib": None
+            if content is None
+            else zlib.compress(content, self.compress_level),
+            "content_sha256": None if content is None else hashlib.sha256(content).hexdigest(),
+            "content_bytes": 0 if content is None else len(content),
+        }
+        with self.engine.begin() as conn:
+            store_id = conn.execute(
+                report_table.insert().values(**values).returning(report_table.c.store_id)
+            ).scalar_one()
+        values.pop("content_zlib")
+        return StoredReport(store_id=int(store_id), content=content, **values)
+
+    def get(self, bank_code: str, store_id: int) -> StoredReport:
+        """Stored answer ``store_id`` of ``bank_code``; another bank's answer is not found."""
+        found = self._select(bank_code, report_table.c.store_id == store_id)
+        if found is None:
+            raise BureauError(
+                f"No stored report {store_id} at bank {bank_code}.",
+                code="STORE_NOT_FOUND",
+                bank_code=bank_code,
+                store_id=store_id,
+            )
+        return found
+
+    def find_reusable(
+        self,
+        *,
+        bank_code: str,
+        bureau: str,
+        subject_key: str,
+        window: dt.timedelta,
+        at: dt.datetime | None = None,
+    ) -> StoredReport | None:
+        """The newest answer for this subject fetched by this bank within ``window`` before ``at``."""
+        if window <= dt.timedelta(0):
+            return None
+        now = at or utcnow()
+        return self._select(
+            bank_code,
+            report_table.c.bureau == bureau,
+            report_table.c.subject_key == subject_key,
+            report_table.c.fetched_at >= now - window,
+            report_table.c.fetched_at <= now,
+        )
+
+    def _select(self, bank_code: str, *conditions: Any) -> StoredReport | None:
+        query = (
+            sa.select(report_table)
+            .where(report_table.c.bank_code == bank_code, *conditions)
+            .order_by(report_table.c.fetched_at.desc(), report_table.c.store_id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _stored(row)
+
+
+def _stored(row: Any) -> StoredReport:
+    values = dict(row)
+    packed = values.pop("content_zlib")
+    content = None if packed is None else zlib.decompress(packed)
+    if content is not None and hashlib.sha256(content).hexdigest() != values["content_sha256"]:
+        raise BureauError(
+            f"Stored report {values['store_id']} does not match its SHA-256; refusing to use it.",
+            code="STORE_CORRUPT",
+            store_id=values["store_id"],
+        )
+    return StoredReport(content=content, **values)

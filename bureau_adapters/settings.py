@@ -1,0 +1,118 @@
+"""Typed settings for the bureau adapters (environment prefix ``NONGXIN_BUREAU_``).
+
+Nothing is read at import time: call :meth:`BureauSettings.from_env` (or construct one) where
+the settings are needed. Secrets are :class:`~pydantic.SecretStr` and come only from the
+environment; they are never logged or echoed in ``repr``.
+
+>>> settings = BureauSettings(pboc_read_timeout=12.0)
+>>> settings.pboc_timeouts().read
+12.0
+>>> settings.reuse_window_for("301").days
+30
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bureau_adapters.transport import Timeouts
+
+__all__ = ["BureauSettings", "default_home"]
+
+_DEV_SUBJECT_KEY = "nongxin-development-subject-key-not-for-production"
+
+
+def default_home() -> Path:
+    """``NONGXIN_HOME`` from the environment, else ``./.nongxin`` (same rule as the CLI)."""
+    return Path(os.environ.get("NONGXIN_HOME", ".nongxin"))
+
+
+class BureauSettings(BaseSettings):
+    """Endpoints, timeouts, reuse windows and secrets of the bureau adapters."""
+
+    model_config = SettingsConfigDict(env_prefix="NONGXIN_BUREAU_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL for consents, audit log and report store; "
+        "default: the NONGXIN_DATABASE_URL, else SQLite under NONGXIN_HOME.",
+    )
+    pboc_endpoint: str = Field(
+        default="http://127.0.0.1:8730/pboc/SingleQuery",
+        description="SOAP endpoint of the bank's PBOC query front-end (征信前置).",
+    )
+    pboc_connect_timeout: float = Field(default=3.0, gt=0, description="Seconds.")
+    pboc_read_timeout: float = Field(default=20.0, gt=0, description="Seconds.")
+    pboc_connect_retries: int = Field(
+        default=1,
+        ge=0,
+        le=3,
+        description="Extra attempts when the request provably never left (connect refused).",
+    )
+    pboc_originate_org_code: str = Field(
+        default="B0000000000001",
+        min_length=14,
+        max_length=14,
+        description="14-character originating institution code sent with every query.",
+    )
+    pboc_no_record_codes: tuple[str, ...] = Field(
+        default=("AAA001",),
+        description="Result codes the front-end uses for 'no credit record' (confirm with "
+        "the front-end vendor; the public sources do not name one).",
+    )
+    reuse_window_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Default report reuse window per bank; 0 disables reuse.",
+    )
+    reuse_window_days_by_bank: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per-bank overrides, e.g. NONGXIN_BUREAU_REUSE_WINDOW_DAYS_BY_BANK='{\"301\": 7}'.",
+    )
+    subject_hash_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key for subject keys (hashed ID numbers). Must be set in production "
+        "and be the same for every worker; a fixed development key is used when unset.",
+    )
+
+    @field_validator("reuse_window_days_by_bank")
+    @classmethod
+    def _non_negative_windows(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(code for code, days in value.items() if days < 0)
+        if bad:
+            raise ValueError(f"reuse windows must be >= 0 days; negative for banks {bad}")
+        return value
+
+    @classmethod
+    def from_env(cls) -> BureauSettings:
+        """Settings read from the environment now."""
+        return cls()
+
+    def pboc_timeouts(self) -> Timeouts:
+        """Connect and read timeouts of the PBOC front-end."""
+        return Timeouts(connect=self.pboc_connect_timeout, read=self.pboc_read_timeout)
+
+    def reuse_window_for(self, bank_code: str) -> dt.timedelta:
+        """The report reuse window of ``bank_code``."""
+        days = self.reuse_window_days_by_bank.get(bank_code, self.reuse_window_days)
+        return dt.timedelta(days=days)
+
+    def subject_key_bytes(self) -> bytes:
+        """The HMAC key for subject keys (the development key when none is configured)."""
+        if self.subject_hash_key is None:
+            return _DEV_SUBJECT_KEY.encode()
+        return self.subject_hash_key.get_secret_value().encode()
+
+    def resolved_database_url(self) -> str:
+        """The database URL: this setting, ``NONGXIN_DATABASE_URL``, else SQLite in the home."""
+        if self.database_url:
+            return self.database_url
+        shared = os.environ.get("NONGXIN_DATABASE_URL")
+        if shared:
+            return shared
+        return f"sqlite:///{(default_home() / 'nongxin.db').resolve()}"

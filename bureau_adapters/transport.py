@@ -1,0 +1,429 @@
+"""Bureau-neutral transport: the only I/O of the adapters.
+
+Every bureau client (PBOC SOAP through zeep, Qianhai HTTPS JSON) sends through
+:class:`HttpTransport`, which
+
+* always has a connect and a read timeout (:class:`Timeouts`; ``None`` is refused);
+* translates third-party exceptions (httpx, requests, zeep) **once**, here, into
+  :class:`~bureau_adapters.exceptions.BureauTimeout` or
+  :class:`~bureau_adapters.exceptions.BureauTransportError` with a stable code
+  (``<BUREAU>_CONNECT_FAILED``, ``<BUREAU>_READ_TIMEOUT``, ``<BUREAU>_CONNECTION_DROPPED`` ...)
+  and the field ``request_sent`` (could the bureau have seen, and billed, the request?);
+* retries automatically only when ``request_sent`` is ``False`` (connect refused, connect
+  timeout), so a retry can never produce a second billable query;
+* calls :class:`TransportHook` objects around each attempt (logging, metrics). Messages of
+  translated errors and of :class:`LoggingHook` are passed through
+  :func:`bureau_adapters.pii.mask_text`, so ID and phone numbers never reach a log line.
+
+>>> Timeouts(connect=3, read=20).read
+20.0
+>>> Timeouts(connect=3, read=None)  # doctest: +IGNORE_EXCEPTION_DETAIL
+Traceback (most recent call last):
+ValueError: The 'read' timeout of Timeouts must be a number of seconds > 0. Got None.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import httpx
+
+from bureau_adapters.exceptions import BureauError, BureauTimeout, BureauTransportError
+from bureau_adapters.pii import mask_text
+
+__all__ = [
+    "Exchange",
+    "HttpTransport",
+    "LoggingHook",
+    "Timeouts",
+    "TransportHook",
+    "translate_exception",
+    "transport_boundary",
+]
+
+logger = logging.getLogger(__name__)
+
+_MAX_DETAIL = 300
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Connect and read timeouts in seconds; both mandatory, finite and > 0."""
+
+    connect: float
+    read: float
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "read"):
+            value = getattr(self, name)
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not ok or not math.isfinite(value) or value <= 0:
+                raise ValueError(
+                    f"The {name!r} timeout of Timeouts must be a number of seconds > 0. "
+                    f"Got {value!r}."
+                )
+            object.__setattr__(self, name, float(value))
+
+    def as_httpx(self) -> httpx.Timeout:
+        """The same limits as an :class:`httpx.Timeout` (write = read, pool = connect)."""
+        return httpx.Timeout(
+            connect=self.connect, read=self.read, write=self.read, pool=self.connect
+        )
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP attempt as hooks see it: no bodies, so nothing personal."""
+
+    bureau: str
+    method: str
+    url: str
+    request_id: str
+    attempt: int
+    request_bytes: int
+    status_code: int | None = None
+    response_bytes: int | None = None
+    elapsed_s: float | None = None
+
+
+class TransportHook(Protocol):
+    """Called around every attempt; hooks must not raise."""
+
+    def on_request(self, exchange: Exchange) -> None:
+        """Before the attempt is sent."""
+
+    def on_response(self, exchange: Exchange) -> None:
+        """After a response (any HTTP status) was read."""
+
+    def on_error(self, exchange: Exchange, error: BureauError) -> None:
+        """After the attempt failed with a translated error."""
+
+
+class LoggingHook:
+    """Logs one masked line per attempt at INFO (errors at WARNING)."""
+
+    def __init__(self, log: logging.Logger | None = None) -> None:
+        self._log = log or logger
+
+    def on_request(self, exchange: Exchange) -> None:
+        self._log.debug(
+            mask_text(
+                f"{exchange.bureau} {exchange.method} {exchange.url} "
+                f"request_id={exchange.request_id} attempt={exchange.attempt}"
+            )
+        )
+
+    def on_response(self, exchange: Exchange) -> None:
+        self._log.info(
+            mask_text(
+                f"{exchange.bureau} {exchange.method} {exchange.url} "
+                f"request_id={exchange.request_id} status={exchange.status_code} "
+                f"bytes={exchange.response_bytes} elapsed_ms={_ms(exchange.elapsed_s)}"
+            )
+        )
+
+    def on_error(self, exchange: Exchange, error: BureauError) -> None:
+        self._log.warning(
+            mask_text(
+                f"{exchange.bureau} {exchange.method} {exchange.url} "
+                f"request_id={exchange.request_id} error[{error.code}] {error.message} "
+                f"elapsed_ms={_ms(exchange.elapsed_s)}"
+            )
+        )
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f}"
+
+
+def _detail(exc: BaseException) -> str:
+    text = mask_text(str(exc) or type(exc).__name__)
+    return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "…"
+
+
+def _error(
+    kind: type[BureauError], bureau: str, suffix: str, what: str, exc: BaseException, **fields: Any
+) -> BureauError:
+    code = f"{bureau.upper()}_{suffix}"
+    message = f"{bureau} {what} ({type(exc).__name__}: {_detail(exc)})"
+    return kind(message, code=code, bureau=bureau, **fields)
+
+
+def _translate_httpx(exc: Exception, bureau: str) -> BureauError | None:
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return _error(
+            BureauTimeout, bureau, "CONNECT_TIMEOUT", "connect timeout", exc, request_sent=False
+        )
+    if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
+        return _error(
+            BureauTimeout,
+            bureau,
+            "READ_TIMEOUT",
+            "read timeout; the request may have been processed",
+            exc,
+            request_sent=True,
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return _error(
+            BureauTransportError,
+            bureau,
+            "CONNECT_FAILED",
+            "connection failed before the request was sent",
+            exc,
+            request_sent=False,
+        )
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return _error(
+            BureauTransportError,
+            bureau,
+            "CONNECTION_DROPPED",
+            "connection dropped after the request was sent",
+            exc,
+            request_sent=True,
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.InvalidURL):
+        return _error(
+            BureauTransportError,
+            bureau,
+            "BAD_ENDPOINT",
+            "request could not be built for the endpoint",
+            exc,
+            request_sent=False,
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return _error(BureauTimeout, bureau, "TIMEOUT", "timeout", exc, request_sent=True)
+    if isinstance(exc, httpx.HTTPError):
+        return _error(
+            BureauTransportError, bureau, "TRANSPORT", "transport error", exc, request_sent=True
+        )
+    return None
+
+
+def _translate_requests(exc: Exception, bureau: str) -> BureauError | None:
+    import requests
+    import urllib3.exceptions
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return _error(
+            BureauTimeout, bureau, "CONNECT_TIMEOUT", "connect timeout", exc, request_sent=False
+        )
+    if isinstance(exc, requests.Timeout):
+        return _error(
+            BureauTimeout,
+            bureau,
+            "READ_TIMEOUT",
+            "read timeout; the request may have been processed",
+            exc,
+            request_sent=True,
+        )
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        if isinstance(reason, urllib3.exceptions.NewConnectionError):
+            return _error(
+                BureauTransportError,
+                bureau,
+                "CONNECT_FAILED",
+                "connection failed before the request was sent",
+                exc,
+                request_sent=False,
+            )
+        return _error(
+            BureauTransportError,
+            bureau,
+            "CONNECTION_DROPPED",
+            "connection dropped after the request was sent",
+            exc,
+            request_sent=True,
+        )
+    if isinstance(exc, requests.RequestException):
+        return _error(
+            BureauTransportError, bureau, "TRANSPORT", "transport error", exc, request_sent=True
+        )
+    return None
+
+
+def _translate_zeep(exc: Exception, bureau: str) -> BureauError | None:
+    import zeep.exceptions as zx
+
+    if isinstance(exc, zx.Fault):
+        fields = {"fault_code": str(exc.code or ""), "request_sent": True}
+        return _error(
+            BureauTransportError, bureau, "SOAP_FAULT", "answered with a SOAP fault", exc, **fields
+        )
+    if isinstance(exc, zx.TransportError):
+        return _error(
+            BureauTransportError,
+            bureau,
+            "HTTP_STATUS",
+            f"answered HTTP {exc.status_code}",
+            exc,
+            status_code=exc.status_code,
+            request_sent=True,
+        )
+    if isinstance(exc, zx.Error):
+        return _error(
+            BureauTransportError,
+            bureau,
+            "BAD_RESPONSE",
+            "answered with a message that does not match the WSDL",
+            exc,
+            request_sent=True,
+        )
+    return None
+
+
+def translate_exception(exc: Exception, *, bureau: str) -> BureauError | None:
+    """The :class:`BureauError` for a third-party exception, or ``None`` if it is not one.
+
+    Parameters
+    ----------
+    exc : Exception
+        An exception raised by httpx, requests/urllib3 or zeep.
+    bureau : str
+        Bureau name (``"pboc"``, ``"qianhai"``); it prefixes the error code.
+
+    Examples
+    --------
+    >>> err = translate_exception(httpx.ReadTimeout("timed out"), bureau="pboc")
+    >>> err.code, err.fields["request_sent"]
+    ('PBOC_READ_TIMEOUT', True)
+    """
+    if isinstance(exc, BureauError):
+        return exc
+    for translate in (_translate_httpx, _translate_requests, _translate_zeep):
+        mapped = translate(exc, bureau)
+        if mapped is not None:
+            return mapped
+    return None
+
+
+@contextmanager
+def transport_boundary(bureau: str, **fields: Any) -> Iterator[None]:
+    """Translate httpx/requests/zeep exceptions raised inside into coded bureau errors."""
+    try:
+        yield
+    except BureauError:
+        raise
+    except Exception as exc:
+        mapped = translate_exception(exc, bureau=bureau)
+        if mapped is None:
+            raise
+        mapped.fields.update(fields)
+        raise mapped from exc
+
+
+@dataclass
+class HttpTransport:
+    """HTTP transport of one bureau with mandatory timeouts, hooks and safe retries.
+
+    Parameters
+    ----------
+    bureau : str
+        Bureau name used in error codes and hooks.
+    timeouts : Timeouts
+        Connect and read timeouts; there is no default.
+    hooks : sequence of TransportHook
+        Called around each attempt (a :class:`LoggingHook` is a good start).
+    connect_retries : int
+        Extra attempts after an error with ``request_sent=False``. Read timeouts and
+        dropped connections are never retried: the bureau may have billed the query.
+    retry_backoff_s : float
+        Pause before each retry (doubled each time).
+    """
+
+    bureau: str
+    timeouts: Timeouts
+    hooks: Sequence[TransportHook] = ()
+    connect_retries: int = 1
+    retry_backoff_s: float = 0.05
+    _client: httpx.Client = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.timeouts, Timeouts):
+            raise TypeError(
+                f"The 'timeouts' parameter of HttpTransport must be a Timeouts. Got {self.timeouts!r}."
+            )
+        if not 0 <= self.connect_retries <= 3:
+            raise ValueError(
+                "The 'connect_retries' parameter of HttpTransport must be an int in [0, 3]. "
+                f"Got {self.connect_retries!r}."
+            )
+        self._client = httpx.Client(
+            timeout=self.timeouts.as_httpx(), follow_redirects=False, trust_env=False
+        )
+
+    def post(
+        self, url: str, content: bytes, headers: Mapping[str, str], *, request_id: str = "-"
+    ) -> httpx.Response:
+        """POST ``content``; return the response whatever its HTTP status."""
+        return self._send("POST", url, content, headers, request_id)
+
+    def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, request_id: str = "-"
+    ) -> httpx.Response:
+        """GET ``url``; return the response whatever its HTTP status."""
+        return self._send("GET", url, b"", headers or {}, request_id)
+
+    def _send(
+        self, method: str, url: str, content: bytes, headers: Mapping[str, str], request_id: str
+    ) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            exchange = Exchange(self.bureau, method, url, request_id, attempt, len(content))
+            try:
+                return self._attempt(exchange, content, headers)
+            except BureauError as error:
+                if error.fields.get("request_sent", True) or attempt > self.connect_retries:
+                    raise
+                time.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
+
+    def _attempt(
+        self, exchange: Exchange, content: bytes, headers: Mapping[str, str]
+    ) -> httpx.Response:
+        self._call("on_request", exchange)
+        started = time.perf_counter()
+        try:
+            with transport_boundary(
+                self.bureau, request_id=exchange.request_id, attempt=exchange.attempt
+            ):
+                response = self._client.request(
+                    exchange.method, exchange.url, content=content or None, headers=dict(headers)
+                )
+                response.read()
+        except BureauError as error:
+            self._call(
+                "on_error", replace(exchange, elapsed_s=time.perf_counter() - started), error
+            )
+            raise
+        done = replace(
+            exchange,
+            status_code=response.status_code,
+            response_bytes=len(response.content),
+            elapsed_s=time.perf_counter() - started,
+        )
+        self._call("on_response", done)
+        return response
+
+    def _call(self, name: str, exchange: Exchange, *args: Any) -> None:
+        for hook in self.hooks:
+            try:
+                getattr(hook, name)(exchange, *args)
+            except Exception:  # a broken hook must not turn a report into an error
+                logger.exception("transport hook %s.%s failed", type(hook).__name__, name)
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._client.close()
+
+    def __enter__(self) -> HttpTransport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
