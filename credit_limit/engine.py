@@ -1,0 +1,287 @@
+"""The credit-limit engine: pure, vectorised, the same arithmetic for one household or millions.
+
+For every household (formula ``capacity``, §2.1 (e) of the rating and limits doc)::
+
+    capacity_income = net_income x k_income[grade]
+    capacity_assets = net_assets x asset_share[grade]
+    need            = land_mu x cost_per_mu[main_crop] + livestock_heads x cost_per_head
+                      + business_income_share x max(income_business, 0)
+    debt            = sum(debt_deduction[kind] x debt of that kind)
+    limit           = floor_to_unit(max(0, min((min(capacity_income, capacity_assets, need)
+                                                - debt) x village_coef x term_adjustment,
+                                               grade_cap, product_cap, regulatory_cap)))
+
+or, for formula ``base_plus_shares`` (§2.1 (b)), ``base[grade] + asset_pct x assets_total +
+income_pct x operating_income`` in place of the three capacity terms. A knockout, a grade
+that is rated but not granted (E), or a product the bank does not offer gives 0.
+
+Every limit comes with ``binding``: the term(s) that set it (``income``, ``assets``, ``need``,
+``base_plus_shares``, ``grade_cap``, ``product_cap``, ``regulatory_cap``, joined by ``+`` on
+ties), or why it is 0 (``knockout``, ``grade_no_credit``, ``product_not_offered``, ``debt``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from credit_limit._base import CROPS, DEBT_KINDS, GRADES, PRODUCTS, VILLAGE_STATUSES
+from credit_limit._inputs import Float, Inputs, from_frame, from_mapping
+from credit_limit.config import EffectivePolicy
+from credit_limit.decision import LimitDecision
+from credit_limit.exceptions import LimitInputError
+
+__all__ = ["BINDING_TERMS", "REASONS", "compute_limit", "compute_limits"]
+
+#: Terms that can bind a limit, in the order of the ``binding`` bit mask.
+BINDING_TERMS = (
+    "income",
+    "assets",
+    "need",
+    "base_plus_shares",
+    "grade_cap",
+    "product_cap",
+    "regulatory_cap",
+)
+#: Reasons a limit is 0 whatever the capacity, by priority.
+REASONS = ("knockout", "grade_no_credit", "product_not_offered", "debt")
+_N_MASKS = 1 << len(BINDING_TERMS)
+BINDING_LABELS = (
+    tuple(
+        "+".join(t for i, t in enumerate(BINDING_TERMS) if m >> i & 1) or "none"
+        for m in range(_N_MASKS)
+    )
+    + REASONS
+)
+_TERM_COLUMNS = ("capacity_income", "capacity_assets", "need", "base_plus_shares")
+
+
+class _Tables:
+    """A policy's parameters as lookup arrays indexed by category code."""
+
+    def __init__(self, policy: EffectivePolicy) -> None:
+        bank, lines = policy.bank, policy.federation
+
+        def by_grade(values: Mapping[Any, float], default: float = 0.0) -> Float:
+            return np.array([float(values.get(g, default)) for g in GRADES])
+
+        self.formula = bank.limit_formula
+        self.k_income = by_grade(bank.k_income)
+        self.asset_share = by_grade(bank.asset_share)
+        self.grade_cap = by_grade(bank.grade_caps)
+        self.product_cap = np.array(
+            [
+                by_grade(bank.caps[p]) if p in bank.caps else np.full(len(GRADES), -1.0)
+                for p in PRODUCTS
+            ]
+        )
+        self.no_credit = np.array([g in lines.no_credit_grades for g in GRADES])
+        self.village_coef = np.array([bank.village_coef[s] for s in VILLAGE_STATUSES])
+        cost = bank.production_cost
+        self.crop_cost = np.array([float(cost.per_mu.get(c, 0.0)) for c in CROPS])
+        self.per_head = float(cost.per_livestock_head)
+        self.business_share = float(cost.business_income_share)
+        self.debt_share = np.array([bank.debt_deduction[k] for k in DEBT_KINDS])
+        years = lines.term.years_max
+        self.term_adj = np.array([bank.term.adjustment.get(y, np.nan) for y in range(years + 1)])
+        self.default_term = bank.term.default_years
+        self.unit = float(bank.rounding.unit)
+        self.regulatory_cap = policy.regulatory_cap
+        bps = bank.base_plus_shares
+        self.base = by_grade(bps.base) if bps else np.zeros(len(GRADES))
+        self.asset_pct = bps.asset_pct if bps else 0.0
+        self.income_pct = bps.income_pct if bps else 0.0
+
+
+_TABLE_CACHE: dict[str, _Tables] = {}
+
+
+def _tables(policy: EffectivePolicy) -> _Tables:
+    key = policy.content_hash
+    found = _TABLE_CACHE.get(key)
+    if found is None:
+        if len(_TABLE_CACHE) >= 64:
+            _TABLE_CACHE.clear()
+        found = _TABLE_CACHE[key] = _Tables(policy)
+    return found
+
+
+def _terms(x: Inputs, t: _Tables) -> dict[str, Float]:
+    """Capacity terms (before debt), debt deduction and the village x term factor."""
+    n = len(x.grade)
+    inf = np.full(n, np.inf)
+    if t.formula == "capacity":
+        terms = {
+            "capacity_income": x.net_income * t.k_income[x.grade],
+            "capacity_assets": x.net_assets * t.asset_share[x.grade],
+            "need": x.land_mu * t.crop_cost[x.crop]
+            + x.livestock_heads * t.per_head
+            + t.business_share * np.maximum(x.business_income, 0.0),
+            "base_plus_shares": inf,
+        }
+    else:
+        terms = dict.fromkeys(_TERM_COLUMNS[:3], inf)
+        terms["base_plus_shares"] = (
+            t.base[x.grade] + t.asset_pct * x.assets_total + t.income_pct * x.operating_income
+        )
+    years = np.full(n, t.default_term, dtype=np.intp) if x.term_years is None else x.term_years
+    if (years >= len(t.term_adj)).any() or np.isnan(t.term_adj[years]).any():
+        bad = sorted({int(y) for y in years if y >= len(t.term_adj) or np.isnan(t.term_adj[y])})
+        raise LimitInputError(
+            f"term_years {bad} have no term adjustment in the bank policy",
+            column="term_years",
+            values=bad,
+        )
+    terms["term_adjustment"] = t.term_adj[years]
+    terms["village_coef"] = t.village_coef[x.status]
+    terms["debt_deduction"] = x.debts @ t.debt_share
+    return terms
+
+
+def _core(x: Inputs, t: _Tables) -> dict[str, Any]:
+    """The limit, its binding code and every intermediate term, as arrays."""
+    terms = _terms(x, t)
+    factor = terms["village_coef"] * terms["term_adjustment"]
+    debt = terms["debt_deduction"]
+    product_cap = t.product_cap[x.product, x.grade]
+    candidates = np.column_stack(
+        [(terms[name] - debt) * factor for name in _TERM_COLUMNS]
+        + [t.grade_cap[x.grade], np.maximum(product_cap, 0.0), np.full(len(debt), t.regulatory_cap)]
+    )
+    lowest = candidates.min(axis=1)
+    ties = np.isclose(candidates, lowest[:, None], rtol=1e-12, atol=1e-6)
+    code = ties @ (1 << np.arange(len(BINDING_TERMS)))
+    capacity = np.column_stack([terms[name] for name in _TERM_COLUMNS]).min(axis=1)
+    caps = candidates[:, len(_TERM_COLUMNS) :].min(axis=1)
+    reasons = [
+        x.knockout,
+        t.no_credit[x.grade],
+        product_cap < 0,
+        (capacity > 0) & (capacity - debt <= 0) & (caps > 0),
+    ]
+    zero = np.zeros(len(debt), dtype=bool)
+    for offset, hit in reversed(list(enumerate(reasons))):
+        code = np.where(hit, _N_MASKS + offset, code)
+        zero |= hit
+    unrounded = np.where(zero, 0.0, np.maximum(lowest, 0.0))
+    limit = (np.floor(np.round(unrounded, 2) / t.unit) * t.unit).astype(np.int64)
+    return {
+        **terms,
+        "cap_grade": t.grade_cap[x.grade],
+        "cap_product": product_cap,
+        "cap_regulatory": candidates[:, -1],
+        "limit_unrounded": unrounded,
+        "limit": limit,
+        "binding_code": code,
+    }
+
+
+def compute_limits(households: pd.DataFrame, policy: EffectivePolicy) -> pd.DataFrame:
+    """Limits of a frame of households under one bank's effective policy (vectorised).
+
+    Parameters
+    ----------
+    households : DataFrame
+        Survey columns of ``docs/data-model.md`` plus ``grade`` (A-E) and ``product``
+        (or ``requested_product``); optional ``knockout`` (bool, absent = no knockout),
+        ``knockout_reasons`` (str, passed through) and ``term_years`` (default: the bank's).
+    policy : EffectivePolicy
+        Red lines plus the bank policy (:func:`credit_limit.config.load_policy`).
+
+    Returns
+    -------
+    DataFrame
+        Same index; ``limit`` (int yuan), ``binding`` (categorical, see module doc) and the
+        terms ``capacity_income``, ``capacity_assets``, ``need``, ``base_plus_shares``
+        (NaN when not used), ``debt_deduction``, ``village_coef``, ``term_adjustment``,
+        ``cap_grade``, ``cap_product`` (-1 = product not offered), ``cap_regulatory``,
+        ``limit_unrounded``.
+
+    Examples
+    --------
+    >>> from credit_limit.config import load_policy
+    >>> from credit_limit.examples import worked_example_e
+    >>> out = compute_limits(worked_example_e(), load_policy("301"))
+    >>> int(out["limit"].iloc[0]), out["binding"].iloc[0]
+    (100000, 'assets')
+    """
+    result = _core(from_frame(households), _tables(policy))
+    out = pd.DataFrame(index=households.index)
+    if "household_id" in households.columns:
+        out["household_id"] = households["household_id"].to_numpy()
+    out["limit"] = result["limit"]
+    out["binding"] = pd.Categorical.from_codes(
+        result["binding_code"], categories=list(BINDING_LABELS)
+    )
+    for name in (
+        *_TERM_COLUMNS,
+        "debt_deduction",
+        "village_coef",
+        "term_adjustment",
+        "cap_grade",
+        "cap_product",
+        "cap_regulatory",
+        "limit_unrounded",
+    ):
+        values = result[name]
+        out[name] = np.where(np.isinf(values), np.nan, values)
+    if "knockout_reasons" in households.columns:
+        out["knockout_reasons"] = households["knockout_reasons"].to_numpy()
+    return out
+
+
+def compute_limit(household: Mapping[str, Any], policy: EffectivePolicy) -> LimitDecision:
+    """The limit of one household: the same arithmetic as :func:`compute_limits`.
+
+    Examples
+    --------
+    >>> from credit_limit.config import load_policy
+    >>> from credit_limit.examples import worked_example_e
+    >>> decision = compute_limit(worked_example_e().iloc[0].to_dict(), load_policy("301"))
+    >>> decision.limit, decision.binding
+    (100000, ('assets',))
+    """
+    result = _core(from_mapping(household), _tables(policy))
+    label = BINDING_LABELS[int(result["binding_code"][0])]
+    reasons: tuple[str, ...] = ()
+    if label == "knockout":
+        text = str(household.get("knockout_reasons") or "")
+        reasons = tuple(r for r in text.replace(",", ";").split(";") if r.strip()) or (label,)
+    elif label in REASONS:
+        reasons = (label,)
+    terms = {
+        name: _finite(result[name][0])
+        for name in (
+            *_TERM_COLUMNS,
+            "debt_deduction",
+            "village_coef",
+            "term_adjustment",
+            "cap_grade",
+            "cap_product",
+            "cap_regulatory",
+            "limit_unrounded",
+        )
+    }
+    return LimitDecision(
+        household_id=None
+        if household.get("household_id") is None
+        else str(household["household_id"]),
+        bank_code=policy.bank.code,
+        grade=str(household["grade"]),
+        product=str(household.get("product", household.get("requested_product"))),
+        limit=int(result["limit"][0]),
+        computed_limit=int(result["limit"][0]),
+        binding=tuple(label.split("+")),
+        reasons=reasons,
+        terms=terms,
+        policy_version=policy.bank.version,
+        bank_hash=policy.bank_hash,
+        federation_hash=policy.federation_hash,
+    )
+
+
+def _finite(value: float) -> float | None:
+    return None if np.isinf(value) else float(value)
