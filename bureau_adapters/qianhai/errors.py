@@ -10,10 +10,7 @@
     │   └── QianhaiDecryptError          ciphertext that does not decrypt (after a good signature)
     ├── BureauTransportError
     │   ├── QianhaiSignatureError        Qianhai's signature is missing or wrong: fail closed
-    │   ├── QianhaiHttpError             HTTP status other than 200, or a broken connection
-    │   └── BureauTimeout
-    │       ├── QianhaiConnectTimeout    never reached the server (retried with a new transNo)
-    │       └── QianhaiReadTimeout       sent, no answer: ambiguous, never retried
+    │   └── QianhaiHttpError             HTTP status other than 200 (``QH_HTTP_STATUS``)
     ├── QianhaiConfigError               missing or unreadable key, certificate or secret
     ├── QianhaiRequestError              a request this adapter refuses to send (bad ID number ...)
     └── BureauRejected
@@ -25,6 +22,10 @@
             ├── QianhaiDuplicateError    reused transNo, seqNo not unique, duplicate data
             ├── QianhaiPendingError      ``E000990`` still processing (async products)
             └── QianhaiUpstreamError     failures inside Qianhai (``E000001``, ``E000997`` ...)
+
+Connect failures and timeouts are the shared transport's errors
+(:mod:`bureau_adapters.transport`: ``QIANHAI_CONNECT_FAILED``, ``QIANHAI_CONNECT_TIMEOUT``,
+``QIANHAI_READ_TIMEOUT``, ``QIANHAI_CONNECTION_DROPPED``, with ``request_sent``).
 
 ``E000000`` (success) and ``E000996`` (no data found) are outcomes, not errors. Every vendor
 code maps to ``code = "QH_<vendor code>"`` (e.g. ``QH_E000998``) with ``fields`` carrying
@@ -39,7 +40,6 @@ from typing import Any
 from bureau_adapters.exceptions import (
     BureauError,
     BureauRejected,
-    BureauTimeout,
     BureauTransportError,
     ConsentError,
     MalformedReportError,
@@ -52,7 +52,6 @@ __all__ = [
     "SUCCESS",
     "VENDOR_CODES",
     "QianhaiConfigError",
-    "QianhaiConnectTimeout",
     "QianhaiDecryptError",
     "QianhaiDuplicateError",
     "QianhaiEntitlementError",
@@ -61,7 +60,6 @@ __all__ = [
     "QianhaiMalformedResponse",
     "QianhaiPendingError",
     "QianhaiQuotaError",
-    "QianhaiReadTimeout",
     "QianhaiReasonError",
     "QianhaiRejected",
     "QianhaiRequestError",
@@ -102,21 +100,9 @@ class QianhaiSignatureError(BureauTransportError):
 
 
 class QianhaiHttpError(BureauTransportError):
-    """An HTTP status other than 200, or the connection broke while talking to Qianhai."""
+    """Qianhai answered with an HTTP status other than 200."""
 
     default_code = "QH_HTTP"
-
-
-class QianhaiConnectTimeout(BureauTimeout):
-    """Qianhai could not be reached: the request was never sent."""
-
-    default_code = "QH_CONNECT_TIMEOUT"
-
-
-class QianhaiReadTimeout(BureauTimeout):
-    """The request was sent but no answer came in time; it may have been processed and billed."""
-
-    default_code = "QH_READ_TIMEOUT"
 
 
 class QianhaiConfigError(BureauError):

@@ -1,4 +1,7 @@
-"""Qianhai connection settings and the secrets they point to.
+"""Qianhai settings: where it is, who we are to it, and where our secrets live.
+
+The database, subject-key secret and reuse windows are the shared bureau settings
+(:class:`~bureau_adapters.settings.BureauSettings`, ``NONGXIN_BUREAU_*``).
 
 Everything comes from the environment (prefix ``NONGXIN_QIANHAI_``) when
 :class:`QianhaiSettings` is constructed, never at import time. Secrets are either a variable
@@ -9,16 +12,16 @@ Everything comes from the environment (prefix ``NONGXIN_QIANHAI_``) when
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bureau_adapters.qianhai import crypto
 from bureau_adapters.qianhai.errors import QianhaiConfigError
+from bureau_adapters.transport import Timeouts
 
 __all__ = ["QianhaiCredentials", "QianhaiSettings"]
 
@@ -29,8 +32,11 @@ class QianhaiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NONGXIN_QIANHAI_", extra="ignore")
 
     base_url: str = Field(
-        default="", description="Scheme and host, e.g. https://host:port (from the contract)."
+        default="", description="Scheme, host and port, e.g. https://host:port (contract)."
     )
+    connect_timeout: float = Field(default=3.0, gt=0, le=60, description="Seconds; mandatory.")
+    read_timeout: float = Field(default=10.0, gt=0, le=300, description="Seconds; mandatory.")
+
     org_code: str = Field(default="", max_length=24, description="Institution code (orgCode).")
     chnl_id: str = Field(default="", max_length=128, description="Channel id (chnlId).")
     auth_code: str = Field(default="", max_length=16, description="Institution authCode.")
@@ -43,23 +49,22 @@ class QianhaiSettings(BaseSettings):
     private_key_file: Path | None = Field(default=None, description="PEM/DER/PKCS#12 RSA key.")
     private_key_password: SecretStr | None = None
     vendor_cert_file: Path | None = Field(default=None, description="Qianhai's certificate.")
-    ca_file: Path | None = Field(default=None, description="Trust store for Qianhai's TLS.")
-    connect_timeout: float = Field(default=5.0, description="Seconds; mandatory, > 0.")
-    read_timeout: float = Field(default=10.0, description="Seconds; mandatory, > 0.")
-    max_connect_retries: int = Field(default=2, ge=0, le=5)
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=5,
+        description="Extra attempts, each with a new transNo, after a connect failure or E000997.",
+    )
 
-    @field_validator("connect_timeout", "read_timeout")
-    @classmethod
-    def _finite_positive(cls, value: float) -> float:
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError("must be a finite number of seconds > 0")
-        return value
+    def timeouts(self) -> Timeouts:
+        """Connect and read timeouts for the transport."""
+        return Timeouts(connect=self.connect_timeout, read=self.read_timeout)
 
     def credentials(self) -> QianhaiCredentials:
         """Read the secrets this configuration names; raise :class:`QianhaiConfigError`."""
         missing = [
             name
-            for name in ("base_url", "org_code", "chnl_id", "auth_code", "user_name")
+            for name in ("base_url", "org_code", "chnl_id", "auth_code", "auth_date", "user_name")
             if not getattr(self, name)
         ]
         key_file, cert_file = self.private_key_file, self.vendor_cert_file
