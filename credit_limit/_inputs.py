@@ -148,9 +148,22 @@ def _whole_years(values: Float) -> Int:
 
 
 def _knockout(series: pd.Series) -> npt.NDArray[np.bool_]:
+    """``knockout`` as bool, or as the fired rule codes joined by ';' ('' = none)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=bool)
     if series.isna().any():
         raise LimitInputError("Column 'knockout' has missing values", column="knockout")
-    return series.to_numpy(dtype=bool)
+    values = series.to_numpy(dtype=object)
+    kinds = {type(v) for v in values}
+    if kinds <= {str}:
+        return values.astype(str) != ""
+    if kinds <= {bool, np.bool_}:
+        return values.astype(bool)
+    raise LimitInputError(
+        "Column 'knockout' must be bool or the fired rule codes (str); "
+        f"found {sorted(k.__name__ for k in kinds)}",
+        column="knockout",
+    )
 
 
 def _assemble(
@@ -209,7 +222,5 @@ def from_mapping(household: Mapping[str, Any]) -> Inputs:
     )
     knockout = None
     if "knockout" in household:
-        if household["knockout"] is None:
-            raise LimitInputError("Field 'knockout' is missing", column="knockout")
-        knockout = np.array([bool(household["knockout"])])
+        knockout = _knockout(pd.Series([household["knockout"]], dtype=object))
     return _assemble(values, codes, term, knockout, 1)

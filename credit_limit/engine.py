@@ -186,8 +186,10 @@ def compute_limits(households: pd.DataFrame, policy: EffectivePolicy) -> pd.Data
     ----------
     households : DataFrame
         Survey columns of ``docs/data-model.md`` plus ``grade`` (A-E) and ``product``
-        (or ``requested_product``); optional ``knockout`` (bool, absent = no knockout),
-        ``knockout_reasons`` (str, passed through) and ``term_years`` (default: the bank's).
+        (or ``requested_product``); optional ``knockout`` (bool, or the fired rule codes
+        joined by ``;`` as :func:`rating_models.rating.apply_knockouts` writes them, ``''`` =
+        none; absent = no knockout), ``knockout_reasons`` (str, passed through) and
+        ``term_years`` (default: the bank's).
     policy : EffectivePolicy
         Red lines plus the bank policy (:func:`credit_limit.config.load_policy`).
 
@@ -230,6 +232,10 @@ def compute_limits(households: pd.DataFrame, policy: EffectivePolicy) -> pd.Data
         out[name] = np.where(np.isinf(values), np.nan, values)
     if "knockout_reasons" in households.columns:
         out["knockout_reasons"] = households["knockout_reasons"].to_numpy()
+    elif "knockout" in households.columns and not pd.api.types.is_bool_dtype(
+        households["knockout"]
+    ):
+        out["knockout_reasons"] = households["knockout"].to_numpy()
     return out
 
 
@@ -248,7 +254,8 @@ def compute_limit(household: Mapping[str, Any], policy: EffectivePolicy) -> Limi
     label = BINDING_LABELS[int(result["binding_code"][0])]
     reasons: tuple[str, ...] = ()
     if label == "knockout":
-        text = str(household.get("knockout_reasons") or "")
+        flag = household.get("knockout")
+        text = str(household.get("knockout_reasons") or (flag if isinstance(flag, str) else ""))
         reasons = tuple(r for r in text.replace(",", ";").split(";") if r.strip()) or (label,)
     elif label in REASONS:
         reasons = (label,)
