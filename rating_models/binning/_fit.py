@@ -1,0 +1,197 @@
+"""Fitting the bins of one variable: fine pre-binning on rows, then merging on counts.
+
+Row-level work is a handful of numpy passes (quantiles by partition, ``searchsorted``,
+``bincount``), so the cost is linear in rows; merging works on at most ``n_prebins`` counts.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from rating_models.binning._merge import chi_merge, enforce_trend, optimal_cuts, tree_split
+from rating_models.binning.bins import (
+    as_category_strings,
+    as_float,
+    categorical_bins,
+    numeric_bins,
+)
+from rating_models.binning.table import BinningTable
+
+__all__ = ["FitSettings", "fit_categorical", "fit_numeric"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Per-variable binning settings (resolved from the estimator's parameters)."""
+
+    method: str
+    trend: str
+    max_bins: int
+    min_bin_share: float
+    n_prebins: int
+    specials: tuple[Any, ...] = ()
+    breaks: tuple[Any, ...] | None = None
+
+
+def _round_sig(values: FloatArray, digits: int = 5) -> FloatArray:
+    """Round cut points to ``digits`` significant digits (readable breaks)."""
+    out = values.copy()
+    nz = (out != 0) & np.isfinite(out)
+    mag = np.floor(np.log10(np.abs(out[nz])))
+    scale = 10.0 ** (digits - 1 - mag)
+    out[nz] = np.round(out[nz] * scale) / scale
+    return out
+
+
+def _fine_edges(x: FloatArray, n_prebins: int) -> FloatArray:
+    """Quantile cut points of the regular values (at most ``n_prebins - 1``, deduplicated)."""
+    if x.size == 0:
+        return np.empty(0)
+    levels = np.linspace(0.0, 1.0, n_prebins + 1)[1:-1]
+    q = np.quantile(x, levels, method="linear")
+    edges = np.unique(_round_sig(q))
+    return edges[(edges > x.min()) & np.isfinite(edges)]
+
+
+def _merge(
+    total: FloatArray, bad: FloatArray, n_bad: float, n_good: float, s: FitSettings, ordered: bool
+) -> tuple[list[int], str]:
+    """Cuts of the final bins among the fine bins, by the settings' method and trend."""
+    if len(total) <= 1:
+        return [], "none"
+    min_count = s.min_bin_share * (n_bad + n_good)
+    trend = s.trend if ordered else "ascending"
+    if s.method == "optimal":
+        return optimal_cuts(
+            total,
+            bad,
+            n_bad=n_bad,
+            n_good=n_good,
+            min_count=min_count,
+            max_bins=s.max_bins,
+            trend=trend,
+        )
+    if s.method == "chi":
+        cuts = chi_merge(total, bad, min_count=min_count, max_bins=s.max_bins)
+    else:
+        cuts = tree_split(total, bad, min_count=min_count, max_bins=s.max_bins)
+    if trend == "none":
+        return cuts, "none"
+    return enforce_trend(total, bad, cuts, n_bad=n_bad, n_good=n_good, trend=trend)
+
+
+def fit_numeric(name: str, column: Any, y: npt.NDArray[np.float64], s: FitSettings) -> BinningTable:
+    """Bin one numeric variable (``y`` is 0/1 as float)."""
+    x = as_float(column, name)
+    specials = tuple(float(v) for v in s.specials)
+    missing = np.isnan(x)
+    special_idx = [np.flatnonzero(x == v) for v in specials]
+    regular = ~missing
+    for idx in special_idx:
+        regular[idx] = False
+    xr = x[regular] if not regular.all() else x
+    yr = y[regular] if not regular.all() else y
+    if s.breaks is not None:
+        fine = np.unique(np.asarray(s.breaks, dtype=np.float64))
+    else:
+        fine = _fine_edges(xr, s.n_prebins)
+    pos = np.searchsorted(fine, xr, side="right")
+    total = np.bincount(pos, minlength=fine.size + 1).astype(np.float64)
+    bad = np.bincount(pos, weights=yr, minlength=fine.size + 1).astype(np.float64)
+    n_bad, n_all = float(y.sum()), float(y.size)
+    if s.breaks is not None:
+        edges, trend = fine, "manual"
+    else:
+        occupied = np.flatnonzero(total > 0)  # drop empty fine bins
+        fine, total, bad = fine[occupied[:-1]], total[occupied], bad[occupied]
+        cuts, trend = _merge(total, bad, n_bad, n_all - n_bad, s, ordered=True)
+        edges = fine[np.asarray(cuts, dtype=np.intp) - 1] if cuts else np.empty(0)
+    bins = numeric_bins(name, edges, [[v] for v in specials])
+    final = np.searchsorted(edges, xr, side="right")
+    counts = np.concatenate(
+        [
+            np.bincount(final, minlength=edges.size + 1),
+            [missing.sum()],
+            [i.size for i in special_idx],
+        ]
+    )
+    bads = np.concatenate(
+        [
+            np.bincount(final, weights=yr, minlength=edges.size + 1),
+            [y[missing].sum()],
+            [y[i].sum() for i in special_idx],
+        ]
+    )
+    return BinningTable(bins, tuple(counts.astype(float)), tuple(bads.astype(float)), trend)
+
+
+def _category_codes(column: Any) -> tuple[npt.NDArray[np.intp], list[str]]:
+    series = column if isinstance(column, pd.Series) else pd.Series(column)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy().astype(np.intp), [str(c) for c in series.cat.categories]
+    codes, uniques = pd.factorize(as_category_strings(series), use_na_sentinel=True)
+    return codes.astype(np.intp), [str(u) for u in uniques]
+
+
+def _sorted_groups(
+    total: FloatArray, bad: FloatArray, names: list[str], n_prebins: int
+) -> list[list[int]]:
+    """Categories ordered by (smoothed) bad rate, pooled into at most ``n_prebins`` fine groups."""
+    prior = bad.sum() / max(total.sum(), 1.0)
+    rate = (bad + prior) / (total + 1.0)
+    order = np.lexsort((np.asarray(names, dtype=object), rate)).tolist()
+    if len(order) <= n_prebins:
+        return [[i] for i in order]
+    share = np.cumsum(total[order]) / total.sum()
+    group = np.minimum((share * n_prebins).astype(int), n_prebins - 1)
+    group = np.concatenate(([group[0]], np.maximum.accumulate(group[1:])))
+    return [[order[i] for i in np.flatnonzero(group == g)] for g in np.unique(group)]
+
+
+def fit_categorical(
+    name: str, column: Any, y: npt.NDArray[np.float64], s: FitSettings
+) -> BinningTable:
+    """Bin one categorical variable: categories sorted by bad rate, then merged as ordered."""
+    codes, names = _category_codes(column)
+    ncat = len(names)
+    total = np.bincount(codes[codes >= 0], minlength=ncat).astype(np.float64)
+    bad = np.bincount(codes[codes >= 0], weights=y[codes >= 0], minlength=ncat).astype(np.float64)
+    specials = [str(v) for v in s.specials]
+    special_codes = [names.index(v) for v in specials if v in names]
+    seen = [i for i in range(ncat) if total[i] > 0 and i not in special_codes]
+    n_bad, n_all = float(y.sum()), float(y.size)
+    if s.breaks is not None:
+        groups = _manual_groups(s.breaks, [names[i] for i in seen])
+        trend = "manual"
+    else:
+        fine = _sorted_groups(total[seen], bad[seen], [names[i] for i in seen], s.n_prebins)
+        fine = [[seen[i] for i in g] for g in fine]
+        ft = np.array([total[g].sum() for g in fine])
+        fb = np.array([bad[g].sum() for g in fine])
+        cuts, _ = _merge(ft, fb, n_bad, n_all - n_bad, s, ordered=False)
+        bounds = [0, *cuts, len(fine)]
+        groups = [
+            sorted(names[i] for g in fine[a:b] for i in g) for a, b in itertools.pairwise(bounds)
+        ]
+        trend = "ascending"
+    table = categorical_bins(name, groups or [[]], [[v] for v in specials])
+    idx = table.index(column)
+    counts = np.bincount(idx, minlength=table.n_bins).astype(np.float64)
+    bads = np.bincount(idx, weights=y, minlength=table.n_bins)
+    return BinningTable(table, tuple(counts), tuple(bads), trend)
+
+
+def _manual_groups(breaks: Sequence[Any], seen: list[str]) -> list[list[str]]:
+    """Manual category groups; seen categories not listed get one bin each."""
+    groups = [[str(v) for v in (g if isinstance(g, list | tuple) else [g])] for g in breaks]
+    listed = {v for g in groups for v in g}
+    return groups + [[c] for c in seen if c not in listed]

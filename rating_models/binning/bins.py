@@ -1,0 +1,262 @@
+"""Bin definitions of one feature and the vectorised assignment of values to bins.
+
+A feature's bins are plain values shared by WOE binning tables, statistical scorecards and
+expert cards. Layout of ``FeatureBins.bins`` (the *bin index* used everywhere):
+
+* numeric: left-closed intervals ``[lower, upper)`` in ascending order covering the real line
+  (``None`` stands for -inf / +inf); categorical: disjoint groups of categories;
+* exactly one ``missing`` bin (NaN, None, pd.NA);
+* any number of ``special`` bins (values such as -1 "no permission" or 99, each bin a list);
+* categorical only, at most one ``other`` bin for categories not seen when the card was made.
+  Without it, unseen categories go to the missing bin.
+
+Specials are checked before intervals, so a special value never lands in an ordinary bin.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from rating_models.exceptions import InvalidDataError, SpecError
+
+__all__ = ["Bin", "FeatureBins", "as_category_strings", "as_float"]
+
+BinKind = Literal["interval", "categories", "missing", "special", "other"]
+FeatureKind = Literal["numeric", "categorical"]
+_KINDS = ("interval", "categories", "missing", "special", "other")
+
+
+def _fmt(value: float | None, default: str) -> str:
+    if value is None:
+        return default
+    return repr(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+
+
+@dataclass(frozen=True)
+class Bin:
+    """One bin: an interval ``[lower, upper)``, a group of categories, missing, special or other."""
+
+    kind: BinKind
+    lower: float | None = None
+    upper: float | None = None
+    values: tuple[Any, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """A readable label, e.g. ``[25, 35)``, ``car, tv``, ``missing``, ``special: -1``."""
+        if self.kind == "interval":
+            return f"[{_fmt(self.lower, '-inf')}, {_fmt(self.upper, 'inf')})"
+        if self.kind == "categories":
+            return ", ".join(str(v) for v in self.values)
+        if self.kind == "special":
+            return "special: " + ", ".join(str(v) for v in self.values)
+        return self.kind
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; only the fields that matter for the kind."""
+        out: dict[str, Any] = {"kind": self.kind}
+        if self.kind == "interval":
+            out["lower"], out["upper"] = self.lower, self.upper
+        elif self.kind in ("categories", "special"):
+            out["values"] = list(self.values)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Bin:
+        """Inverse of :meth:`to_dict`."""
+        kind = data.get("kind")
+        if kind not in _KINDS:
+            raise SpecError(f"Bin kind must be one of {_KINDS}. Got {kind!r}.", field="kind")
+        lower, upper = data.get("lower"), data.get("upper")
+        return cls(
+            kind=kind,
+            lower=None if lower is None else float(lower),
+            upper=None if upper is None else float(upper),
+            values=tuple(data.get("values", ())),
+        )
+
+
+@dataclass(frozen=True)
+class FeatureBins:
+    """All bins of one feature; :meth:`index` assigns each value its bin index."""
+
+    name: str
+    kind: FeatureKind
+    bins: tuple[Bin, ...]
+
+    def __post_init__(self) -> None:
+        _check_layout(self)
+
+    @property
+    def n_bins(self) -> int:
+        """Number of bins, missing and special bins included."""
+        return len(self.bins)
+
+    @property
+    def missing_index(self) -> int:
+        """Index of the missing bin."""
+        return next(i for i, b in enumerate(self.bins) if b.kind == "missing")
+
+    @cached_property
+    def edges(self) -> npt.NDArray[np.float64]:
+        """Interior cut points of a numeric feature (``searchsorted(..., side='right')``)."""
+        uppers = [b.upper for b in self.bins if b.kind == "interval" and b.upper is not None]
+        return np.asarray(uppers, dtype=np.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"name": self.name, "kind": self.kind, "bins": [b.to_dict() for b in self.bins]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureBins:
+        """Inverse of :meth:`to_dict`."""
+        try:
+            return cls(
+                str(data["name"]), data["kind"], tuple(Bin.from_dict(b) for b in data["bins"])
+            )
+        except KeyError as exc:
+            raise SpecError(
+                f"Feature bins lack the key {exc.args[0]!r}.", field=exc.args[0]
+            ) from exc
+
+    def index(self, column: Any) -> npt.NDArray[np.intp]:
+        """Bin index of every value of ``column`` (Series or array), vectorised."""
+        if self.kind == "numeric":
+            return self._index_numeric(as_float(column, self.name))
+        return self._index_categorical(column)
+
+    def _index_numeric(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+        idx = np.searchsorted(self.edges, x, side="right")
+        idx[np.isnan(x)] = self.missing_index
+        for i, b in enumerate(self.bins):
+            if b.kind == "special":
+                idx[np.isin(x, np.asarray(b.values, dtype=np.float64))] = i
+        return idx
+
+    @cached_property
+    def _category_table(self) -> tuple[pd.Index, npt.NDArray[np.intp]]:
+        names: list[str] = []
+        pos: list[int] = []
+        for i, b in enumerate(self.bins):
+            if b.kind in ("categories", "special"):
+                names.extend(str(v) for v in b.values)
+                pos.extend([i] * len(b.values))
+        other = next((i for i, b in enumerate(self.bins) if b.kind == "other"), None)
+        unseen = self.missing_index if other is None else other
+        # get_indexer returns -1 for an unseen category: the last entry of the table
+        return pd.Index(names, dtype=object), np.asarray([*pos, unseen], dtype=np.intp)
+
+    def _index_categorical(self, column: Any) -> npt.NDArray[np.intp]:
+        known, table = self._category_table
+        series = column if isinstance(column, pd.Series) else pd.Series(column)
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            level_pos = table.take(known.get_indexer(series.cat.categories.astype(str)))
+            codes = series.cat.codes.to_numpy()
+            idx = np.append(level_pos, self.missing_index).take(codes)
+            return idx.astype(np.intp, copy=False)
+        missing = series.isna().to_numpy()
+        idx = table.take(known.get_indexer(as_category_strings(series)))
+        idx[missing] = self.missing_index
+        return idx
+
+
+def as_float(column: Any, name: str) -> npt.NDArray[np.float64]:
+    """A float64 view/copy of a numeric column; NaN for missing. Raises on text."""
+    if isinstance(column, pd.Series):
+        if pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype):
+            return column.to_numpy(dtype=np.float64, na_value=np.nan)
+        column = column.to_numpy()
+    arr = np.asarray(column)
+    if arr.dtype.kind in "fiub":
+        return arr.astype(np.float64, copy=False)
+    try:
+        return pd.to_numeric(pd.Series(arr), errors="raise").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+    except (TypeError, ValueError) as exc:
+        raise InvalidDataError(
+            f"Column {name!r} is numeric in the card but holds non-numeric values ({exc}).",
+            column=name,
+        ) from exc
+
+
+def as_category_strings(series: pd.Series) -> pd.Series | pd.Index:
+    """Values as strings for category lookup (object string columns pass through untouched)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return series
+    if dtype is np.dtype(object) and pd.api.types.infer_dtype(series, skipna=True) in (
+        "string",
+        "empty",
+    ):
+        return series
+    return series.astype(str)
+
+
+def _check_layout(fb: FeatureBins) -> None:
+    where = f"feature {fb.name!r}"
+    if fb.kind not in ("numeric", "categorical"):
+        raise SpecError(f"The kind of {where} must be 'numeric' or 'categorical'. Got {fb.kind!r}.")
+    kinds = [b.kind for b in fb.bins]
+    if kinds.count("missing") != 1:
+        raise SpecError(f"{where} must have exactly one missing bin.", feature=fb.name)
+    if fb.kind == "numeric":
+        _check_intervals(fb, where)
+    else:
+        if "interval" in kinds or kinds.count("other") > 1:
+            raise SpecError(f"{where} is categorical: no intervals, at most one other bin.")
+        seen = [str(v) for b in fb.bins if b.kind in ("categories", "special") for v in b.values]
+        if len(seen) != len(set(seen)):
+            raise SpecError(f"{where} lists a category in two bins.", feature=fb.name)
+
+
+def _check_intervals(fb: FeatureBins, where: str) -> None:
+    regular = [b for b in fb.bins if b.kind not in ("missing", "special")]
+    if not regular or any(b.kind != "interval" for b in regular):
+        raise SpecError(f"{where} is numeric: it needs intervals and no category bins.")
+    first = next(i for i, b in enumerate(fb.bins) if b.kind == "interval")
+    if fb.bins[first : first + len(regular)] != tuple(regular) or first != 0:
+        raise SpecError(f"{where}: intervals must come first, in ascending order.")
+    bounds_ok = regular[0].lower is None and regular[-1].upper is None
+    for a, b in itertools.pairwise(regular):
+        bounds_ok &= a.upper is not None and a.upper == b.lower
+    for b in regular:
+        bounds_ok &= b.lower is None or b.upper is None or b.lower < b.upper
+        bounds_ok &= all(v is None or math.isfinite(v) for v in (b.lower, b.upper))
+    if not bounds_ok:
+        raise SpecError(
+            f"{where}: intervals must be contiguous [lower, upper) from -inf to inf.",
+            feature=fb.name,
+        )
+
+
+def numeric_bins(
+    name: str,
+    edges: Sequence[float] | npt.NDArray[np.float64],
+    specials: Sequence[Sequence[float]] = (),
+) -> FeatureBins:
+    """Build numeric bins from interior edges, plus missing and special bins."""
+    bounds: list[float | None] = [None, *[float(e) for e in edges], None]
+    bins = [Bin("interval", lo, hi) for lo, hi in itertools.pairwise(bounds)]
+    bins.append(Bin("missing"))
+    bins.extend(Bin("special", values=tuple(float(v) for v in s)) for s in specials)
+    return FeatureBins(name, "numeric", tuple(bins))
+
+
+def categorical_bins(
+    name: str, groups: Sequence[Sequence[str]], specials: Sequence[Sequence[str]] = ()
+) -> FeatureBins:
+    """Build categorical bins from category groups, plus missing and special bins."""
+    bins = [Bin("categories", values=tuple(str(v) for v in g)) for g in groups]
+    bins.append(Bin("missing"))
+    bins.extend(Bin("special", values=tuple(str(v) for v in s)) for s in specials)
+    return FeatureBins(name, "categorical", tuple(bins))
