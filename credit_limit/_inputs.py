@@ -8,6 +8,7 @@ the batch and the online path run the very same arithmetic. Derived totals follo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,7 +105,9 @@ def _scalar(value: Any, name: str) -> Float:
         raise LimitInputError(
             f"Column '{name}' must be numeric: got {value!r}", column=name
         ) from exc
-    return _checked(np.array([number]), name)
+    if not math.isfinite(number) or (number < 0 and name in NON_NEGATIVE):
+        return _checked(np.array([number]), name)  # raises, with the same message as a frame
+    return np.array([number])
 
 
 def _checked(values: Float, name: str) -> Float:
@@ -125,7 +128,11 @@ def _checked(values: Float, name: str) -> Float:
 
 
 def _codes(series: pd.Series, name: str, allowed: Sequence[str]) -> Int:
-    codes = pd.Index(list(allowed)).get_indexer(series.astype(object))
+    if isinstance(series.dtype, pd.CategoricalDtype):  # fast path: map the categories only
+        lookup = np.append(pd.Index(list(allowed)).get_indexer(series.cat.categories), -1)
+        codes = lookup[series.cat.codes.to_numpy()]
+    else:
+        codes = pd.Index(list(allowed)).get_indexer(series.astype(object))
     unknown = codes < 0
     if unknown.any():
         examples = sorted({str(v) for v in series[unknown].unique()[:5]})
@@ -222,5 +229,9 @@ def from_mapping(household: Mapping[str, Any]) -> Inputs:
     )
     knockout = None
     if "knockout" in household:
-        knockout = _knockout(pd.Series([household["knockout"]], dtype=object))
+        flag = household["knockout"]
+        if isinstance(flag, (bool, np.bool_, str)):
+            knockout = np.array([flag != "" if isinstance(flag, str) else bool(flag)])
+        else:
+            knockout = _knockout(pd.Series([flag], dtype=object))  # raises, naming the column
     return _assemble(values, codes, term, knockout, 1)

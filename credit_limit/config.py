@@ -110,12 +110,12 @@ class EffectivePolicy:
             raise _invalid(found)
         return cls(federation, bank)
 
-    @property
+    @functools.cached_property
     def bank_hash(self) -> str:
         """Content hash of the bank policy."""
         return self.bank.content_hash
 
-    @property
+    @functools.cached_property
     def federation_hash(self) -> str:
         """Content hash of the red lines."""
         return self.federation.content_hash
