@@ -69,7 +69,7 @@ def canonical_hash(data: Any) -> str:
     Examples
     --------
     >>> canonical_hash({"b": 1, "a": [1.5, "信用"]})[:12]
-    'c9ae3d7ed3d1'
+    '5f92a71e5b31'
     """
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

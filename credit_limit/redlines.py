@@ -90,7 +90,7 @@ class FederationRedLines(PolicyModel):
 
     Examples
     --------
-    >>> from credit_limit.policy import load_federation
+    >>> from credit_limit.config import load_federation
     >>> lines = load_federation("config/federation.yaml")
     >>> lines.caps["pure_credit"]["A"]
     300000
