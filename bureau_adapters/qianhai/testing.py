@@ -19,7 +19,7 @@ from typing import Any
 
 from bureau_adapters.identity import check_digit
 
-__all__ = ["TINY_RECORDS", "tiny_id_number", "write_tiny_province"]
+__all__ = ["TINY_RECORDS", "tiny_document", "tiny_id_number", "write_tiny_province"]
 
 
 def tiny_id_number(serial: int, born: str = "19800101", region: str = "430521") -> str:
@@ -134,6 +134,21 @@ TINY_RECORDS: dict[str, dict[str, Any]] = {
     "H00000004": {"8005": {"sourceId": "1", "credooScore": "540", "dataBuildTime": "20261001"}},
 }
 
+_PRODUCTS = ("8005", "8036", "8037", "8075")
+_NO_DATA = {"erCode": "E000996", "erMsg": "查无数据"}
+
+
+def tiny_document(household_id: str) -> dict[str, Any]:
+    """The results document of one tiny household, in the sandbox shape (``erCode`` on
+    every record; a product without records answers ``E000996``)."""
+    products: dict[str, Any] = {}
+    for code in _PRODUCTS:
+        value = TINY_RECORDS[household_id].get(code)
+        rows = [] if value is None else value if isinstance(value, list) else [value]
+        products[code] = [{**r, "erCode": "E000000", "erMsg": "成功"} for r in rows] or [_NO_DATA]
+    return {"household_id": household_id, "products": products}
+
+
 _NAMES = {"H00000001": "张三", "H00000002": "李四", "H00000003": "王五", "H00000004": "赵六"}
 
 
@@ -158,11 +173,12 @@ def write_tiny_province(folder: Path) -> dict[str, dict[str, str]]:
             "id_type": "10",
             "id_number": [p["id_number"] for p in people.values()],
             "phone": [p["phone"] for p in people.values()],
+            "survey_date": pd.Timestamp("2026-11-01"),
         }
     )
     frame.to_parquet(folder / "households.parquet", index=False)
-    for hid, products in TINY_RECORDS.items():
-        doc = {"household_id": hid, "as_of": "2026-11-01", "products": products}
+    for hid in TINY_RECORDS:
+        doc = tiny_document(hid)
         path = folder / "reports" / "qianhai" / f"{hid}.json"
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     return people
