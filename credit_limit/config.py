@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -124,6 +125,10 @@ class EffectivePolicy:
     def content_hash(self) -> str:
         """One hash over both documents (the pair a decision depended on)."""
         return canonical_hash({"federation": self.federation_hash, "bank": self.bank_hash})
+
+    def in_force(self, on: date) -> bool:
+        """Whether both the red lines and the bank policy have taken effect on ``on``."""
+        return self.federation.effective_date <= on and self.bank.effective_date <= on
 
     @property
     def knockouts(self) -> tuple[str, ...]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,19 @@ def test_grades_for_pd_use_maximum_pd_per_grade(config_dir: Path) -> None:
     rating = load_policy("301", config_dir).bank.rating
     grades = rating.grades_for_pd([0.0, 0.01, 0.0100001, 0.025, 0.05, 0.1, 0.10001, 1.0])
     assert grades.tolist() == ["A", "A", "B", "B", "C", "D", "E", "E"]
+
+
+def test_in_force_by_effective_dates(config_dir: Path) -> None:
+    policy = load_policy("301", config_dir)  # red lines from 2026-01-01, bank from 2026-03-01
+    assert not policy.in_force(date(2026, 2, 28))
+    assert policy.in_force(date(2026, 3, 1))
+
+
+def test_cli_show_prints_policy_and_hashes(config_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["policy", "show", "302", "--config", str(config_dir)])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    policy = load_policy("302", config_dir)
+    assert shown["bank_hash"] == policy.bank_hash
+    assert shown["knockouts"][-2:] == ["not_local_resident", "bad_habits"]
+    assert BankPolicy.from_dict(shown["policy"]) == policy.bank
