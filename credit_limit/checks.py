@@ -244,6 +244,12 @@ def _check_capacity(check: _Checker, lines: FederationRedLines, policy: BankPoli
         check.at_least(f"production_cost.per_mu.{crop}", value, 0, "the floor")
     check.at_least("production_cost.per_livestock_head", cost.per_livestock_head, 0, "the floor")
     check.within(
+        "production_cost.need_base",
+        cost.need_base,
+        (0, lines.need_base_max),
+        "federation base-need range",
+    )
+    check.within(
         "production_cost.business_income_share",
         cost.business_income_share,
         (0, 1),

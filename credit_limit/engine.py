@@ -4,7 +4,8 @@ For every household (formula ``capacity``, §2.1 (e) of the rating and limits do
 
     capacity_income = net_income x k_income[grade]
     capacity_assets = net_assets x asset_share[grade]
-    need            = land_mu x cost_per_mu[main_crop] + livestock_heads x cost_per_head
+    need            = need_base + land_mu x cost_per_mu[main_crop]
+                      + livestock_heads x cost_per_head
                       + business_income_share x max(income_business, 0)
     debt            = sum(debt_deduction[kind] x debt of that kind)
     limit           = floor_to_unit(max(0, min((min(capacity_income, capacity_assets, need)
@@ -83,6 +84,7 @@ class _Tables:
         cost = bank.production_cost
         self.crop_cost = np.array([float(cost.per_mu.get(c, 0.0)) for c in CROPS])
         self.per_head = float(cost.per_livestock_head)
+        self.need_base = float(cost.need_base)
         self.business_share = float(cost.business_income_share)
         self.debt_share = np.array([bank.debt_deduction[k] for k in DEBT_KINDS])
         years = lines.term.years_max
@@ -117,7 +119,8 @@ def _terms(x: Inputs, t: _Tables) -> dict[str, Float]:
         terms = {
             "capacity_income": x.net_income * t.k_income[x.grade],
             "capacity_assets": x.net_assets * t.asset_share[x.grade],
-            "need": x.land_mu * t.crop_cost[x.crop]
+            "need": t.need_base
+            + x.land_mu * t.crop_cost[x.crop]
             + x.livestock_heads * t.per_head
             + t.business_share * np.maximum(x.business_income, 0.0),
             "base_plus_shares": inf,

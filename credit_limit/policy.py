@@ -84,10 +84,15 @@ class RatingPolicy(PolicyModel):
 
 
 class ProductionCost(PolicyModel):
-    """Documented production need: input cost per mu by crop, per head of livestock."""
+    """Documented need: a base amount, input cost per mu by crop, per head of livestock."""
 
     per_mu: dict[Crop, float]
     per_livestock_head: float
+    need_base: float = Field(
+        default=0.0,
+        description="Amount every household needs whatever it farms (§2.1 (d), the village-level "
+        "base amount of basic credit), added to the production need; yuan.",
+    )
     business_income_share: float = Field(
         default=0.0, description="Share of yearly business income counted as working capital."
     )

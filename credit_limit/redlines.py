@@ -117,6 +117,7 @@ class FederationRedLines(PolicyModel):
     )
     limit_formulas: list[Literal["capacity", "base_plus_shares"]]
     income_multiple_max: float
+    need_base_max: float = Field(description="Largest base need a bank may give a household.")
     asset_share_range: Range
     base_plus_shares_max: BasePlusSharesLines
     debt_deduction_min: dict[DebtKind, float] = Field(

@@ -95,7 +95,12 @@ CASES = [
     pytest.param({"product": "mortgage"}, 0, "product_not_offered", id="not-offered"),
     pytest.param({"debt_other_banks": 200_000.0}, 0, "debt", id="debt-exceeds-capacity"),
     pytest.param({"expense_living": 200_000.0}, 0, "income", id="negative-net-income"),
-    pytest.param({"debt_other_banks": 0.0, "land_mu": 10.0}, 40_000, "need", id="need"),
+    pytest.param(
+        {"debt_other_banks": 0.0, "land_mu": 10.0},
+        70_000,
+        "need",
+        id="need: 30k base + 10 mu x 4000",
+    ),
     pytest.param(
         {
             "debt_other_banks": 0.0,
@@ -103,9 +108,9 @@ CASES = [
             "livestock_heads": 10,
             "income_business": 30_000.0,
         },
-        30_000,
+        60_000,
         "need",
-        id="need-herd-and-business: 10x2000 + 0.5x30000 = 35k",
+        id="need: 30k base + 10 heads x 2000 + 0.5 x 30k business = 65k",
     ),
     pytest.param(RICH, 300_000, "product_cap", id="pure-credit-cap-A"),
     pytest.param(
