@@ -147,135 +147,123 @@ def _detail(exc: BaseException) -> str:
     return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "…"
 
 
-def _error(
-    kind: type[BureauError], bureau: str, suffix: str, what: str, exc: BaseException, **fields: Any
-) -> BureauError:
-    code = f"{bureau.upper()}_{suffix}"
-    message = f"{bureau} {what} ({type(exc).__name__}: {_detail(exc)})"
-    return kind(message, code=code, bureau=bureau, **fields)
+@dataclass(frozen=True)
+class _Rule:
+    """Exceptions of ``types`` become ``kind`` with code ``<BUREAU>_<suffix>``."""
+
+    types: tuple[type[BaseException], ...]
+    kind: type[BureauError]
+    suffix: str
+    what: str
+    request_sent: bool
 
 
-def _translate_httpx(exc: Exception, bureau: str) -> BureauError | None:
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return _error(
-            BureauTimeout, bureau, "CONNECT_TIMEOUT", "connect timeout", exc, request_sent=False
-        )
-    if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
-        return _error(
-            BureauTimeout,
-            bureau,
-            "READ_TIMEOUT",
-            "read timeout; the request may have been processed",
-            exc,
-            request_sent=True,
-        )
-    if isinstance(exc, httpx.ConnectError):
-        return _error(
-            BureauTransportError,
-            bureau,
-            "CONNECT_FAILED",
-            "connection failed before the request was sent",
-            exc,
-            request_sent=False,
-        )
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        return _error(
-            BureauTransportError,
-            bureau,
-            "CONNECTION_DROPPED",
-            "connection dropped after the request was sent",
-            exc,
-            request_sent=True,
-        )
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.InvalidURL):
-        return _error(
-            BureauTransportError,
-            bureau,
-            "BAD_ENDPOINT",
-            "request could not be built for the endpoint",
-            exc,
-            request_sent=False,
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return _error(BureauTimeout, bureau, "TIMEOUT", "timeout", exc, request_sent=True)
-    if isinstance(exc, httpx.HTTPError):
-        return _error(
-            BureauTransportError, bureau, "TRANSPORT", "transport error", exc, request_sent=True
-        )
-    return None
+_NOT_SENT = "connection failed before the request was sent"
+_DROPPED = "connection dropped after the request was sent"
+_MAYBE_PROCESSED = "read timeout; the request may have been processed"
+
+# Order matters: the first matching rule wins (subclasses before their bases).
+_HTTPX_RULES = (
+    _Rule(
+        (httpx.ConnectTimeout, httpx.PoolTimeout),
+        BureauTimeout,
+        "CONNECT_TIMEOUT",
+        "connect timeout",
+        False,
+    ),
+    _Rule(
+        (httpx.ReadTimeout, httpx.WriteTimeout),
+        BureauTimeout,
+        "READ_TIMEOUT",
+        _MAYBE_PROCESSED,
+        True,
+    ),
+    _Rule((httpx.TimeoutException,), BureauTimeout, "TIMEOUT", "timeout", True),
+    _Rule((httpx.ConnectError,), BureauTransportError, "CONNECT_FAILED", _NOT_SENT, False),
+    _Rule(
+        (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL),
+        BureauTransportError,
+        "BAD_ENDPOINT",
+        "request could not be built for the endpoint",
+        False,
+    ),
+    _Rule((httpx.ProxyError,), BureauTransportError, "PROXY_FAILED", "proxy failed", True),
+    _Rule(
+        (httpx.NetworkError, httpx.ProtocolError),
+        BureauTransportError,
+        "CONNECTION_DROPPED",
+        _DROPPED,
+        True,
+    ),
+    _Rule(
+        (httpx.HTTPError, httpx.StreamError),
+        BureauTransportError,
+        "TRANSPORT",
+        "transport error",
+        True,
+    ),
+)
 
 
-def _translate_requests(exc: Exception, bureau: str) -> BureauError | None:
+def _requests_rules() -> tuple[_Rule, ...]:
     import requests
-    import urllib3.exceptions
 
-    if isinstance(exc, requests.ConnectTimeout):
-        return _error(
-            BureauTimeout, bureau, "CONNECT_TIMEOUT", "connect timeout", exc, request_sent=False
-        )
-    if isinstance(exc, requests.Timeout):
-        return _error(
-            BureauTimeout,
-            bureau,
-            "READ_TIMEOUT",
-            "read timeout; the request may have been processed",
-            exc,
-            request_sent=True,
-        )
-    if isinstance(exc, requests.ConnectionError):
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        if isinstance(reason, urllib3.exceptions.NewConnectionError):
-            return _error(
-                BureauTransportError,
-                bureau,
-                "CONNECT_FAILED",
-                "connection failed before the request was sent",
-                exc,
-                request_sent=False,
-            )
-        return _error(
-            BureauTransportError,
-            bureau,
-            "CONNECTION_DROPPED",
-            "connection dropped after the request was sent",
-            exc,
-            request_sent=True,
-        )
-    if isinstance(exc, requests.RequestException):
-        return _error(
-            BureauTransportError, bureau, "TRANSPORT", "transport error", exc, request_sent=True
-        )
-    return None
+    return (
+        _Rule(
+            (requests.ConnectTimeout,), BureauTimeout, "CONNECT_TIMEOUT", "connect timeout", False
+        ),
+        _Rule((requests.Timeout,), BureauTimeout, "READ_TIMEOUT", _MAYBE_PROCESSED, True),
+        _Rule(
+            (requests.ConnectionError,), BureauTransportError, "CONNECTION_DROPPED", _DROPPED, True
+        ),
+        _Rule(
+            (requests.RequestException,), BureauTransportError, "TRANSPORT", "transport error", True
+        ),
+    )
 
 
-def _translate_zeep(exc: Exception, bureau: str) -> BureauError | None:
+def _zeep_rules() -> tuple[_Rule, ...]:
     import zeep.exceptions as zx
 
-    if isinstance(exc, zx.Fault):
-        fields = {"fault_code": str(exc.code or ""), "request_sent": True}
-        return _error(
-            BureauTransportError, bureau, "SOAP_FAULT", "answered with a SOAP fault", exc, **fields
-        )
-    if isinstance(exc, zx.TransportError):
-        return _error(
+    return (
+        _Rule((zx.Fault,), BureauTransportError, "SOAP_FAULT", "answered with a SOAP fault", True),
+        _Rule(
+            (zx.TransportError,),
             BureauTransportError,
-            bureau,
             "HTTP_STATUS",
-            f"answered HTTP {exc.status_code}",
-            exc,
-            status_code=exc.status_code,
-            request_sent=True,
-        )
-    if isinstance(exc, zx.Error):
-        return _error(
+            "answered an HTTP error status",
+            True,
+        ),
+        _Rule(
+            (zx.Error,),
             BureauTransportError,
-            bureau,
             "BAD_RESPONSE",
             "answered with a message that does not match the WSDL",
-            exc,
-            request_sent=True,
-        )
-    return None
+            True,
+        ),
+    )
+
+
+def _refused_before_sending(exc: BaseException) -> bool:
+    """requests wraps 'connection refused' as MaxRetryError(reason=NewConnectionError)."""
+    import urllib3.exceptions
+
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _apply(rule: _Rule, exc: Exception, bureau: str) -> BureauError:
+    fields: dict[str, Any] = {"bureau": bureau, "request_sent": rule.request_sent}
+    suffix, what = rule.suffix, rule.what
+    if suffix == "CONNECTION_DROPPED" and _refused_before_sending(exc):
+        suffix, what, fields["request_sent"] = "CONNECT_FAILED", _NOT_SENT, False
+    status = getattr(exc, "status_code", None)
+    if suffix == "HTTP_STATUS":
+        fields["status_code"] = status
+    if suffix == "SOAP_FAULT":
+        fields["fault_code"] = str(getattr(exc, "code", "") or "")
+    message = f"{bureau} {what} ({type(exc).__name__}: {_detail(exc)})"
+    return rule.kind(message, code=f"{bureau.upper()}_{suffix}", **fields)
 
 
 def translate_exception(exc: Exception, *, bureau: str) -> BureauError | None:
@@ -296,10 +284,9 @@ def translate_exception(exc: Exception, *, bureau: str) -> BureauError | None:
     """
     if isinstance(exc, BureauError):
         return exc
-    for translate in (_translate_httpx, _translate_requests, _translate_zeep):
-        mapped = translate(exc, bureau)
-        if mapped is not None:
-            return mapped
+    for rule in (*_HTTPX_RULES, *_requests_rules(), *_zeep_rules()):
+        if isinstance(exc, rule.types):
+            return _apply(rule, exc, bureau)
     return None
 
 

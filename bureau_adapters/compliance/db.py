@@ -133,7 +133,7 @@ report_table = sa.Table(
     sa.Column("reason", sa.String(4), nullable=False),
     sa.Column("outcome", sa.String(16), nullable=False, comment="report | no_record"),
     sa.Column("report_id", sa.String(64), nullable=True),
-    sa.Column("report_date", UTCDateTime, nullable=True),
+    sa.Column("report_date", sa.Date, nullable=True),
     sa.Column("fetched_at", UTCDateTime, nullable=False),
     sa.Column("request_id", sa.String(40), nullable=False),
     sa.Column("content_zlib", sa.LargeBinary, nullable=True),

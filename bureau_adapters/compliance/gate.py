@@ -16,10 +16,11 @@ Every bureau client (PBOC, Qianhai) and the scoring service query through
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,8 +41,12 @@ logger = logging.getLogger(__name__)
 
 
 def new_request_id() -> str:
-    """A fresh internal request id (32 hex characters)."""
-    return uuid.uuid4().hex
+    """A fresh internal request id: 24 base32 characters (a-z, 2-7).
+
+    The alphabet has no 0, 1, 8 or 9, so an id can never look like a phone number to the
+    log masking and be garbled in log lines.
+    """
+    return base64.b32encode(os.urandom(15)).decode("ascii").lower()
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ class FetchedAnswer:
     code: str
     content: bytes | None
     report_id: str | None = None
-    report_date: dt.datetime | None = None
+    report_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class QueryResult:
     store_id: int
     consent_id: str
     report_id: str | None
-    report_date: dt.datetime | None
+    report_date: dt.date | None
     fetched_at: dt.datetime
     elapsed_ms: int
     content: bytes | None = field(default=None, repr=False)

@@ -51,7 +51,7 @@ class StoredReport:
     reason: str
     outcome: str
     report_id: str | None
-    report_date: dt.datetime | None
+    report_date: dt.date | None
     fetched_at: dt.datetime
     request_id: str
     content_sha256: str | None
@@ -82,7 +82,7 @@ class ReportStore:
         request_id: str,
         content: bytes | None,
         report_id: str | None = None,
-        report_date: dt.datetime | None = None,
+        report_date: dt.date | None = None,
         fetched_at: dt.datetime | None = None,
     ) -> StoredReport:
         """Store one answer: ``content`` bytes for a report, ``None`` for "no record"."""

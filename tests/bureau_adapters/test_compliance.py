@@ -271,12 +271,12 @@ def test_report_store_compresses_and_verifies(engine: Engine) -> None:
         request_id="r1",
         content=content,
         report_id="R1",
-        report_date=dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC),
+        report_date=dt.date(2026, 6, 1),
     )
     got = store.get("301", saved.store_id)
     assert got.content == content
     assert got.has_record
-    assert got.report_date == dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC)
+    assert got.report_date == dt.date(2026, 6, 1)
     with engine.connect() as conn:
         packed = conn.execute(sa.select(report_table.c.content_zlib)).scalar_one()
     assert len(packed) < len(content) / 10

@@ -77,7 +77,9 @@ class CountingFetch:
         return self.answer
 
 
-REPORT = FetchedAnswer(code="PBOC_AAA000", content=b"<Document/>", report_id="R-1", report_date=NOW)
+REPORT = FetchedAnswer(
+    code="PBOC_AAA000", content=b"<Document/>", report_id="R-1", report_date=NOW.date()
+)
 
 
 def _request(bank: str = "301", **overrides: object) -> QueryRequest:
