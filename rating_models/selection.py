@@ -45,11 +45,23 @@ class SelectionResult:
 
 
 def vif(matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Variance inflation factor of each column (diagonal of the inverse correlation matrix)."""
-    if matrix.shape[1] < 2:
-        return np.ones(matrix.shape[1])
-    corr = np.corrcoef(matrix, rowvar=False)
-    return np.diag(np.linalg.pinv(corr))
+    """Variance inflation factor ``1 / (1 - R^2)`` of each column regressed on the others.
+
+    Perfectly collinear columns get ``inf``; constant columns get 1.
+    """
+    x = matrix - matrix.mean(axis=0)
+    out = np.ones(x.shape[1])
+    for j in range(x.shape[1]):
+        target = x[:, j]
+        total = float(target @ target)
+        if x.shape[1] < 2 or total == 0.0:
+            continue
+        others = np.delete(x, j, axis=1)
+        coef, *_ = np.linalg.lstsq(others, target, rcond=None)
+        resid = target - others @ coef
+        r2 = 1.0 - float(resid @ resid) / total
+        out[j] = np.inf if r2 >= 1.0 - 1e-12 else 1.0 / (1.0 - r2)
+    return out
 
 
 def _corr_filter(

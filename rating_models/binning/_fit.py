@@ -40,6 +40,7 @@ class FitSettings:
     n_prebins: int
     specials: tuple[Any, ...] = ()
     breaks: tuple[Any, ...] | None = None
+    cat_cutoff: float = 0.005
 
 
 def _round_sig(values: FloatArray, digits: int = 5) -> FloatArray:
@@ -142,19 +143,36 @@ def _category_codes(column: Any) -> tuple[npt.NDArray[np.intp], list[str]]:
     return codes.astype(np.intp), [str(u) for u in uniques]
 
 
-def _sorted_groups(
-    total: FloatArray, bad: FloatArray, names: list[str], n_prebins: int
+def _fine_groups(
+    total: FloatArray,
+    bad: FloatArray,
+    seen: npt.NDArray[np.intp],
+    names: list[str],
+    s: FitSettings,
 ) -> list[list[int]]:
-    """Categories ordered by (smoothed) bad rate, pooled into at most ``n_prebins`` fine groups."""
-    prior = bad.sum() / max(total.sum(), 1.0)
-    rate = (bad + prior) / (total + 1.0)
-    order = np.lexsort((np.asarray(names, dtype=object), rate)).tolist()
-    if len(order) <= n_prebins:
-        return [[i] for i in order]
-    share = np.cumsum(total[order]) / total.sum()
-    group = np.minimum((share * n_prebins).astype(int), n_prebins - 1)
-    group = np.concatenate(([group[0]], np.maximum.accumulate(group[1:])))
-    return [[order[i] for i in np.flatnonzero(group == g)] for g in np.unique(group)]
+    """Fine groups of category codes, ordered by (smoothed) bad rate.
+
+    Categories rarer than ``cat_cutoff`` of the rows are pooled into one group first (an
+    identifier-like column thus becomes one bin instead of a perfect, meaningless split);
+    the groups are then pooled into at most ``n_prebins`` by cumulative count.
+    """
+    rare_mask = total[seen] < s.cat_cutoff * total.sum()
+    groups = [[int(i)] for i in seen[~rare_mask]]
+    if rare_mask.any():
+        groups.append([int(i) for i in seen[rare_mask]])
+    gt = np.array([total[g].sum() for g in groups])
+    gb = np.array([bad[g].sum() for g in groups])
+    prior = gb.sum() / max(gt.sum(), 1.0)
+    rate = (gb + prior) / (gt + 1.0)
+    first = np.asarray([min(names[i] for i in g) for g in groups], dtype=object)
+    order = np.lexsort((first, rate)).tolist()
+    if len(order) <= s.n_prebins:
+        return [groups[i] for i in order]
+    share = np.cumsum(gt[order]) / gt.sum()
+    cell = np.minimum((share * s.n_prebins).astype(int), s.n_prebins - 1)
+    return [
+        [c for k in np.flatnonzero(cell == g) for c in groups[order[k]]] for g in np.unique(cell)
+    ]
 
 
 def fit_categorical(
@@ -167,14 +185,15 @@ def fit_categorical(
     bad = np.bincount(codes[codes >= 0], weights=y[codes >= 0], minlength=ncat).astype(np.float64)
     specials = [str(v) for v in s.specials]
     special_codes = [names.index(v) for v in specials if v in names]
-    seen = [i for i in range(ncat) if total[i] > 0 and i not in special_codes]
+    usable = total > 0
+    usable[special_codes] = False
+    seen = np.flatnonzero(usable)
     n_bad, n_all = float(y.sum()), float(y.size)
     if s.breaks is not None:
         groups = _manual_groups(s.breaks, [names[i] for i in seen])
         trend = "manual"
     else:
-        fine = _sorted_groups(total[seen], bad[seen], [names[i] for i in seen], s.n_prebins)
-        fine = [[seen[i] for i in g] for g in fine]
+        fine = _fine_groups(total, bad, seen, names, s)
         ft = np.array([total[g].sum() for g in fine])
         fb = np.array([bad[g].sum() for g in fine])
         cuts, _ = _merge(ft, fb, n_bad, n_all - n_bad, s, ordered=False)

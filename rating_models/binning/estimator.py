@@ -60,6 +60,9 @@ class WOEBinning(TransformerMixin, BaseEstimator):
     breaks : dict, default=None
         Manual bins per variable: interior cut points for a numeric one (``[25, 35, 50]``),
         groups of categories for a categorical one (``[["car", "tv"], ["business"]]``).
+    cat_cutoff : float, default=0.005
+        Categories with a smaller share of rows are pooled into one group before merging, so
+        rare levels (and identifier-like columns) cannot produce a spurious perfect split.
     categorical_features : list of str, default=None
         Numeric columns to treat as categorical (codes). Text, ``category`` and pandas string
         columns are categorical anyway.
@@ -94,6 +97,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         "n_prebins": [Interval(int, 2, 100)],
         "special_values": [NoneOK, SEQUENCE, MAPPING],
         "breaks": [NoneOK, MAPPING],
+        "cat_cutoff": [Interval(float, 0.0, 0.5)],
         "categorical_features": [NoneOK, SEQUENCE],
         "n_jobs": [NoneOK, Options((-1,)), Interval(int, 1, None)],
     }
@@ -108,6 +112,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         n_prebins: int = 40,
         special_values: Sequence[Any] | Mapping[str, Sequence[Any]] | None = None,
         breaks: Mapping[str, Sequence[Any]] | None = None,
+        cat_cutoff: float = 0.005,
         categorical_features: Sequence[str] | None = None,
         n_jobs: int | None = -1,
     ) -> None:
@@ -118,6 +123,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         self.n_prebins = n_prebins
         self.special_values = special_values
         self.breaks = breaks
+        self.cat_cutoff = cat_cutoff
         self.categorical_features = categorical_features
         self.n_jobs = n_jobs
 
@@ -207,6 +213,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
             n_prebins=self.n_prebins,
             specials=tuple(specials),
             breaks=None if breaks is None else tuple(breaks),
+            cat_cutoff=self.cat_cutoff,
         )
 
 
