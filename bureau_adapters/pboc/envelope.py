@@ -1,0 +1,196 @@
+"""The PBOC query envelope (§5.3): optional fixed-width header line, then
+``<Document><Msg>`` with ``ResultCode``, ``ResultDesc``, ``ReportName`` and the report
+base64-encoded in ``ReportMessage``.
+
+>>> env = parse_envelope(b"<Document><Msg><ResultCode>DBE003</ResultCode>"
+...                      b"<ResultDesc>x</ResultDesc></Msg></Document>")
+>>> env.result_code, env.ok, env.report
+('DBE003', False, None)
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from bureau_adapters.exceptions import MalformedReportError
+from bureau_adapters.xml import DEFAULT_MAX_BYTES, parse_xml
+
+__all__ = [
+    "SUCCESS_CODE",
+    "HeaderLine",
+    "PbocEnvelope",
+    "decode_xml",
+    "detect_encoding",
+    "parse_envelope",
+    "split_header_line",
+]
+
+#: ``ResultCode`` of a successful query (处理成功).
+SUCCESS_CODE = "AAA000"
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\r\n"
+_HEADER = re.compile(rb"[A-Za-z0-9.]{1,200}", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderLine:
+    """The fixed-width header line (layout [inferred], §5.3)."""
+
+    raw: str
+    flag: str
+    version: str
+    sender: str
+    receiver: str
+    timestamp: str
+    message_type: str
+    message_id: str
+
+    @classmethod
+    def parse(cls, raw: str) -> HeaderLine:
+        """Split a header line such as ``B2.0.0HBF…D104…`` into its fields."""
+        return cls(
+            raw=raw,
+            flag=raw[0:1],
+            version=raw[1:6],
+            sender=raw[6:20],
+            receiver=raw[20:34],
+            timestamp=raw[34:48],
+            message_type=raw[48:52],
+            message_id=raw[52:68],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PbocEnvelope:
+    """One query answer: result code and message, and the decoded report bytes.
+
+    ``report`` is ``None`` when the answer carries no report (every error code).
+    ``report_format`` is sniffed from the bytes (``"xml"`` or ``"pdf"``), not taken from
+    ``report_name``, which vendors fill inconsistently.
+    """
+
+    result_code: str
+    result_desc: str
+    report_name: str | None
+    report: bytes | None
+    report_format: str | None
+    header: HeaderLine | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True for ``AAA000`` (处理成功)."""
+        return self.result_code == SUCCESS_CODE
+
+
+def split_header_line(data: bytes) -> tuple[HeaderLine | None, bytes]:
+    """Remove the optional fixed-width header line in front of the XML."""
+    body = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if body.startswith(b"<") or not body:
+        return None, body
+    end = body.find(b"\n")
+    line, rest = (body, b"") if end < 0 else (body[:end], body[end + 1 :])
+    # One sample ends its header line with a literal backslash-r-backslash-n.
+    line = line.rstrip(b"\r").removesuffix(b"\\r\\n").rstrip()
+    if _HEADER.fullmatch(line) is None:
+        raise MalformedReportError(
+            "The input starts with neither XML nor a PBOC header line.",
+            code="PBOC_HEADER_LINE",
+        )
+    return HeaderLine.parse(line.decode("ascii")), rest.lstrip(b" \t\r\n")
+
+
+def detect_encoding(data: bytes) -> str:
+    """``"utf-8"`` or ``"gb18030"`` (a superset of GBK), whatever the declaration says."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise MalformedReportError(
+            f"The report is neither UTF-8 nor GBK/GB18030 (invalid byte at offset {exc.start}).",
+            code="PBOC_ENCODING",
+            offset=exc.start,
+        ) from exc
+    return "gb18030"
+
+
+def decode_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
+    """Parse XML whose real encoding is detected (UTF-8 or GB18030), not trusted."""
+    return parse_xml(data, max_bytes=max_bytes, encoding=detect_encoding(data))
+
+
+def parse_envelope(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PbocEnvelope:
+    """Parse a query envelope, with or without its header line.
+
+    Raises
+    ------
+    MalformedReportError
+        ``PBOC_NOT_ENVELOPE`` (no ``Msg``/``ResultCode``), ``PBOC_BASE64`` (invalid or
+        truncated base64), ``PBOC_HEADER_LINE``, ``PBOC_ENCODING``, and the ``XML_*``
+        codes of :func:`bureau_adapters.xml.parse_xml`.
+    """
+    header, body = split_header_line(_check_size(data, max_bytes))
+    root = decode_xml(body, max_bytes=max_bytes)
+    return envelope_from_root(root, header)
+
+
+def envelope_from_root(root: etree._Element, header: HeaderLine | None) -> PbocEnvelope:
+    """Read an already parsed envelope root."""
+    msg = root.find("Msg")
+    code = msg.findtext("ResultCode") if msg is not None else None
+    if msg is None or code is None:
+        raise MalformedReportError(
+            "Not a PBOC query envelope: no <Msg><ResultCode>.", code="PBOC_NOT_ENVELOPE"
+        )
+    text = msg.findtext("ReportMessage")
+    report = _b64decode(text) if text and text.strip() else None
+    report_format = None
+    if report is not None:
+        report_format = "pdf" if report.lstrip()[:5] == b"%PDF-" else "xml"
+    return PbocEnvelope(
+        result_code=code.strip(),
+        result_desc=(msg.findtext("ResultDesc") or "").strip(),
+        report_name=(msg.findtext("ReportName") or "").strip() or None,
+        report=report,
+        report_format=report_format,
+        header=header,
+    )
+
+
+def _check_size(data: bytes, max_bytes: int) -> bytes:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise MalformedReportError(
+            f"PBOC input must be bytes, got {type(data).__name__}.", code="XML_NOT_BYTES"
+        )
+    if len(data) > max_bytes:
+        from bureau_adapters.exceptions import UnsafeXMLError
+
+        raise UnsafeXMLError(
+            f"PBOC input of {len(data):,} bytes exceeds the limit of {max_bytes:,} bytes.",
+            code="XML_TOO_LARGE",
+            size=len(data),
+            limit=max_bytes,
+        )
+    return bytes(data)
+
+
+def _b64decode(text: str) -> bytes:
+    raw = text.encode("ascii", "replace")
+    if raw.translate(None, _BASE64_ALPHABET):  # anything left is not base64
+        raise MalformedReportError(
+            "ReportMessage is not base64 (characters outside the base64 alphabet).",
+            code="PBOC_BASE64",
+        )
+    try:
+        return binascii.a2b_base64(raw)
+    except binascii.Error as exc:
+        raise MalformedReportError(
+            f"ReportMessage is invalid or truncated base64: {exc}.", code="PBOC_BASE64"
+        ) from exc

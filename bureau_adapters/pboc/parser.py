@@ -1,0 +1,274 @@
+"""Pure ``bytes → report`` parsing of PBOC reports (format ``pboc-xml/2``).
+
+:func:`build` turns an lxml element into a model by reading the field declarations of
+:mod:`bureau_adapters.pboc.schema`; :func:`parse_personal` builds a
+:class:`~bureau_adapters.pboc.models.PersonalReport` from a report root. Values that are
+not valid for their kind (``PA01DR01 = 1`` where a date is due) are read as missing and
+listed in ``report.warnings``; only a missing report number or report time is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from lxml import etree
+
+from bureau_adapters.exceptions import MalformedReportError
+from bureau_adapters.pboc import codes
+from bureau_adapters.pboc.models import PersonalReport
+from bureau_adapters.pboc.records import LoanAccount
+from bureau_adapters.pboc.schema import Spec, plan_of, resolve_tag
+
+__all__ = ["CONVERTERS", "NULL_MARKERS", "build", "convert", "parse_personal", "required_text"]
+
+#: Texts that mean "no value" (§1.2).
+NULL_MARKERS = frozenset({"", "--", "0000-00", "0000-00-00", "null", "NULL"})
+#: Alternative tags seen in real messages: ``PD01EH`` carries its status as ``PD01ES01``.
+ALIASES = {"PD01ED01": "PD01ES01"}
+
+_DATE = re.compile(
+    r"([0-9]{4})[-/]([0-9]{2})(?:[-/]([0-9]{2}))?"
+    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?(?:\.[0-9]+)?)?",
+    re.ASCII,
+)
+_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+_COUNT = re.compile(r"-?[0-9]+", re.ASCII)
+_YEAR = re.compile(r"([0-9]{4})(?:[-/][0-9]{2}.*)?", re.ASCII)
+_CACHE_LIMIT = 50_000
+
+
+def _dt(text: str) -> datetime:
+    m = _DATE.fullmatch(text)
+    if m is None:
+        raise ValueError(text)
+    year, month, day, hh, mm, ss = m.groups()
+    return datetime(int(year), int(month), int(day or 1), int(hh or 0), int(mm or 0), int(ss or 0))
+
+
+def _cached(func: Callable[[str], Any]) -> Callable[[str], Any]:
+    store: dict[str, Any] = {}
+
+    def wrapper(text: str) -> Any:
+        try:
+            return store[text]
+        except KeyError:
+            value = func(text)
+            if len(store) < _CACHE_LIMIT:
+                store[text] = value
+            return value
+
+    return wrapper
+
+
+def _amount(text: str) -> float:
+    text = text.replace(",", "")
+    if _AMOUNT.fullmatch(text) is None:
+        raise ValueError(text)
+    return float(text)
+
+
+def _count(text: str) -> int:
+    if _COUNT.fullmatch(text) is None:
+        raise ValueError(text)
+    return int(text)
+
+
+def _year(text: str) -> int:
+    m = _YEAR.fullmatch(text)
+    if m is None:
+        raise ValueError(text)
+    return int(m.group(1))
+
+
+CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "text": str,
+    "date": _cached(lambda t: _dt(t).date()),
+    "month": _cached(lambda t: _dt(t).date().replace(day=1)),
+    "datetime": _cached(_dt),
+    "year": _cached(_year),
+    "amount": _amount,
+    "count": _count,
+}
+
+
+# A handler per child tag: (mode, field name, value kind, converter or nested model).
+_ITEM, _ITEMS, _GROUP, _GROUPS = 0, 1, 2, 3
+_TEXT, _COUNT_KIND, _AMOUNT_KIND, _OTHER = 0, 1, 2, 3
+_Handler = tuple[int, str, int, Any]
+
+
+def convert(spec: Spec, text: str | None) -> Any:
+    """Read one item's text as its declared kind; raises ``ValueError`` when invalid."""
+    value = (text or "").strip()
+    if value in NULL_MARKERS:
+        return None
+    if spec.kind == "code":
+        return spec.table.normalise(value) if spec.table is not None else value
+    return CONVERTERS[spec.kind](value)
+
+
+def _handler(spec: Spec) -> _Handler:
+    if spec.kind == "group":
+        return (_GROUPS if spec.many else _GROUP, spec.name, _OTHER, spec.model)
+    mode = _ITEMS if spec.many else _ITEM
+    if spec.kind == "text" or (spec.kind == "code" and spec.table is None):
+        return (mode, spec.name, _TEXT, None)
+    if spec.kind == "code":
+        return (mode, spec.name, _OTHER, spec.table.normalise)
+    kind = {"count": _COUNT_KIND, "amount": _AMOUNT_KIND}.get(spec.kind, _OTHER)
+    return (mode, spec.name, kind, CONVERTERS[spec.kind])
+
+
+@cache
+def _compiled(
+    model: type, tag: str
+) -> tuple[dict[str, _Handler], dict[str, dict[str, _Handler]], tuple[str, ...]]:
+    """Child tag → handler tables of ``model`` under element ``tag`` (relative tags resolved)."""
+    direct: dict[str, _Handler] = {}
+    nested: dict[str, dict[str, _Handler]] = {}
+    for spec in plan_of(model).specs:
+        first = resolve_tag(spec.path[0], tag)
+        if len(spec.path) == 1:
+            direct[first] = _handler(spec)
+        else:
+            nested.setdefault(first, {})[resolve_tag(spec.path[1], first)] = _handler(spec)
+    for table in (direct, *nested.values()):
+        for real, alias in ALIASES.items():
+            if real in table:
+                table.setdefault(alias, table[real])
+    many = tuple(s.name for s in plan_of(model).specs if s.many)
+    return direct, nested, many
+
+
+def _matches(
+    el: etree._Element,
+    direct: dict[str, _Handler],
+    nested: dict[str, dict[str, _Handler]],
+) -> list[tuple[_Handler, etree._Element]]:
+    """(handler, element) for every child and grandchild the model declares, in order."""
+    pairs = []
+    for child in el:
+        tag = child.tag
+        handler = direct.get(tag)
+        if handler is not None:
+            pairs.append((handler, child))
+            continue
+        sub = nested.get(tag)
+        if sub is not None:
+            for grandchild in child:
+                handler = sub.get(grandchild.tag)
+                if handler is not None:
+                    pairs.append((handler, grandchild))
+    return pairs
+
+
+def build(model: type, el: etree._Element, warnings: list[str]) -> Any:
+    """Build ``model`` from element ``el`` (invalid values → ``None`` plus a warning).
+
+    Walks the element's children once (not the model's fields), so absent units cost
+    nothing; the first occurrence of a non-repeating item wins; unknown elements are
+    ignored. This loop is the parser's hot path, hence the inlined integer fast path.
+    """
+    direct, nested, many = _compiled(model, el.tag)
+    values: dict[str, Any] = {name: [] for name in many}
+    nulls = NULL_MARKERS
+    for (mode, name, kind, target), node in _matches(el, direct, nested):
+        if mode >= _GROUP:
+            if mode == _GROUPS:
+                values[name].append(build(target, node, warnings))
+            elif name not in values:
+                values[name] = build(target, node, warnings)
+            continue
+        if mode == _ITEM and name in values:
+            continue
+        text = node.text
+        text = text.strip() if text else ""
+        if text in nulls:
+            value = None
+        elif kind == _TEXT:
+            value = text
+        elif kind != _OTHER and text.isdigit() and text.isascii():
+            value = int(text) if kind == _COUNT_KIND else float(text)
+        else:
+            try:
+                value = target(text)
+            except (ValueError, OverflowError):
+                warnings.append(f"{node.tag}: not a valid value; read as missing")
+                continue
+        if mode == _ITEM:
+            values[name] = value
+        elif value is not None:
+            values[name].append(value)
+    for name in many:
+        values[name] = tuple(values[name])
+    return model(**values)
+
+
+def _fix_statuses(account: LoanAccount) -> LoanAccount:
+    """Map Chinese account-status labels (``逾期``) to codes, which depend on the type."""
+    status, monthly = account.status, account.monthly_status
+    if (status is None or status.isascii()) and (monthly is None or monthly.isascii()):
+        return account
+    from dataclasses import replace
+
+    kind = account.account_type
+    return replace(
+        account,
+        status=codes.normalise_account_status(kind, status),
+        monthly_status=codes.normalise_account_status(kind, monthly),
+    )
+
+
+def required_text(root: etree._Element, path: str, what: str) -> str:
+    text = (root.findtext(path) or "").strip()
+    if text in NULL_MARKERS:
+        raise MalformedReportError(
+            f"The PBOC report has no {what} ({path.rsplit('/', 1)[-1]}).",
+            code="PBOC_MISSING_FIELD",
+            field=path.rsplit("/", 1)[-1],
+        )
+    return text
+
+
+def parse_personal(root: etree._Element) -> PersonalReport:
+    """Build a :class:`PersonalReport` from the ``<Document>`` root of a personal report."""
+    report_id = required_text(root, "PRH/PA01/PA01A/PA01AI01", "report number")
+    time_text = required_text(root, "PRH/PA01/PA01A/PA01AR01", "report time")
+    try:
+        report_date = CONVERTERS["date"](time_text)
+    except (ValueError, OverflowError) as exc:
+        raise MalformedReportError(
+            "The PBOC report time (PA01AR01) is not a date or timestamp.",
+            code="PBOC_BAD_REPORT_DATE",
+            field="PA01AR01",
+        ) from exc
+    warnings: list[str] = []
+    report: PersonalReport = build(_PersonalBody, root, warnings)
+    accounts = tuple(_fix_statuses(a) for a in report.accounts)
+    return PersonalReport(
+        **{name: getattr(report, name) for name in _BODY_FIELDS},
+        accounts=accounts,
+        report_id=report_id,
+        report_date=report_date,
+        warnings=tuple(warnings),
+    )
+
+
+def _body_class() -> type:
+    """PersonalReport without its two required fields, so :func:`build` can fill it."""
+    from dataclasses import fields, make_dataclass
+
+    specs = [
+        (f.name, f.type, f)
+        for f in fields(PersonalReport)
+        if f.name not in {"report_id", "report_date", "warnings"}
+    ]
+    return make_dataclass("_PersonalBody", specs, frozen=True, slots=True)
+
+
+_PersonalBody = _body_class()
+_BODY_FIELDS = tuple(s.name for s in plan_of(_PersonalBody).specs if s.name != "accounts")

@@ -1,0 +1,166 @@
+"""Report-level PBOC features read straight from summaries and small units.
+
+:func:`report_scalars` gives, for one report, every feature that needs no grouping over
+records (and a few ``_``-prefixed parts that :mod:`bureau_adapters.pboc.features` combines).
+Missing values are NaN; thin-file rules are those of the catalog.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bureau_adapters.pboc.flatten import NAN, add_months
+from bureau_adapters.pboc.models import CreditSummary, PersonalReport
+
+__all__ = ["report_scalars"]
+
+_NPL = {"3", "4", "5"}
+_PD03_BAD_STATUS = {"1", "2", "3", "4", "5", "6", "7", "B"}
+
+
+def _nz(value: float | int | None) -> float:
+    return 0.0 if value is None else float(value)
+
+
+def _num(value: float | int | None) -> float:
+    return NAN if value is None else float(value)
+
+
+def _ratio(num: float | None, den: float | None) -> float:
+    if num is None or den is None or den <= 0:
+        return NAN
+    return float(num) / float(den)
+
+
+def _summary_values(s: CreditSummary | None) -> dict[str, float]:
+    if s is None:
+        s = CreditSummary()
+    loans = (s.d1, s.r4, s.r1)
+    cards = (s.r2, s.r3)
+    r2 = s.r2
+    guarantees = [r for r in s.responsibilities if str(r.responsibility) == "1"]
+    return {
+        "n_d1_open": _nz(s.d1.account_count if s.d1 else None),
+        "n_r4_open": _nz(s.r4.account_count if s.r4 else None),
+        "n_r1_open": _nz(s.r1.account_count if s.r1 else None),
+        "n_r2_open": _nz(s.r2.account_count if s.r2 else None),
+        "n_r3_open": _nz(s.r3.account_count if s.r3 else None),
+        "loan_balance": sum(_nz(x.balance) for x in loans if x),
+        "total_limit": sum(_nz(x.total_limit) for x in (*loans, *cards) if x),
+        "card_util": _ratio(r2.used, r2.total_limit) if r2 else NAN,
+        "card_util_6m_avg": _ratio(r2.avg_used_6m, r2.total_limit) if r2 else NAN,
+        "_obligation_summary": sum(_nz(x.avg_due_6m) for x in loans if x),
+        "n_institutions": sum(_nz(x.institution_count) for x in loans if x),
+        "summary_longest_overdue": max((_nz(o.longest_months) for o in s.overdue), default=0.0),
+        "summary_max_month_overdue_amt": max(
+            (_nz(o.max_month_amount) for o in s.overdue), default=0.0
+        ),
+        "_bad_summary": float(_nz(s.bad_debt_accounts) > 0),
+        "_recovery_summary": float(_nz(s.recovered_accounts) > 0),
+        "guarantee_amt": sum(_nz(r.amount) for r in guarantees),
+        "guarantee_bal": sum(_nz(r.balance) for r in guarantees),
+    }
+
+
+def _query_values(report: PersonalReport) -> dict[str, float]:
+    q = report.query_summary
+    get = (lambda name: _nz(getattr(q, name))) if q is not None else (lambda name: 0.0)
+    last = q.last_query_date if q is not None else None
+    return {
+        "inq_loan_inst_1m": get("loan_institutions_1m"),
+        "inq_card_inst_1m": get("card_institutions_1m"),
+        "inq_loan_cnt_1m": get("loan_queries_1m"),
+        "inq_card_cnt_1m": get("card_queries_1m"),
+        "inq_self_1m": get("self_queries_1m"),
+        "inq_postloan_24m": get("postloan_queries_24m"),
+        "inq_guarantee_24m": get("guarantee_queries_24m"),
+        "days_since_last_query": float((report.report_date - last).days) if last else NAN,
+    }
+
+
+def _public_values(report: PersonalReport) -> dict[str, float]:
+    summary = report.public_summary
+    by_type: dict[str, float] = {}
+    if summary is not None:
+        for row in summary.rows:
+            by_type[str(row.type)] = by_type.get(str(row.type), 0.0) + _nz(row.record_count)
+
+    def count(code: str, records: tuple[object, ...]) -> float:
+        return by_type[code] if code in by_type else float(len(records))
+
+    postpaid = report.postpaid_summary
+    if postpaid is not None and postpaid.rows:
+        arrears = sum(_nz(r.amount) for r in postpaid.rows)
+    else:
+        arrears = sum(_nz(a.arrears) for a in report.postpaid_accounts)
+    return {
+        "n_civil_judgments": count("2", report.civil_judgments),
+        "civil_judgment_amt": sum(_nz(r.amount) for r in report.civil_judgments),
+        "n_enforcements": count("3", report.enforcements),
+        "enforcement_amt": sum(_nz(r.amount_applied) for r in report.enforcements),
+        "n_tax_arrears": count("1", report.tax_arrears),
+        "tax_arrears_amt": sum(_nz(r.amount) for r in report.tax_arrears),
+        "n_admin_penalties": count("4", report.admin_penalties),
+        "postpaid_arrears_amt": arrears,
+    }
+
+
+def _whole_years(start: date, end: date) -> float:
+    return float(end.year - start.year - ((end.month, end.day) < (start.month, start.day)))
+
+
+def _profile_values(report: PersonalReport) -> dict[str, float]:
+    t = report.report_date
+    identity = report.identity
+    birth = identity.birth_date if identity else None
+    since = add_months(t, -6)
+    phones = identity.phones if identity else ()
+    joined = next((o.year_joined for o in report.occupations if o.year_joined), None)
+    active = [h for h in report.housing_fund if str(h.status) == "1"]
+    score = report.score
+    try:
+        percentile = float(score.percentile) if score and score.percentile else NAN
+    except ValueError:
+        percentile = NAN
+    return {
+        "age": _whole_years(birth, t) if birth else NAN,
+        "mobiles_6m": float(sum(1 for p in phones if p.updated and since <= p.updated <= t)),
+        "n_addresses": float(len(report.residences)),
+        "years_at_employer": float(t.year - joined) if joined else NAN,
+        "housing_fund_active": float(bool(active)),
+        "housing_fund_monthly": sum(_nz(h.monthly_amount) for h in active),
+        "crc_score": _num(score.score) if score else NAN,
+        "crc_score_percentile": percentile,
+    }
+
+
+def _class_values(report: PersonalReport) -> dict[str, float]:
+    classes = [
+        str(a.five_class if a.five_class is not None else a.monthly_five_class)
+        for a in report.accounts
+    ] + [str(r.five_class) for r in report.related_repayments]
+    bad_guarantees = sum(
+        1
+        for r in report.related_repayments
+        if str(r.five_class) in _NPL
+        or str(r.repayment_status) in _PD03_BAD_STATUS
+        or _nz(r.overdue_months) > 0
+    )
+    return {
+        "npl_class_cnt": float(sum(c in _NPL for c in classes)),
+        "special_mention_cnt": float(sum(c == "2" for c in classes)),
+        "guarantee_bad_cnt": float(bad_guarantees),
+    }
+
+
+def report_scalars(report: PersonalReport) -> dict[str, float]:
+    """Report-level feature values of one report (NaN for missing)."""
+    summary = report.credit_summary
+    out = _query_values(report)
+    total = summary.account_total if summary is not None else None
+    out["n_accounts"] = float(total) if total is not None else float(len(report.accounts))
+    out.update(_summary_values(summary))
+    out.update(_public_values(report))
+    out.update(_profile_values(report))
+    out.update(_class_values(report))
+    return out

