@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bureau_adapters.compliance.db import audit_table, ensure_schema, utcnow
+from bureau_adapters.compliance.db import audit_table, ensure_schema, transaction, utcnow
 from bureau_adapters.exceptions import BureauError
 from bureau_adapters.pii import mask_text
 
@@ -101,8 +101,12 @@ class AuditLog:
         self.engine = engine
         ensure_schema(engine)
 
-    def append(self, entry: AuditEntry) -> AuditEntry:
-        """Insert ``entry`` and return it with its ``audit_id``. The message is masked."""
+    def append(self, entry: AuditEntry, *, connection: sa.Connection | None = None) -> AuditEntry:
+        """Insert ``entry`` and return it with its ``audit_id``. The message is masked.
+
+        Pass ``connection`` to write inside the caller's transaction (the gate stores a
+        fresh report and its audit row in one commit).
+        """
         for name in _REQUIRED_TEXT:
             if not str(getattr(entry, name) or "").strip():
                 raise BureauError(
@@ -115,7 +119,7 @@ class AuditLog:
         values.pop("audit_id")
         values["outcome"] = QueryOutcome(entry.outcome).value
         values["source"] = None if entry.source is None else ReportSource(entry.source).value
-        with self.engine.begin() as conn:
+        with transaction(self.engine, connection) as conn:
             audit_id = conn.execute(
                 audit_table.insert().values(**values).returning(audit_table.c.audit_id)
             ).scalar_one()

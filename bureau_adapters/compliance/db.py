@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +37,7 @@ __all__ = [
     "ensure_schema",
     "metadata",
     "report_table",
+    "transaction",
     "utcnow",
 ]
 
@@ -204,6 +207,16 @@ def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(resolved, **kwargs)
+
+
+@contextmanager
+def transaction(engine: Engine, connection: sa.Connection | None = None) -> Iterator[sa.Connection]:
+    """``connection`` when the caller already has a transaction open, else a new one."""
+    if connection is not None:
+        yield connection
+        return
+    with engine.begin() as conn:
+        yield conn
 
 
 def ensure_schema(engine: Engine) -> None:

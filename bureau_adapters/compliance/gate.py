@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bureau_adapters.compliance.audit import AuditEntry, AuditLog, QueryOutcome, ReportSource
@@ -121,6 +122,7 @@ class ComplianceGate:
         reuse_window: dt.timedelta | Callable[[str], dt.timedelta] = dt.timedelta(days=30),
         keyer: SubjectKeyer | None = None,
     ) -> None:
+        self.engine = engine
         self.keyer = keyer or SubjectKeyer.from_settings()
         self.consents = ConsentRegistry(engine, keyer=self.keyer)
         self.audit = AuditLog(engine)
@@ -170,20 +172,29 @@ class ComplianceGate:
             )
             self._fail(request, subject_key, started, exc, outcome, consent.consent_id)
             raise
-        stored = self.store.save(
-            bank_code=request.bank_code,
-            bureau=request.bureau,
-            subject_key=subject_key,
-            reason=request.reason,
-            request_id=request.request_id,
-            content=answer.content,
-            report_id=answer.report_id,
-            report_date=answer.report_date,
-            fetched_at=request.at,
-        )
-        return self._done(
-            request, subject_key, started, consent, stored, answer.code, ReportSource.FRESH
-        )
+        with self.engine.begin() as conn:  # the report and its audit row: one commit
+            stored = self.store.save(
+                bank_code=request.bank_code,
+                bureau=request.bureau,
+                subject_key=subject_key,
+                reason=request.reason,
+                request_id=request.request_id,
+                content=answer.content,
+                report_id=answer.report_id,
+                report_date=answer.report_date,
+                fetched_at=request.at,
+                connection=conn,
+            )
+            return self._done(
+                request,
+                subject_key,
+                started,
+                consent,
+                stored,
+                answer.code,
+                ReportSource.FRESH,
+                conn,
+            )
 
     def _entry(
         self, request: QueryRequest, subject_key: str, started: float, **values: Any
@@ -212,6 +223,7 @@ class ComplianceGate:
         stored: StoredReport,
         code: str,
         source: ReportSource,
+        connection: sa.Connection | None = None,
     ) -> QueryResult:
         outcome = QueryOutcome.REPORT if stored.has_record else QueryOutcome.NO_RECORD
         entry = self.audit.append(
@@ -225,7 +237,8 @@ class ComplianceGate:
                 report_id=stored.report_id,
                 consent_id=consent.consent_id,
                 store_id=stored.store_id,
-            )
+            ),
+            connection=connection,
         )
         self._log(request, entry)
         return QueryResult(

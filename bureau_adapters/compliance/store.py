@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bureau_adapters.compliance.db import ensure_schema, report_table, utcnow
+from bureau_adapters.compliance.db import ensure_schema, report_table, transaction, utcnow
 from bureau_adapters.exceptions import BureauError
 
 __all__ = ["ReportStore", "StoredReport"]
@@ -84,8 +84,12 @@ class ReportStore:
         report_id: str | None = None,
         report_date: dt.date | None = None,
         fetched_at: dt.datetime | None = None,
+        connection: sa.Connection | None = None,
     ) -> StoredReport:
-        """Store one answer: ``content`` bytes for a report, ``None`` for "no record"."""
+        """Store one answer: ``content`` bytes for a report, ``None`` for "no record".
+
+        Pass ``connection`` to write inside the caller's transaction.
+        """
         values: dict[str, Any] = {
             "bank_code": bank_code,
             "bureau": bureau,
@@ -102,7 +106,7 @@ class ReportStore:
             "content_sha256": None if content is None else hashlib.sha256(content).hexdigest(),
             "content_bytes": 0 if content is None else len(content),
         }
-        with self.engine.begin() as conn:
+        with transaction(self.engine, connection) as conn:
             store_id = conn.execute(
                 report_table.insert().values(**values).returning(report_table.c.store_id)
             ).scalar_one()

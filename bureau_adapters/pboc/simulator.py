@@ -1,0 +1,394 @@
+"""A PBOC query front-end simulator: a real SOAP server on loopback fed by a sandbox province.
+
+It serves the package's WSDL (``GET <endpoint>?wsdl``) and answers ``SingleQuery`` the way a
+bank's 征信前置 would: it finds the household by ID number in ``households.parquet`` and returns
+``reports/pboc/<household_id>.xml``'s report in the response envelope (ID not in the province:
+"no record"). Scenarios turn it into a misbehaving front-end:
+
+==================  =============================================================
+scenario            answer
+==================  =============================================================
+``hit``             the household's report (``AAA000``), or no record if unknown
+``no_record``       ``AAA001`` 查无记录, no report
+``DBE001``…``017``  that validation error code, no report
+``DBO001``…``004``  that error code, no report
+``slow``            a hit after ``slow_seconds`` (for read timeouts)
+``drop``            reads the request, closes the connection without an answer
+``fault``           HTTP 500 with a SOAP Fault (soap:Server)
+``bad_base64``      ``AAA000`` with a ReportMessage that is not base64
+==================  =============================================================
+
+The scenario is the server's default (``scenario=``), or per ID number
+(:meth:`PbocSimulator.set_scenario`), or per request with the HTTP header
+``X-Nongxin-Scenario`` — so one server can serve several cases at once.
+
+>>> with PbocSimulator(province_dir, scenario="no_record") as sim:  # doctest: +SKIP
+...     client = PbocClient(endpoint=sim.endpoint, engine=engine)
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from bureau_adapters.exceptions import BureauError
+from bureau_adapters.pboc.client import ERROR_CODES, NO_RECORD_CODE
+from bureau_adapters.pboc.wsdl import NAMESPACE, SINGLE_QUERY_WSDL
+from bureau_adapters.pii import mask_id, mask_text
+
+__all__ = ["SCENARIOS", "PbocSimulator", "SimulatedQuery"]
+
+logger = logging.getLogger(__name__)
+
+PATH = "/pboc/SingleQuery"
+SCENARIO_HEADER = "X-Nongxin-Scenario"
+SCENARIOS: tuple[str, ...] = (
+    "hit",
+    "no_record",
+    "slow",
+    "drop",
+    "fault",
+    "bad_base64",
+    *ERROR_CODES,
+)
+_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+_MAX_REQUEST = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SimulatedQuery:
+    """What the simulator received (ID number masked)."""
+
+    request_id: str
+    subject: str
+    reason: str
+    business_ref: str
+    operator: str
+    authorisation: str
+    scenario: str
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    simulator: PbocSimulator
+
+
+class PbocSimulator:
+    """SOAP server of the PBOC single query on loopback.
+
+    Parameters
+    ----------
+    province_dir : Path
+        A sandbox province folder (``households.parquet``, ``reports/pboc/``).
+    host, port : str, int
+        Where to listen; port 0 picks a free port.
+    scenario : str
+        Default scenario, one of :data:`SCENARIOS`.
+    slow_seconds : float
+        Delay of the ``slow`` scenario.
+    """
+
+    def __init__(
+        self,
+        province_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        scenario: str = "hit",
+        slow_seconds: float = 2.0,
+    ) -> None:
+        self.province_dir = Path(province_dir)
+        self.host = host
+        self.port = port
+        self.scenario = _checked(scenario)
+        self.slow_seconds = slow_seconds
+        self.queries: list[SimulatedQuery] = []
+        self._by_id: dict[str, str] = {}
+        self._households: dict[str, str] | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        if not (self.province_dir / "households.parquet").is_file():
+            raise BureauError(
+                f"No households.parquet in the province folder {self.province_dir}.",
+                code="SIMULATOR_PROVINCE",
+                field="province_dir",
+            )
+
+    # -- life cycle ---------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` once started."""
+        if self._server is None:
+            raise BureauError("The PBOC simulator is not started.", code="SIMULATOR_STOPPED")
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    @property
+    def endpoint(self) -> str:
+        """The SOAP endpoint URL (the WSDL is at ``endpoint + "?wsdl"``)."""
+        return self.base_url + PATH
+
+    @property
+    def hits(self) -> int:
+        """Number of SOAP queries received so far."""
+        with self._lock:
+            return len(self.queries)
+
+    def _bind(self) -> _Server:
+        if self._server is None:
+            self._load_households()
+            self._stopping.clear()
+            server = _Server((self.host, self.port), _Handler)
+            server.simulator = self
+            self._server = server
+        return self._server
+
+    def start(self) -> str:
+        """Listen in a background thread; return the base URL."""
+        server = self._bind()
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="pboc-simulator",
+                daemon=True,
+            )
+            self._thread.start()
+        return self.base_url
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (Ctrl-C) or :meth:`stop`."""
+        server = self._bind()
+        try:
+            server.serve_forever(poll_interval=0.2)
+        finally:
+            self._close()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._stopping.set()
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._close()
+
+    def _close(self) -> None:
+        if self._server is not None:
+            self._server.server_close()
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> PbocSimulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- scenarios ----------------------------------------------------------------------
+    def set_scenario(self, scenario: str, *, id_number: str | None = None) -> None:
+        """Set the default scenario, or the scenario for one ID number."""
+        scenario = _checked(scenario)
+        with self._lock:
+            if id_number is None:
+                self.scenario = scenario
+            else:
+                self._by_id[id_number.strip().upper()] = scenario
+
+    def reset(self) -> None:
+        """Back to ``hit`` for everyone; forget received queries."""
+        with self._lock:
+            self.scenario = "hit"
+            self._by_id.clear()
+            self.queries.clear()
+
+    def record(self, query: SimulatedQuery) -> None:
+        """Remember one received query (thread-safe)."""
+        with self._lock:
+            self.queries.append(query)
+
+    def scenario_for(self, id_number: str, header: str | None) -> str:
+        """The scenario of one request: header, then per-ID, then default."""
+        if header:
+            return _checked(header.strip())
+        with self._lock:
+            return self._by_id.get(id_number, self.scenario)
+
+    # -- answers ------------------------------------------------------------------------
+    def _load_households(self) -> None:
+        if self._households is None:
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(
+                self.province_dir / "households.parquet", columns=["household_id", "id_number"]
+            )
+            ids = table.column("id_number").to_pylist()
+            households = table.column("household_id").to_pylist()
+            self._households = {
+                str(i).upper(): str(h) for i, h in zip(ids, households, strict=True)
+            }
+
+    def answer(self, fields: dict[str, str], scenario: str) -> tuple[int, bytes] | None:
+        """HTTP status and SOAP body for one query, or ``None`` to drop the connection."""
+        request_id = fields.get("requestId", "")
+        if scenario == "drop":
+            return None
+        if scenario == "fault":
+            return 500, _fault("前置系统内部错误 (simulated front-end failure)")
+        if scenario == "slow":
+            self._stopping.wait(self.slow_seconds)
+        if scenario in ERROR_CODES:
+            desc = f"{scenario} {ERROR_CODES[scenario]} (simulated)"
+            return 200, _response(request_id, {"ResultCode": scenario, "ResultDesc": desc})
+        if scenario == "no_record":
+            return 200, _no_record(request_id)
+        envelope = self._envelope(fields.get("querierCertno", ""))
+        if envelope is None:
+            return 200, _no_record(request_id)
+        if scenario == "bad_base64":
+            envelope["ReportMessage"] = "@@ not base64 @@"
+        return 200, _response(request_id, envelope)
+
+    def _envelope(self, id_number: str) -> dict[str, str] | None:
+        from bureau_adapters.pboc import parse_envelope
+
+        household = (self._households or {}).get(id_number.strip().upper())
+        path = self.province_dir / "reports" / "pboc" / f"{household}.xml"
+        if household is None or not path.is_file():
+            return None
+        env = parse_envelope(path.read_bytes())
+        out = {"ResultCode": env.result_code, "ResultDesc": env.result_desc}
+        if env.header is not None:
+            out["HeaderLine"] = env.header.raw
+        if env.report_name:
+            out["ReportName"] = env.report_name
+        if env.report is not None:
+            out["ReportMessage"] = base64.encodebytes(env.report).decode("ascii")
+        return out
+
+
+def _checked(scenario: str) -> str:
+    if scenario not in SCENARIOS:
+        raise BureauError(
+            f"The PBOC simulator scenario must be one of {list(SCENARIOS)}. Got {scenario!r}.",
+            code="SIMULATOR_SCENARIO",
+            field="scenario",
+        )
+    return scenario
+
+
+def _no_record(request_id: str) -> bytes:
+    return _response(
+        request_id, {"ResultCode": NO_RECORD_CODE, "ResultDesc": "查无记录 (no credit record)"}
+    )
+
+
+_ORDER = ("HeaderLine", "ResultCode", "ResultDesc", "ReportName", "ReportMessage")
+
+
+def _response(request_id: str, fields: dict[str, str]) -> bytes:
+    envelope = etree.Element(f"{{{_SOAP}}}Envelope", nsmap={"soap": _SOAP})
+    body = etree.SubElement(envelope, f"{{{_SOAP}}}Body")
+    answer = etree.SubElement(body, f"{{{NAMESPACE}}}SingleQueryResponse", nsmap={"q": NAMESPACE})
+    etree.SubElement(answer, f"{{{NAMESPACE}}}requestId").text = request_id
+    for name in _ORDER:
+        if name in fields:
+            etree.SubElement(answer, f"{{{NAMESPACE}}}{name}").text = fields[name]
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+
+
+def _fault(message: str) -> bytes:
+    envelope = etree.Element(f"{{{_SOAP}}}Envelope", nsmap={"soap": _SOAP})
+    body = etree.SubElement(envelope, f"{{{_SOAP}}}Body")
+    fault = etree.SubElement(body, f"{{{_SOAP}}}Fault")
+    etree.SubElement(fault, "faultcode").text = "soap:Server"
+    etree.SubElement(fault, "faultstring").text = message
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+
+
+def _request_fields(body: bytes) -> dict[str, str]:
+    from bureau_adapters.xml import parse_xml
+
+    root = parse_xml(body, max_bytes=_MAX_REQUEST)
+    request = root.find(f".//{{{NAMESPACE}}}SingleQueryRequest")
+    if request is None:
+        raise BureauError("Not a SingleQuery request.", code="SIMULATOR_BAD_REQUEST")
+    fields = {etree.QName(el).localname: (el.text or "").strip() for el in _leaves(request)}
+    return fields
+
+
+def _leaves(element: Any) -> Iterator[Any]:
+    for child in element:
+        if len(child):
+            yield from _leaves(child)
+        else:
+            yield child
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK stall)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug(mask_text("pboc-simulator " + format % args))
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != PATH:
+            self._send(404, b"not found", "text/plain")
+            return
+        wsdl = SINGLE_QUERY_WSDL.read_text(encoding="utf-8")
+        wsdl = wsdl.replace(
+            "http://127.0.0.1:8730/pboc/SingleQuery", self.server.simulator.endpoint
+        )
+        self._send(200, wsdl.encode(), "text/xml; charset=utf-8")
+
+    def do_POST(self) -> None:
+        sim = self.server.simulator
+        length = int(self.headers.get("Content-Length") or 0)
+        if self.path != PATH or not 0 < length <= _MAX_REQUEST:
+            self._send(404 if self.path != PATH else 413, b"", "text/plain")
+            return
+        body = self.rfile.read(length)
+        try:
+            fields = _request_fields(body)
+            scenario = sim.scenario_for(
+                fields.get("querierCertno", "").upper(), self.headers.get(SCENARIO_HEADER)
+            )
+        except BureauError as exc:
+            self._send(500, _fault(f"bad request: {exc.code}"), "text/xml; charset=utf-8")
+            return
+        sim.record(_received(fields, scenario))
+        answer = sim.answer(fields, scenario)
+        if answer is None:
+            self.close_connection = True
+            return
+        self._send(answer[0], answer[1], "text/xml; charset=utf-8")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _received(fields: dict[str, str], scenario: str) -> SimulatedQuery:
+    return SimulatedQuery(
+        request_id=fields.get("requestId", ""),
+        subject=mask_id(fields.get("querierCertno", "")),
+        reason=fields.get("queryReason", ""),
+        business_ref=fields.get("bussId", ""),
+        operator=fields.get("queryUser", ""),
+        authorisation=fields.get("authorNum", ""),
+        scenario=scenario,
+    )

@@ -1,0 +1,247 @@
+"""The PBOC front-end simulator as a server, and the CLI commands around it."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bureau_adapters.compliance.consent import query_date
+from bureau_adapters.exceptions import BureauError
+from bureau_adapters.identity import check_digit
+from bureau_adapters.pboc.simulator import SCENARIO_HEADER, SCENARIOS, PbocSimulator
+from bureau_adapters.pboc.wsdl import NAMESPACE
+from scoring_service.cli import cli, main
+
+pytestmark = pytest.mark.integration
+
+ID = "11010519491231002" + check_digit("11010519491231002")
+OTHER = "43052419800101123" + check_digit("43052419800101123")
+
+
+def _province(folder: Path) -> Path:
+    (folder / "reports" / "pboc").mkdir(parents=True)
+    pd.DataFrame({"household_id": ["H00000001"], "id_number": [ID]}).to_parquet(
+        folder / "households.parquet"
+    )
+    report = (
+        "<Document><PRH><PA01><PA01A><PA01AI01>2026060109300000000001</PA01AI01>"
+        "<PA01AR01>2026-06-01T09:30:00</PA01AR01></PA01A><PA01B><PA01BQ01>张三</PA01BQ01>"
+        f"<PA01BD01>10</PA01BD01><PA01BI01>{ID}</PA01BI01></PA01B></PA01></PRH></Document>"
+    )
+    envelope = (
+        "B2.0.0HBF00000000011BH00000000000120260601093000D10220260601000000010000000000\n"
+        "<Document><Msg><ResultCode>AAA000</ResultCode><ResultDesc>处理成功</ResultDesc>"
+        f"<ReportName>r.xml</ReportName><ReportMessage>{base64.b64encode(report.encode()).decode()}"
+        "</ReportMessage></Msg></Document>"
+    )
+    (folder / "reports" / "pboc" / "H00000001.xml").write_text(envelope, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _province(tmp_path_factory.mktemp("sim-province"))
+
+
+def _soap(id_number: str, request_id: str = "r1") -> bytes:
+    return (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        f'<q:SingleQueryRequest xmlns:q="{NAMESPACE}"><q:requestId>{request_id}</q:requestId>'
+        f"<q:querierCertno>{id_number}</q:querierCertno><q:queryReason>02</q:queryReason>"
+        "<q:bussId>LN-1</q:bussId><q:queryUser>clerk01</q:queryUser>"
+        "<q:authorized><q:authorNum>c-1</q:authorNum></q:authorized>"
+        "</q:SingleQueryRequest></soap:Body></soap:Envelope>"
+    ).encode()
+
+
+def _post(sim: PbocSimulator, body: bytes, **headers: str) -> httpx.Response:
+    return httpx.post(
+        sim.endpoint, content=body, headers={"Content-Type": "text/xml", **headers}, timeout=5
+    )
+
+
+@pytest.fixture
+def sim(province: Path) -> Iterator[PbocSimulator]:
+    with PbocSimulator(province) as sim:
+        yield sim
+
+
+def test_serves_its_wsdl_with_its_own_address(sim: PbocSimulator) -> None:
+    response = httpx.get(sim.endpoint + "?wsdl", timeout=5)
+    assert response.status_code == 200
+    assert f'location="{sim.endpoint}"' in response.text
+    assert "SingleQueryRequest" in response.text
+    assert httpx.get(sim.base_url + "/other", timeout=5).status_code == 404
+
+
+def test_answers_the_household_report_with_the_header_line(sim: PbocSimulator) -> None:
+    text = _post(sim, _soap(ID)).text
+    assert "<q:ResultCode>AAA000</q:ResultCode>" in text
+    assert "<q:requestId>r1</q:requestId>" in text
+    assert "<q:HeaderLine>B2.0.0HBF" in text
+    message = re.search(r"<q:ReportMessage>(.*?)</q:ReportMessage>", text, re.S)
+    assert message is not None
+    assert base64.b64decode(message.group(1)).startswith(b"<Document><PRH>")
+
+
+def test_scenario_by_header_id_and_default(sim: PbocSimulator) -> None:
+    sim.set_scenario("DBO002", id_number=OTHER)
+    assert "AAA000" in _post(sim, _soap(ID)).text
+    assert "DBO002" in _post(sim, _soap(OTHER)).text
+    assert "DBE011" in _post(sim, _soap(ID), **{SCENARIO_HEADER: "DBE011"}).text
+    sim.set_scenario("no_record")
+    assert "AAA001" in _post(sim, _soap(ID)).text
+    assert [q.scenario for q in sim.queries] == ["hit", "DBO002", "DBE011", "no_record"]
+    assert sim.queries[0].subject == "110105********002X"
+    assert ID not in repr(sim.queries)
+    assert OTHER not in repr(sim.queries)
+
+
+def test_fault_and_bad_requests_are_soap_faults(sim: PbocSimulator) -> None:
+    sim.set_scenario("fault")
+    response = _post(sim, _soap(ID))
+    assert response.status_code == 500
+    assert "soap:Server" in response.text
+    response = _post(sim, b"<not-soap/>")
+    assert response.status_code == 500
+    assert "SIMULATOR_BAD_REQUEST" in response.text
+    response = _post(sim, b'<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>')
+    assert response.status_code == 500
+    assert "XML_" in response.text
+
+
+def test_drop_closes_without_an_answer(sim: PbocSimulator) -> None:
+    sim.set_scenario("drop")
+    with pytest.raises(httpx.RemoteProtocolError, match="disconnected"):
+        _post(sim, _soap(ID))
+
+
+def test_bad_arguments_are_coded_errors(province: Path, tmp_path: Path) -> None:
+    with pytest.raises(BureauError, match="scenario must be one of") as info:
+        PbocSimulator(province, scenario="teapot")
+    assert info.value.code == "SIMULATOR_SCENARIO"
+    with pytest.raises(BureauError, match=r"No households\.parquet") as info:
+        PbocSimulator(tmp_path)
+    assert info.value.code == "SIMULATOR_PROVINCE"
+    assert len(SCENARIOS) == 6 + 17 + 4
+
+
+def test_stop_releases_the_port(province: Path) -> None:
+    first = PbocSimulator(province)
+    url = first.start()
+    first.stop()
+    port = int(url.rsplit(":", 1)[1])
+    with PbocSimulator(province, port=port) as second:
+        assert second.base_url == url
+    with pytest.raises(BureauError, match="not started"):
+        _ = second.base_url
+
+
+def _invoke(*args: str) -> str:
+    result = CliRunner().invoke(cli, ["bureau", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_cli_consent_query_audit(
+    province: Path, nongxin_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NONGXIN_BUREAU_SUBJECT_HASH_KEY", "cli-test-key")
+    form = nongxin_home / "form.pdf"
+    form.write_bytes(b"%PDF-1.4 signed form")
+    today = query_date(None)
+    consent_id = _invoke(
+        "consent", "add", "--id-number", ID, "--bank", "301", "--reason", "02",
+        "--signed", today.isoformat(), "--valid-until", (today + dt.timedelta(days=30)).isoformat(),
+        "--document", str(form), "--operator", "clerk01",
+    ).strip()  # fmt: skip
+    args = [
+        "--id-number",
+        ID,
+        "--name",
+        "张三",
+        "--bank",
+        "301",
+        "--reason",
+        "02",
+        "--operator",
+        "clerk01",
+    ]
+    first = _invoke("query", *args, "--business-ref", "LN-1", "--simulate", str(province))
+    assert first.startswith("report PBOC_AAA000 report_id=2026060109300000000001 fresh audit_id=1")
+    second = json.loads(
+        _invoke("query", *args, "--business-ref", "LN-2", "--simulate", str(province), "--json")
+    )
+    assert (second["source"], second["audit_id"], second["consent_id"]) == ("reused", 2, consent_id)
+    rows = [json.loads(line) for line in _invoke("audit", "--bank", "301").splitlines()]
+    assert [(r["business_ref"], r["source"]) for r in rows] == [
+        ("LN-1", "fresh"),
+        ("LN-2", "reused"),
+    ]
+    listed = [json.loads(line) for line in _invoke("consent", "list", "--bank", "301").splitlines()]
+    assert [c["consent_id"] for c in listed] == [consent_id]
+    assert _invoke("audit", "--bank", "302") == ""
+    for output in (first, json.dumps(rows), json.dumps(listed)):
+        assert ID not in output
+    _invoke("consent", "revoke", consent_id, "--bank", "301", "--reason", "withdrawn")
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        (["--bank", "301"], "error[CONSENT_MISSING]"),
+        (["--bank", "301", "--id-number", "110105194912310021"], "error[SUBJECT_INVALID]"),
+    ],
+)
+def test_cli_errors_are_one_line_with_status_2(
+    province: Path,
+    nongxin_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    code: str,
+) -> None:
+    args = ["bureau", "query", "--id-number", ID, "--name", "张三", "--reason", "02"]
+    args += ["--operator", "clerk01", "--business-ref", "LN-1", "--simulate", str(province), *extra]
+    with pytest.raises(SystemExit, match="2"):
+        main(args)
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(code)
+    assert len(err.splitlines()) == 1
+    assert "110105194912310021" not in err
+
+
+def test_cli_qianhai_simulator_choice_is_listed() -> None:
+    output = _invoke("simulator", "--help")
+    assert "pboc|qianhai" in output
+
+
+def test_cli_simulator_serves_until_interrupted(province: Path, nongxin_home: Path) -> None:
+    env = {**os.environ, "NONGXIN_HOME": str(nongxin_home)}
+    command = [sys.executable, "-c", "from scoring_service.cli import main; main()"]
+    command += ["bureau", "simulator", "--province", str(province), "--port", "0"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
+        assert url is not None, line
+        assert httpx.get(url.group(1) + "/pboc/SingleQuery?wsdl", timeout=5).status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        status = process.wait(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
+    assert status == 0
