@@ -187,6 +187,9 @@ def _compare(col: pd.Series, op: str, value: Any) -> NDArray[np.bool_]:
 
 
 #: The federation's named knockouts (its minimum set is chosen by name in federation.yaml).
+#: Columns are PBOC features (catalog ``pboc-features/1``), Qianhai's ``qh_b1_dishonest``
+#: (8036 B1, 失信被执行人) and survey columns. ``unsettled_bad_loan_this_bank`` reads the
+#: report's non-performing classifications (``npl_class_cnt``), which include this bank's.
 STANDARD_KNOCKOUTS: dict[str, KnockoutRule] = {
     rule.name: rule
     for rule in (
@@ -195,7 +198,7 @@ STANDARD_KNOCKOUTS: dict[str, KnockoutRule] = {
         KnockoutRule("K03", "recovery", "has_recovery", "is_true"),
         KnockoutRule("K04", "pboc_serious_delinquency_24m", "worst_status_24m", ">=", 3),
         KnockoutRule("K05", "age_outside_18_65", "head_age", "outside", (18, 65), missing="fire"),
-        KnockoutRule("K06", "dishonest_judgment_debtor", "dishonest_judgment_debtor", "is_true"),
+        KnockoutRule("K06", "dishonest_judgment_debtor", "qh_b1_dishonest", "is_true"),
         KnockoutRule("K07", "unsettled_bad_loan_this_bank", "npl_class_cnt", ">", 0),
         KnockoutRule("K08", "not_local_resident", "years_resident", "<", 1, missing="fire"),
         KnockoutRule("K09", "bad_habits", "bad_habits", "is_true"),

@@ -27,7 +27,7 @@ import pandas as pd
 
 from rating_models.exceptions import InvalidDataError, SpecError
 
-__all__ = ["ReasonCatalog", "ReasonText", "top_reasons"]
+__all__ = ["ReasonCatalog", "ReasonText", "reasons_from_shortfall", "top_reasons"]
 
 SCHEMA_VERSION = 1
 _TOLERANCE = 1e-9
@@ -227,25 +227,43 @@ def top_reasons(
     best = np.asarray([float(best_points[f]) for f in features])
     w = np.asarray([float((weights or {}).get(f, 1.0)) for f in features])
     shortfall = np.maximum(best - points.to_numpy(dtype=np.float64), 0.0) * w
-    labels = [codes[f] for f in features]
+    frame = pd.DataFrame(shortfall, index=points.index, columns=features)
+    return reasons_from_shortfall(
+        frame, [codes[f] for f in features], knockouts=knockouts, n_reasons=n_reasons
+    )
+
+
+def reasons_from_shortfall(
+    shortfall: pd.DataFrame,
+    codes: Sequence[str],
+    *,
+    knockouts: pd.DataFrame | None = None,
+    n_reasons: int = 4,
+) -> pd.DataFrame:
+    """The top reasons from a ready shortfall matrix (one column per feature, ``codes`` aligned).
+
+    Use it when shortfalls are weighted row by row, e.g. by the card that decided each row.
+    """
+    values = shortfall.to_numpy(dtype=np.float64)
+    labels = list(codes)
+    if len(labels) != values.shape[1]:
+        raise InvalidDataError("One reason code per shortfall column is needed.")
     if knockouts is not None and knockouts.shape[1]:
-        if len(knockouts) != len(points):
+        if len(knockouts) != len(shortfall):
             raise InvalidDataError("Knockout flags and points must have the same rows.")
         ko = np.where(knockouts.to_numpy(dtype=bool), np.inf, 0.0)
-        shortfall = np.hstack([ko, shortfall])
-        labels = list(knockouts.columns) + labels
-    shortfall = _dedupe_codes(shortfall, labels)
-    order = np.argsort(-shortfall, axis=1, kind="stable")[:, :n_reasons]
-    taken = np.take_along_axis(shortfall, order, axis=1)
+        values = np.hstack([ko, values])
+        labels = [str(c) for c in knockouts.columns] + labels
+    values = _dedupe_codes(values, labels)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :n_reasons]
+    taken = np.take_along_axis(values, order, axis=1)
     names = np.asarray(labels, dtype=object)[order]
     names = np.where(taken > _TOLERANCE, names, "")
     if names.shape[1] < n_reasons:
-        names = np.hstack(
-            [names, np.full((names.shape[0], n_reasons - names.shape[1]), "", dtype=object)]
-        )
-    return pd.DataFrame(
-        names, index=points.index, columns=[f"reason_{i + 1}" for i in range(n_reasons)]
-    )
+        pad = np.full((names.shape[0], n_reasons - names.shape[1]), "", dtype=object)
+        names = np.hstack([names, pad])
+    columns = [f"reason_{i + 1}" for i in range(n_reasons)]
+    return pd.DataFrame(names, index=shortfall.index, columns=columns)
 
 
 def _dedupe_codes(shortfall: np.ndarray, labels: list[str]) -> np.ndarray:
