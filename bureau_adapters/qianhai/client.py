@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -64,14 +65,15 @@ BANK_REASONS = {"01": "loan approval", "02": "in-loan management", "03": "post-l
 _ECHOED = frozenset({"idNo", "idType", "name", "mobileNo", "moblieNos", "cardNos", "ips", "ip"})
 
 
+@dataclass(frozen=True)
 class QianhaiIdentity:
     """Who we are to Qianhai: the non-secret header and user fields."""
 
-    def __init__(
-        self, *, org_code: str, chnl_id: str, auth_code: str, auth_date: str, user_name: str
-    ) -> None:
-        self.org_code, self.chnl_id, self.auth_code = org_code, chnl_id, auth_code
-        self.auth_date, self.user_name = auth_date, user_name
+    org_code: str
+    chnl_id: str
+    auth_code: str
+    auth_date: str
+    user_name: str
 
     @classmethod
     def from_settings(cls, settings: QianhaiSettings) -> QianhaiIdentity:

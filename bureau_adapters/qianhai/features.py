@@ -1,7 +1,9 @@
 """``qh_*`` features: Qianhai results → one flat row per subject (pure, versioned).
 
-Every feature is declared once in :data:`QH_FEATURES` with its definition, unit, window,
-missing semantics and vendor source fields; the values are computed from typed results
+Every feature is declared once in :mod:`~bureau_adapters.qianhai.feature_specs` (catalog
+version ``qh-features/1``: definition, unit, window, missing semantics, vendor source fields)
+and registered in :data:`bureau_adapters.catalog.CATALOG` when this module is imported; the
+values are computed from typed results
 (:mod:`bureau_adapters.qianhai.models`) as of the report date, never today.
 
 Missing semantics, product by product:
@@ -27,9 +29,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from bureau_adapters.catalog import CATALOG
+from bureau_adapters.qianhai.feature_specs import (
+    CATALOG_VERSION,
+    INDUSTRIES,
+    QH_FEATURES,
+    SUB_SCORE_FEATURES,
+)
 from bureau_adapters.qianhai.models import (
     IP_FLAGS,
     PHONE_FLAGS,
@@ -45,262 +53,13 @@ __all__ = [
     "CATALOG_VERSION",
     "INDUSTRIES",
     "QH_FEATURES",
-    "FeatureSpec",
     "qh_feature_frame",
     "qh_features",
 ]
 
-CATALOG_VERSION = "qh-features/1"
 NAN = math.nan
-
-#: 8037 industry codes, in the vendor's order.
-INDUSTRIES: dict[str, str] = {
-    "BAK": "bank",
-    "MCL": "microloan company",
-    "P2P": "P2P platform",
-    "ASM": "asset management",
-    "TRU": "trust",
-    "LEA": "leasing",
-    "CRF": "crowdfunding",
-    "INV": "investment",
-    "CNS": "consumer finance",
-    "INS": "insurance",
-    "THR": "third party",
-    "OTH": "other",
-}
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """Catalog metadata of one feature."""
-
-    name: str
-    definition: str
-    unit: str
-    window: str
-    missing: str
-    source_fields: tuple[str, ...]
-    product: str
-
-
-_UNQUERIED = "when the product was not queried or its query failed"
-_NOT_QUERIED = f"NaN {_UNQUERIED}"
-_SCORE_MISSING = f"NaN on E000996 (no data), on the no-permission sentinel -1, and {_UNQUERIED}"
-_RISK_MISSING = f"0 on E000996 (no related risk found); {_NOT_QUERIED}"
-_LENDER_MISSING = f"0 on E000996 (no institution hit); {_NOT_QUERIED}"
-_FRAUD_MISSING = f"NaN on E000996 (phone/IP unknown to Qianhai), on 99/empty, and {_UNQUERIED}"
-_NO_A_EVENT = f"NaN when there is no dated A-type event (also on E000996), and {_UNQUERIED}"
-_NO_A_SCORE = f"NaN when there is no scored A-type event (also on E000996), and {_UNQUERIED}"
-_SUB_SCORES = {
-    "bse_info": "bseInfoScore",
-    "fin_require": "finRequireScore",
-    "pay_ability": "payAbilityScore",
-    "perform": "performScore",
-    "action": "actionScore",
-    "vir_asset": "virAssetScore",
-    "trend": "trendScore",
-}
-
-
-def _specs() -> tuple[FeatureSpec, ...]:
-    s = FeatureSpec
-    out = [
-        s(
-            "qh_score",
-            "好信度 credit score (credooScore); range not published",
-            "points",
-            "as of the score's dataBuildTime",
-            _SCORE_MISSING,
-            ("credooScore",),
-            "8005",
-        ),
-    ]
-    out += [
-        s(
-            f"qh_sub_{name}",
-            f"好信度 sub-score {field}",
-            "points",
-            "as of dataBuildTime",
-            _SCORE_MISSING,
-            (field,),
-            "8005",
-        )
-        for name, field in _SUB_SCORES.items()
-    ]
-    out += [
-        s(
-            "qh_risk_a_cnt",
-            "number of A-type (credit overdue) risk events dated on or before the report date",
-            "count",
-            "all history returned",
-            _RISK_MISSING,
-            ("sourceId", "dataBuildTime"),
-            "8036",
-        ),
-        s(
-            "qh_risk_a_cnt_12m",
-            "number of A-type risk events in the 12 months up to the report date",
-            "count",
-            "12 months",
-            _RISK_MISSING,
-            ("sourceId", "dataBuildTime"),
-            "8036",
-        ),
-        s(
-            "qh_risk_a_months_since_last",
-            "whole months from the latest A-type event to the report date",
-            "months",
-            "all history returned",
-            _NO_A_EVENT,
-            ("sourceId", "dataBuildTime"),
-            "8036",
-        ),
-        s(
-            "qh_risk_a_score_last",
-            "rskScore of the latest A-type event (higher is worse)",
-            "points",
-            "all history returned",
-            _NO_A_SCORE,
-            ("sourceId", "rskScore", "dataBuildTime"),
-            "8036",
-        ),
-        s(
-            "qh_risk_a_score_max",
-            "highest rskScore of any A-type event",
-            "points",
-            "all history returned",
-            _NO_A_SCORE,
-            ("sourceId", "rskScore"),
-            "8036",
-        ),
-        s(
-            "qh_b1_dishonest",
-            "1 if a B1 dishonest judgement debtor (失信被执行人) event is returned",
-            "flag 0/1",
-            "all history returned",
-            _RISK_MISSING,
-            ("rskMark",),
-            "8036",
-        ),
-        s(
-            "qh_b2_debtor",
-            "1 if a B2 judgement debtor (被执行人) event is returned",
-            "flag 0/1",
-            "all history returned",
-            _RISK_MISSING,
-            ("rskMark",),
-            "8036",
-        ),
-        s(
-            "qh_fraud_event_cnt",
-            "number of C-type (fraud) risk events",
-            "count",
-            "all history returned",
-            _RISK_MISSING,
-            ("sourceId",),
-            "8036",
-        ),
-    ]
-    out += [
-        s(
-            f"qh_lender_cnt_{code.lower()}",
-            f"institutions of industry {code} ({label}) that dealt with the subject",
-            "count",
-            "Qianhai's window (not published)",
-            _LENDER_MISSING + "; NaN when every amount of the industry is a sentinel",
-            ("industry", "amount"),
-            "8037",
-        )
-        for code, label in INDUSTRIES.items()
-    ]
-    out += [
-        s(
-            "qh_lender_cnt_total",
-            "institutions of every industry that dealt with the subject",
-            "count",
-            "Qianhai's window (not published)",
-            _LENDER_MISSING + "; NaN when every amount is a sentinel",
-            ("amount",),
-            "8037",
-        ),
-        s(
-            "qh_query_amt_3m",
-            "queries by other institutions in the last 3 months (queryAmtM3)",
-            "count",
-            "3 months",
-            _LENDER_MISSING + "; NaN when the field is not returned",
-            ("queryAmtM3",),
-            "8037",
-        ),
-        s(
-            "qh_query_amt_6m",
-            "queries by other institutions in the last 6 months (queryAmtM6)",
-            "count",
-            "6 months",
-            _LENDER_MISSING + "; NaN when the field is not returned",
-            ("queryAmtM6",),
-            "8037",
-        ),
-        s(
-            "qh_fraud_phone_blacklist",
-            "1 if the phone is on a third-party blacklist (isMachdBlMakt)",
-            "flag 0/1",
-            "as of mUpdateDate",
-            _FRAUD_MISSING,
-            ("isMachdBlMakt",),
-            "8075",
-        ),
-        s(
-            "qh_fraud_phone_fraud",
-            "1 if the phone is a known fraud number (isMachFraud)",
-            "flag 0/1",
-            "as of mUpdateDate",
-            _FRAUD_MISSING,
-            ("isMachFraud",),
-            "8075",
-        ),
-        s(
-            "qh_fraud_ip_proxy",
-            "1 if the IP is a proxy or VPN egress (isMachdProxy or isMachdVPN)",
-            "flag 0/1",
-            "as of iUpdateDate",
-            _FRAUD_MISSING,
-            ("isMachdProxy", "isMachdVPN"),
-            "8075",
-        ),
-        s(
-            "qh_fraud_phone_flag_cnt",
-            "number of phone flags set",
-            "count",
-            "as of mUpdateDate",
-            _FRAUD_MISSING + "; NaN when no phone flag is returned",
-            PHONE_FLAGS,
-            "8075",
-        ),
-        s(
-            "qh_fraud_ip_flag_cnt",
-            "number of IP flags set",
-            "count",
-            "as of iUpdateDate",
-            _FRAUD_MISSING + "; NaN when no IP flag is returned",
-            IP_FLAGS,
-            "8075",
-        ),
-        s(
-            "qh_fraud_score",
-            "好信欺诈度 rskScore (range not published)",
-            "points",
-            "as of the answer",
-            _FRAUD_MISSING,
-            ("rskScore",),
-            "8075",
-        ),
-    ]
-    return tuple(out)
-
-
-QH_FEATURES: tuple[FeatureSpec, ...] = _specs()
 _NAMES = tuple(spec.name for spec in QH_FEATURES)
+CATALOG.register_all(QH_FEATURES)
 
 
 def _num(value: float | int | None) -> float:
@@ -316,7 +75,7 @@ def _score_features(result: CredooScore | None) -> dict[str, float]:
     if result is None:
         return {}
     out = {"qh_score": _num(result.credoo_score)}
-    for name in _SUB_SCORES:
+    for name in SUB_SCORE_FEATURES:
         out[f"qh_sub_{name}"] = _num(getattr(result, f"{name}_score"))
     return out
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bureau_adapters.catalog import load_catalog
 from bureau_adapters.qianhai.features import (
     CATALOG_VERSION,
     QH_FEATURES,
@@ -118,8 +119,20 @@ def test_catalog_metadata_is_complete_and_ordered() -> None:
     assert names == list(qh_features({}, as_of=AS_OF))
     for spec in QH_FEATURES:
         assert spec.name.startswith("qh_")
-        assert all([spec.definition, spec.unit, spec.window, spec.missing, spec.source_fields])
-        assert spec.product in {"8005", "8036", "8037", "8075"}
+        assert (spec.bureau, spec.catalog_version) == ("qianhai", "qh-features/1")
+        assert all([spec.definition, spec.window, spec.missing, spec.sources])
+        assert all(
+            source.startswith(("MSC8005.", "MSC8036.", "MSC8037.", "MSC8075."))
+            for source in spec.sources
+        )
+
+
+def test_registered_in_the_shared_catalog() -> None:
+    catalog = load_catalog()
+    assert catalog.names("qianhai") == [spec.name for spec in QH_FEATURES]
+    assert catalog.versions()["qianhai"] == "qh-features/1"
+    assert catalog.get("qh_b1_dishonest").unit == "flag"
+    assert "qh_lender_cnt_p2p" in catalog.to_markdown("qianhai")
 
 
 def test_province_frame_matches_row_by_row(tmp_path: Path) -> None:
