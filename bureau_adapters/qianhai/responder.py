@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bureau_adapters.exceptions import BureauError
 from bureau_adapters.identity import is_valid_resident_id
 from bureau_adapters.qianhai import crypto, envelope
-from bureau_adapters.qianhai.errors import NO_DATA, SUCCESS, VENDOR_CODES
+from bureau_adapters.qianhai.errors import NO_DATA, SUCCESS, VENDOR_CODES, QianhaiRequestError
 from bureau_adapters.qianhai.products import PRODUCTS, Product
 
 __all__ = ["SCENARIOS", "Answer", "ProvinceData", "Responder", "VendorIdentity"]
@@ -332,10 +332,13 @@ def _product_rows(found: Mapping[str, Any], code: str) -> list[dict[str, Any]]:
 
 
 def check_scenario(scenario: str) -> None:
-    """Raise ``ValueError`` unless ``scenario`` is one of :data:`SCENARIOS`."""
+    """Raise a coded ``ValueError`` unless ``scenario`` is one of :data:`SCENARIOS`."""
     if scenario not in SCENARIOS:
-        raise ValueError(
-            f"The Qianhai simulator scenario must be one of {SCENARIOS}. Got {scenario!r}."
+        raise QianhaiRequestError(
+            f"The Qianhai simulator scenario must be one of {', '.join(SCENARIOS)}. "
+            f"Got {scenario!r}.",
+            code="QH_SIM_SCENARIO",
+            field="scenario",
         )
 
 

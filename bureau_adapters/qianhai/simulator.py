@@ -148,6 +148,10 @@ class QianhaiSimulator:
         Delay of the ``slow`` scenario.
     daily_limit : int, optional
         Requests after which every call gets ``E900006``.
+    client_dir : Path, optional
+        On :meth:`start`, write the matching client key, Qianhai's public key, check code,
+        password and a ``client.env`` (``NONGXIN_QIANHAI_*`` lines) here, so a client in
+        another process (``nongxin bureau qianhai``) can talk to this simulator.
     """
 
     def __init__(
@@ -161,8 +165,10 @@ class QianhaiSimulator:
         daily_limit: int | None = None,
         org_code: str = "91440300SIM0000001",
         user_name: str = "nongxin-sim",
+        client_dir: Path | None = None,
     ) -> None:
         self.host, self.port = host, port
+        self.client_dir = client_dir
         self.org_code, self.user_name = org_code, user_name
         self._check_code = "".join(secrets.choice(_ALPHABET) for _ in range(24))
         self._password = secrets.token_urlsafe(18)
@@ -212,6 +218,10 @@ class QianhaiSimulator:
                 target=server.serve_forever, name="qianhai-simulator", daemon=True
             )
             self._thread.start()
+        if self.client_dir is not None:
+            env = self.write_client_files(self.client_dir)
+            lines = [f"{name}={value}" for name, value in env.items()]
+            (Path(self.client_dir) / "client.env").write_text("\n".join(lines) + "\n", "utf-8")
         return self.base_url
 
     def serve_forever(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable
@@ -13,8 +14,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
+from bureau_adapters.compliance import ConsentRegistry
+from bureau_adapters.compliance.db import create_engine
 from bureau_adapters.qianhai import crypto, envelope
+from bureau_adapters.qianhai.client import QianhaiClient
 from bureau_adapters.qianhai.errors import QianhaiConfigError
+from bureau_adapters.qianhai.models import CredooScore, Subject
 from bureau_adapters.qianhai.responder import Responder, VendorIdentity
 from bureau_adapters.qianhai.settings import QianhaiSettings
 from bureau_adapters.qianhai.simulator import QianhaiSimulator
@@ -151,6 +156,32 @@ def test_unknown_scenario_is_refused() -> None:
 def test_missing_province_is_a_coded_error(tmp_path: Path) -> None:
     with pytest.raises(QianhaiConfigError, match=r"households\.parquet"):
         QianhaiSimulator(tmp_path)
+
+
+@pytest.mark.integration
+def test_client_in_another_process_configured_from_client_env(
+    tmp_path: Path, nongxin_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = write_tiny_province(tmp_path / "p")
+    person = people["H00000004"]
+    with QianhaiSimulator(tmp_path / "p", client_dir=tmp_path / "client"):
+        for line in (tmp_path / "client" / "client.env").read_text().splitlines():
+            name, value = line.split("=", 1)
+            monkeypatch.setenv(name, value)
+        engine = create_engine()
+        ConsentRegistry(engine).record(
+            bank_code="301", subject_id=person["id_number"], bureau="qianhai", reason="03",
+            signed_on=dt.date(2026, 1, 2), valid_until=dt.date(2099, 1, 1),
+            document_sha256="ef" * 32, recorded_by="clerk01",
+        )  # fmt: skip
+        with QianhaiClient.from_env(engine=engine) as client:
+            result = client.query(
+                "8005", Subject(id_number=person["id_number"], name=person["name"]),
+                bank_code="301", reason="03", business_ref="post-loan-1", operator="clerk01",
+            )  # fmt: skip
+        engine.dispose()
+    assert isinstance(result, CredooScore)
+    assert (result.outcome, result.credoo_score) == ("hit", 540.0)
 
 
 @pytest.mark.integration
