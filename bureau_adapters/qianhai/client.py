@@ -23,17 +23,20 @@ CredooScore(product='8005', trans_no='QH2026...', outcome='hit', credoo_score=61
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bureau_adapters.compliance.audit import AuditEntry, QueryOutcome
 from bureau_adapters.compliance.consent import CHINA_TZ, Consent
 from bureau_adapters.compliance.db import create_engine
-from bureau_adapters.compliance.gate import ComplianceGate, FetchedAnswer, QueryRequest
+from bureau_adapters.compliance.gate import (
+    ComplianceGate,
+    FetchedAnswer,
+    QueryRequest,
+    new_request_id,
+)
 from bureau_adapters.compliance.subject import Subject as GateSubject
 from bureau_adapters.compliance.subject import SubjectKeyer
 from bureau_adapters.exceptions import BureauError
@@ -51,40 +54,18 @@ from bureau_adapters.qianhai.errors import (
 )
 from bureau_adapters.qianhai.ledger import TransactionLedger
 from bureau_adapters.qianhai.models import QianhaiResult, Subject
+from bureau_adapters.qianhai.offline import result_from_stored, stored_content
 from bureau_adapters.qianhai.products import Product, get_product, parse_records, request_record
-from bureau_adapters.qianhai.settings import QianhaiCredentials, QianhaiSettings
+from bureau_adapters.qianhai.settings import QianhaiCredentials, QianhaiIdentity, QianhaiSettings
 from bureau_adapters.settings import BureauSettings
 from bureau_adapters.transport import HttpTransport, LoggingHook, Timeouts, TransportHook
 
-__all__ = ["BANK_REASONS", "QianhaiClient", "QianhaiIdentity", "result_from_stored"]
+__all__ = ["BANK_REASONS", "QianhaiClient", "QianhaiIdentity"]
 
 logger = logging.getLogger(__name__)
 
 #: Qianhai query reasons a bank may use: loan approval, in-loan, post-loan.
 BANK_REASONS = {"01": "loan approval", "02": "in-loan management", "03": "post-loan management"}
-_ECHOED = frozenset({"idNo", "idType", "name", "mobileNo", "moblieNos", "cardNos", "ips", "ip"})
-
-
-@dataclass(frozen=True)
-class QianhaiIdentity:
-    """Who we are to Qianhai: the non-secret header and user fields."""
-
-    org_code: str
-    chnl_id: str
-    auth_code: str
-    auth_date: str
-    user_name: str
-
-    @classmethod
-    def from_settings(cls, settings: QianhaiSettings) -> QianhaiIdentity:
-        """The identity configured in ``NONGXIN_QIANHAI_*``."""
-        return cls(
-            org_code=settings.org_code,
-            chnl_id=settings.chnl_id,
-            auth_code=settings.auth_code,
-            auth_date=settings.auth_date,
-            user_name=settings.user_name,
-        )
 
 
 class QianhaiClient:
@@ -185,7 +166,11 @@ class QianhaiClient:
         ``E000000``/``E000996``, and a transport error or timeout otherwise.
         """
         prod = get_product(product)
-        _check_request(subject, reason)
+        try:
+            _check_request(subject, reason)
+        except QianhaiReasonError as exc:
+            self._audit_refusal(exc, subject, bank_code, reason, business_ref, operator)
+            raise
         request = QueryRequest(
             bank_code=bank_code,
             bureau="qianhai",
@@ -208,6 +193,34 @@ class QianhaiClient:
             trans_no=answer.report_id or "",
             received_at=answer.fetched_at,
         )
+
+    def _audit_refusal(
+        self,
+        exc: QianhaiReasonError,
+        subject: Subject,
+        bank_code: str,
+        reason: str,
+        business_ref: str,
+        operator: str,
+    ) -> None:
+        """A query refused by policy before the gate is audited too (nothing was sent)."""
+        entry = self.gate.audit.append(
+            AuditEntry(
+                bank_code=bank_code,
+                bureau="qianhai",
+                operator=operator,
+                subject_key=self.gate.keyer.key(subject.id_number),
+                subject_masked=mask_id(subject.id_number),
+                reason=reason[:4] or "-",
+                business_ref=business_ref,
+                request_id=new_request_id(),
+                outcome=QueryOutcome.REFUSED,
+                code=exc.code,
+                elapsed_ms=0,
+                message=exc.message,
+            )
+        )
+        exc.fields["audit_id"] = entry.audit_id
 
     # --- one request, possibly several attempts ----------------------------------------------
 
@@ -310,7 +323,9 @@ class QianhaiClient:
             raise
         code = SUCCESS if typed.outcome == "hit" else NO_DATA
         self.ledger.close(trans_no, "answered", code)
-        content = None if typed.outcome == "no_data" else _stored_content(prod, trans_no, records)
+        content = (
+            None if typed.outcome == "no_data" else stored_content(prod.code, trans_no, records)
+        )
         return FetchedAnswer(
             code=f"QH_{code}",
             content=content,
@@ -377,26 +392,3 @@ def _retryable(exc: BureauError) -> bool:
             RETRYABLE_CODES
         )
     return exc.fields.get("request_sent") is False
-
-
-def _stored_content(prod: Product, trans_no: str, records: list[Any]) -> bytes:
-    """What the report store keeps: product fields only, the echoed identity dropped."""
-    kept = [{k: v for k, v in r.items() if k not in _ECHOED} for r in records]
-    doc = {"product": prod.code, "trans_no": trans_no, "records": kept}
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def result_from_stored(
-    product: str,
-    content: bytes | None,
-    *,
-    trans_no: str,
-    received_at: dt.datetime | None = None,
-) -> QianhaiResult:
-    """The typed result of a stored answer (``None`` content means ``E000996`` no data)."""
-    if content is None:
-        return parse_records(product, [], trans_no=trans_no, received_at=received_at)
-    doc = json.loads(content.decode("utf-8"))
-    return parse_records(
-        product, doc["records"], trans_no=doc.get("trans_no", trans_no), received_at=received_at
-    )

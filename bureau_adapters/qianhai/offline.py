@@ -27,7 +27,14 @@ from bureau_adapters.qianhai.features import qh_feature_frame
 from bureau_adapters.qianhai.models import QianhaiResult
 from bureau_adapters.qianhai.products import PRODUCTS, parse_records
 
-__all__ = ["qh_features_from_province", "results_from_document"]
+__all__ = [
+    "qh_features_from_province",
+    "result_from_stored",
+    "results_from_document",
+    "stored_content",
+]
+
+_ECHOED = frozenset({"idNo", "idType", "name", "mobileNo", "moblieNos", "cardNos", "ips", "ip"})
 
 
 def results_from_document(
@@ -76,3 +83,27 @@ def qh_features_from_province(province_dir: Path, *, as_of: dt.date | None = Non
         results[household_id] = results_from_document(doc)
     days = {k: as_of or v.date() for k, v in dates.items()}
     return qh_feature_frame(results, as_of=days)
+
+
+def stored_content(product: str, trans_no: str, records: list[Any]) -> bytes:
+    """What the report store keeps of an answer: product fields only, the echoed identity
+    (ID number, name, phone, IP) dropped."""
+    kept = [{k: v for k, v in r.items() if k not in _ECHOED} for r in records]
+    doc = {"product": product, "trans_no": trans_no, "records": kept}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def result_from_stored(
+    product: str,
+    content: bytes | None,
+    *,
+    trans_no: str,
+    received_at: dt.datetime | None = None,
+) -> QianhaiResult:
+    """The typed result of a stored answer (``None`` content means ``E000996`` no data)."""
+    if content is None:
+        return parse_records(product, [], trans_no=trans_no, received_at=received_at)
+    doc = json.loads(content.decode("utf-8"))
+    return parse_records(
+        product, doc["records"], trans_no=doc.get("trans_no", trans_no), received_at=received_at
+    )

@@ -23,7 +23,7 @@ from bureau_adapters.qianhai import crypto
 from bureau_adapters.qianhai.errors import QianhaiConfigError
 from bureau_adapters.transport import Timeouts
 
-__all__ = ["QianhaiCredentials", "QianhaiSettings"]
+__all__ = ["QianhaiCredentials", "QianhaiIdentity", "QianhaiSettings"]
 
 
 class QianhaiSettings(BaseSettings):
@@ -123,3 +123,25 @@ def _secret(value: SecretStr | None, path: Path | None, name: str) -> SecretStr:
         f"NONGXIN_QIANHAI_{name.upper()}_FILE.",
         field=name,
     )
+
+
+@dataclass(frozen=True)
+class QianhaiIdentity:
+    """Who we are to Qianhai: the non-secret header and user fields."""
+
+    org_code: str
+    chnl_id: str
+    auth_code: str
+    auth_date: str
+    user_name: str
+
+    @classmethod
+    def from_settings(cls, settings: QianhaiSettings) -> QianhaiIdentity:
+        """The identity configured in ``NONGXIN_QIANHAI_*``."""
+        return cls(
+            org_code=settings.org_code,
+            chnl_id=settings.chnl_id,
+            auth_code=settings.auth_code,
+            auth_date=settings.auth_date,
+            user_name=settings.user_name,
+        )

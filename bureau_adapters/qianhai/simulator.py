@@ -35,7 +35,7 @@ from bureau_adapters.pii import mask_text
 from bureau_adapters.qianhai import crypto
 from bureau_adapters.qianhai.errors import QianhaiConfigError
 from bureau_adapters.qianhai.responder import SCENARIOS, Responder, VendorIdentity
-from bureau_adapters.qianhai.settings import QianhaiCredentials
+from bureau_adapters.qianhai.settings import QianhaiCredentials, QianhaiIdentity
 from bureau_adapters.transport import Timeouts
 
 if TYPE_CHECKING:
@@ -281,7 +281,7 @@ class QianhaiSimulator:
         retry_backoff_s: float = 0.01,
     ) -> QianhaiClient:
         """A :class:`QianhaiClient` wired to this (started) simulator and ``gate``."""
-        from bureau_adapters.qianhai.client import QianhaiClient, QianhaiIdentity
+        from bureau_adapters.qianhai.client import QianhaiClient
 
         return QianhaiClient(
             endpoint=self.base_url,

@@ -359,10 +359,21 @@ def test_no_consent_means_nothing_is_sent(
 
 
 @pytest.mark.parametrize("reason", ["04", "05", "99", "1"])
-def test_only_bank_reasons_are_allowed(client: QianhaiClient, reason: str) -> None:
+def test_only_bank_reasons_are_allowed_and_refusals_are_audited(
+    sim: QianhaiSimulator, client: QianhaiClient, gate: ComplianceGate, reason: str
+) -> None:
     subject = Subject(id_number=tiny_id_number(161), name="测试")
-    with pytest.raises(QianhaiReasonError, match="must be one of"):
+    before = len(sim.calls)
+    with pytest.raises(QianhaiReasonError, match="must be one of") as info:
         client.query("8005", subject, bank_code=BANK, reason=reason, business_ref="x", operator="o")
+    [row] = gate.audit.list(BANK)
+    assert (row.outcome, row.code, row.audit_id) == (
+        QueryOutcome.REFUSED,
+        "QH_REASON",
+        info.value.fields["audit_id"],
+    )
+    assert row.subject_masked != subject.id_number
+    assert len(sim.calls) == before
 
 
 def test_bad_id_number_is_refused_masked(client: QianhaiClient) -> None:
