@@ -368,7 +368,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, _fault(f"bad request: {exc.code}"), "text/xml; charset=utf-8")
             return
         sim.record(_received(fields, scenario))
-        answer = sim.answer(fields, scenario)
+        try:
+            answer = sim.answer(fields, scenario)
+        except BureauError as exc:  # e.g. a broken report file in the province
+            self._send(
+                500, _fault(f"simulator cannot answer: {exc.code}"), "text/xml; charset=utf-8"
+            )
+            return
         if answer is None:
             self.close_connection = True
             return

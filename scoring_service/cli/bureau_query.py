@@ -132,6 +132,11 @@ def query(
     )
 
 
+def _wait_forever() -> None:
+    """Block until Ctrl-C (KeyboardInterrupt)."""
+    threading.Event().wait()
+
+
 @click.command("simulator")
 @click.option("--bureau", type=click.Choice(["pboc", "qianhai"]), default="pboc", show_default=True)
 @click.option(
@@ -171,7 +176,7 @@ def simulator(bureau: str, province: Path, host: str, port: int, scenario: str) 
     url = sim.start()
     click.echo(f"{bureau} simulator on {url} (scenario {scenario}); Ctrl-C to stop", err=True)
     try:
-        threading.Event().wait()
+        _wait_forever()
     except KeyboardInterrupt:
         click.echo(f"{bureau} simulator stopped", err=True)
     finally:
