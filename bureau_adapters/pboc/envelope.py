@@ -121,9 +121,22 @@ def detect_encoding(data: bytes) -> str:
     return "gb18030"
 
 
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_UTF8_NAMES = frozenset({b"utf-8", b"utf8"})
+
+
 def decode_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
-    """Parse XML whose real encoding is detected (UTF-8 or GB18030), not trusted."""
-    return parse_xml(data, max_bytes=max_bytes, encoding=detect_encoding(data))
+    """Parse XML whose real encoding is detected (UTF-8 or GB18030), not trusted.
+
+    The detected encoding overrides the declaration only when they disagree (an explicit
+    override costs libxml2 a conversion pass).
+    """
+    detected = detect_encoding(data)
+    declared = _DECLARED.match(data[:200])
+    name = declared.group(1).lower() if declared else b"utf-8"
+    if detected == "utf-8" and name in _UTF8_NAMES:
+        return parse_xml(data, max_bytes=max_bytes)
+    return parse_xml(data, max_bytes=max_bytes, encoding=detected)
 
 
 def parse_envelope(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PbocEnvelope:

@@ -144,48 +144,49 @@ def _compiled(
     return direct, nested, many
 
 
-def _matches(
-    el: etree._Element,
-    direct: dict[str, _Handler],
-    nested: dict[str, dict[str, _Handler]],
-) -> list[tuple[_Handler, etree._Element]]:
-    """(handler, element) for every child and grandchild the model declares, in order."""
-    pairs = []
-    for child in el:
-        tag = child.tag
-        handler = direct.get(tag)
-        if handler is not None:
-            pairs.append((handler, child))
-            continue
-        sub = nested.get(tag)
-        if sub is not None:
-            for grandchild in child:
-                handler = sub.get(grandchild.tag)
-                if handler is not None:
-                    pairs.append((handler, grandchild))
-    return pairs
-
-
 def build(model: type, el: etree._Element, warnings: list[str]) -> Any:
     """Build ``model`` from element ``el`` (invalid values → ``None`` plus a warning).
 
     Walks the element's children once (not the model's fields), so absent units cost
     nothing; the first occurrence of a non-repeating item wins; unknown elements are
-    ignored. This loop is the parser's hot path, hence the inlined integer fast path.
+    ignored.
     """
     direct, nested, many = _compiled(model, el.tag)
     values: dict[str, Any] = {name: [] for name in many}
+    _fill(values, el, direct, nested, warnings)
+    for name in many:
+        values[name] = tuple(values[name])
+    return model(**values)
+
+
+def _fill(
+    values: dict[str, Any],
+    el: etree._Element,
+    direct: dict[str, _Handler],
+    nested: dict[str, dict[str, _Handler]] | None,
+    warnings: list[str],
+) -> None:
+    """Read the children of ``el`` into ``values``; nested segments recurse once.
+
+    This loop is the parser's hot path: single items are converted inline, with an
+    integer fast path, and without a function call per element.
+    """
     nulls = NULL_MARKERS
-    for (mode, name, kind, target), node in _matches(el, direct, nested):
+    for child in el:
+        handler = direct.get(child.tag)
+        if handler is None:
+            if nested:
+                sub = nested.get(child.tag)
+                if sub is not None:
+                    _fill(values, child, sub, None, warnings)
+            continue
+        mode, name, kind, target = handler
         if mode >= _GROUP:
-            if mode == _GROUPS:
-                values[name].append(build(target, node, warnings))
-            elif name not in values:
-                values[name] = build(target, node, warnings)
+            _group(values, child, mode, name, target, warnings)
             continue
         if mode == _ITEM and name in values:
             continue
-        text = node.text
+        text = child.text
         text = text.strip() if text else ""
         if text in nulls:
             value = None
@@ -197,15 +198,26 @@ def build(model: type, el: etree._Element, warnings: list[str]) -> Any:
             try:
                 value = target(text)
             except (ValueError, OverflowError):
-                warnings.append(f"{node.tag}: not a valid value; read as missing")
+                warnings.append(f"{child.tag}: not a valid value; read as missing")
                 continue
         if mode == _ITEM:
             values[name] = value
         elif value is not None:
             values[name].append(value)
-    for name in many:
-        values[name] = tuple(values[name])
-    return model(**values)
+
+
+def _group(
+    values: dict[str, Any],
+    el: etree._Element,
+    mode: int,
+    name: str,
+    model: type,
+    warnings: list[str],
+) -> None:
+    if mode == _GROUPS:
+        values[name].append(build(model, el, warnings))
+    elif name not in values:
+        values[name] = build(model, el, warnings)
 
 
 def _fix_statuses(account: LoanAccount) -> LoanAccount:
