@@ -250,3 +250,35 @@ def test_trans_no_is_24_characters_and_unique() -> None:
     assert len(numbers) == 200
     assert {len(n) for n in numbers} == {24}
     assert all(len(envelope.new_batch_no(n)) <= 32 for n in numbers)
+
+
+def test_message_level_no_data_without_business_data(keys: tuple[rsa.RSAPrivateKey, ...]) -> None:
+    opened = _open(keys, {"header": {"transNo": "T1", "rtCode": "E000996"}})
+    assert (opened.rt_code, opened.busi, opened.records) == ("E000996", None, [])
+
+
+def test_message_level_no_data_with_unsigned_business_data_is_refused(
+    keys: tuple[rsa.RSAPrivateKey, ...],
+) -> None:
+    body = _response(
+        keys, {"records": [{"erCode": "E000000", "credooScore": "700"}]}, rtCode="E000996"
+    )
+    body["securityInfo"] = {}
+    with pytest.raises(QianhaiSignatureError, match="no 'signatureValue'"):
+        _open(keys, body)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["idNo", "name", "erCode", "x"]), st.text(max_size=20), max_size=4
+        ),
+        max_size=3,
+    )
+)
+def test_seal_then_open_is_identity(
+    keys: tuple[rsa.RSAPrivateKey, ...], records: list[dict[str, str]]
+) -> None:
+    busi = {"batchNo": "B", "records": records}
+    assert _open(keys, _response(keys, busi)).busi == busi
