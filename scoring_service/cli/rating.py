@@ -196,8 +196,22 @@ def fit(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output table (.csv or .parquet): the input plus score and pd.",
 )
-def score(spec_path: Path, data_path: Path, out_path: Path) -> None:
-    """Score a table: adds a score column and, when the card has a scaling, a pd column."""
+@click.option("--rate", is_flag=True, help="Add grade, mode, escalation and reason columns.")
+@click.option("--bank", help="Rate under this bank's policy (implies --rate).")
+@click.option("--unvalidated", is_flag=True, help="The model is not validated: escalate every row.")
+def score(
+    spec_path: Path,
+    data_path: Path,
+    out_path: Path,
+    rate: bool,
+    bank: str | None,
+    unvalidated: bool,
+) -> None:
+    """Score a table: adds a score column and, when the card has a scaling, a pd column.
+
+    With --rate (federation default cut-offs) or --bank CODE (that bank's mode, cut-offs,
+    expert card and knockouts) it also adds grade, mode, escalate and reason_1..4 columns.
+    """
     from rating_models import ScorecardSpec
 
     start = time.perf_counter()
@@ -207,6 +221,13 @@ def score(spec_path: Path, data_path: Path, out_path: Path) -> None:
     out = frame.assign(score=scores)
     if spec.scaling is not None:
         out["pd"] = spec.pd_from_score(scores)
+    if rate or bank:
+        from scoring_service.cli.rating_report import add_rating_columns
+
+        rated, notes = add_rating_columns(frame, spec, bank=bank, validated=not unvalidated)
+        out = pd.concat([out, rated], axis=1)
+        for note in notes:
+            _say(note, start)
     write_table(out, out_path)
     _say(f"scored {len(out):,} rows (mean score {np.mean(scores):.1f}) into {out_path}", start)
 

@@ -169,7 +169,20 @@ def add_rating_columns(
             "(--bank) whose policy names it, or report on it with 'rating report --spec CARD.yaml'."
         )
     out = rate_households(frame, setup=setup, statistical=spec, expert=expert, catalog=catalog)
-    return out.drop(columns=["pd_statistical"]), notes
+    reasons = [c for c in out.columns if c.startswith("reason")]
+    first = ["grade", "mode", "escalate", "escalate_reason", "knockout", *reasons]
+    detail = ["grade_statistical", "decided_by"]
+    if expert is not None:
+        out = out.rename(columns={"pd": "pd_final"})
+        detail = [
+            "grade_statistical",
+            "score_expert",
+            "pd_expert",
+            "grade_expert",
+            "pd_final",
+            "decided_by",
+        ]
+    return out[first + detail], notes
 
 
 def _split(

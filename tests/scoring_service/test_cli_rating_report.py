@@ -169,3 +169,96 @@ def test_federation_default_scale_is_the_middle_of_each_range() -> None:
     scale = federation_scale(CONFIG)
     assert scale.grades == ("A", "B", "C", "D", "E")
     assert scale.max_pd == pytest.approx((0.01, 0.025, 0.0525, 0.11, 1.0))
+
+
+def _households(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({col: rng.uniform(0, 1e5, n) for col in _money_columns()})
+    return frame.assign(
+        head_age=rng.integers(16, 70, n), health=rng.choice(["good", "average", "poor"], n), workers=rng.integers(1, 5, n),
+        years_resident=rng.integers(0, 40, n), land_mu=rng.uniform(0, 30, n), informal_high_interest=rng.random(n) < 0.1,
+        n_delinq_months_24m=rng.poisson(0.5, n).astype(float), cur_overdue_amt=0.0, has_bad_debt=0.0,
+        years_with_bank=rng.integers(0, 10, n), village_review=rng.choice(["very_good", "good", "average", "poor"], n),
+        bad_habits=rng.random(n) < 0.05, inq_loan_cnt_3m=rng.poisson(1.2, n).astype(float),
+        worst_status_24m=rng.choice([0, 1, 3], n, p=[0.8, 0.15, 0.05]), npl_class_cnt=0, qh_b1_dishonest=0.0,
+    )  # fmt: skip
+
+
+def _score(files: Path, data: Path, out: Path, *args: str) -> object:
+    argv = [
+        "rating",
+        "score",
+        "--spec",
+        str(files / "spec.json"),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        *args,
+    ]
+    return CliRunner().invoke(cli, argv, catch_exceptions=False)
+
+
+def test_score_rate_adds_grade_mode_escalation_and_reasons(files: Path, tmp_path: Path) -> None:
+    data = tmp_path / "h.csv"
+    _households(300, 1).to_csv(data, index=False)
+    out = tmp_path / "scored.csv"
+    result = _score(files, data, out, "--rate")
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out, keep_default_na=False)
+    for col in (
+        "score",
+        "pd",
+        "grade",
+        "mode",
+        "escalate",
+        "knockout",
+        "reason_1",
+        "reason_4",
+        "reasons_zh",
+    ):
+        assert col in scored.columns, col
+    assert set(scored["mode"]) == {"statistical"}
+    scale = federation_scale(CONFIG)
+    knocked = scored["knockout"] != ""
+    assert (scored.loc[~knocked, "grade"] == scale.grade(scored.loc[~knocked, "pd"])).all()
+    assert (scored.loc[knocked, "grade"] == "E").all()
+    assert knocked.any()  # age and PBOC serious delinquency knock some out
+    assert "dishonest_judgment_debtor" not in result.output  # its column is present
+
+
+def test_score_with_bank_blends_the_calibrated_expert_card(
+    files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import yaml
+
+    from rating_models.expert import ExpertCard
+    from rating_models.rating.grades import PDCalibration
+    from scoring_service.settings import get_settings
+
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    card = ExpertCard.from_yaml(CONFIG / "expert_cards" / "federation_default.yaml")
+    card = card.with_calibration(PDCalibration(intercept=2.0, slope=-0.07, source="test"))
+    (config / "expert_cards" / "federation_default.yaml").write_text(
+        yaml.safe_dump(card.to_dict(), allow_unicode=True), encoding="utf-8"
+    )
+    monkeypatch.setenv("NONGXIN_CONFIG_DIR", str(config))
+    get_settings.cache_clear()
+    data = tmp_path / "h.parquet"
+    _households(300, 2).to_parquet(data)
+    out = tmp_path / "scored.parquet"
+    result = _score(files, data, out, "--bank", "301")
+    assert result.exit_code == 0, result.output
+    scored = pd.read_parquet(out)
+    assert set(scored["mode"]) == {"blend"}
+    assert {"grade_statistical", "grade_expert", "pd_expert", "pd_final"} <= set(scored.columns)
+    assert scored.loc[scored["knockout"] == "", "escalate"].eq(False).all()
+    result = _score(files, data, out, "--bank", "302")
+    scored = pd.read_parquet(out)
+    differ = scored["grade_statistical"] != scored["grade_expert"]
+    clean = scored["knockout"] == ""
+    assert scored.loc[differ & clean, "escalate"].all()
+    assert not scored.loc[~differ & clean, "escalate"].any()
