@@ -14,7 +14,8 @@ units, windows and thin-file values are in :mod:`bureau_adapters.pboc.feature_sp
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -141,9 +142,9 @@ def _compute(reports: Sequence[PersonalReport]) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {
         k: np.asarray(v, dtype=np.float64) for k, v in flat.scalars.items()
     }
-    out.update(_query_features(flat, n))
-    out.update(_account_features(flat, n))
-    out.update(_status_features(flat, n))
+    out.update(_table_features(_query_features, flat.queries, flat, n))
+    out.update(_table_features(_account_features, flat.accounts, flat, n))
+    out.update(_table_features(_status_features, flat.months, flat, n))
     out["inq_without_new_account_3m"] = np.maximum(
         out["inq_apply_cnt_3m"] - out["new_accounts_3m"], 0.0
     )
@@ -155,6 +156,26 @@ def _compute(reports: Sequence[PersonalReport]) -> dict[str, np.ndarray]:
     )
     out["monthly_obligation"] = out.pop("_obligation_summary") + out.pop("_card_min_payment")
     return out
+
+
+_EMPTY: dict[str, dict[str, float]] = {}
+
+
+def _table_features(
+    func: Callable[[Flat, int], dict[str, np.ndarray]],
+    table: dict[str, np.ndarray],
+    flat: Flat,
+    n: int,
+) -> dict[str, np.ndarray]:
+    """``func`` over a record table; an empty table (thin files) gives cached constants."""
+    if table["g"].size:
+        return func(flat, n)
+    empty = _EMPTY.get(func.__name__)
+    if empty is None:
+        blank = flatten([PersonalReport(report_id="0", report_date=date(2000, 1, 1))])
+        empty = {k: float(v[0]) for k, v in func(blank, 1).items()}
+        _EMPTY[func.__name__] = empty
+    return {k: np.full(n, v) for k, v in empty.items()}
 
 
 def _in_window(flat: Flat, g: np.ndarray, ords: np.ndarray, months: int) -> np.ndarray:
