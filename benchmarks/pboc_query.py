@@ -213,7 +213,7 @@ def report(results: dict[str, list[float]], calls: int, repeats: int) -> str:
         "latency over all calls, then the median over repeats. `fresh` = consent check, SOAP call,",
         "code mapping, parse_report, store + audit row in one commit; `reused` = consent check,",
         "stored report read and SHA-256-verified, audit row (one commit). Durable commits",
-        "(SQLite synchronous=FULL, PostgreSQL synchronous_commit=on) dominate both client paths.",
+        "(SQLite WAL with synchronous=FULL, PostgreSQL synchronous_commit=on) dominate both client paths.",
         "",
         "| path | median ms / call | calls / s | ratio to bare zeep |",
         "|---|---:|---:|---:|",

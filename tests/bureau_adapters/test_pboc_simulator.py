@@ -194,6 +194,11 @@ def test_cli_consent_query_audit(
     listed = [json.loads(line) for line in _invoke("consent", "list", "--bank", "301").splitlines()]
     assert [c["consent_id"] for c in listed] == [consent_id]
     assert _invoke("audit", "--bank", "302") == ""
+    with PbocSimulator(province, scenario="no_record") as sim:
+        third = _invoke(
+            "query", *args, "--business-ref", "LN-3", "--endpoint", sim.endpoint, "--fresh"
+        )
+    assert third.startswith("no_record PBOC_NO_RECORD report_id=- fresh audit_id=3")
     for output in (first, json.dumps(rows), json.dumps(listed)):
         assert ID not in output
     _invoke("consent", "revoke", consent_id, "--bank", "301", "--reason", "withdrawn")
