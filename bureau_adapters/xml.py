@@ -12,8 +12,10 @@ code                   refused input
 ``XML_EXTERNAL``       ``SYSTEM``/``PUBLIC`` identifiers (XXE, external DTD)
 ``XML_DTD``            any ``<!DOCTYPE`` (no DTD is ever loaded or validated)
 ``XML_TOO_DEEP``       elements nested deeper than ``max_depth``
-``XML_ENCODING``       UTF-16/UTF-32 input (bytes invalid in the declared encoding
-                       give the same code as a ``MalformedReportError``)
+``XML_ENCODING``       UTF-16/UTF-32 input, or a declared encoding outside
+                       :data:`ALLOWED_ENCODINGS` (UTF-7 could hide ``<!ENTITY``); bytes
+                       invalid in the declared encoding give the same code as a
+                       ``MalformedReportError``
 =====================  ===============================================================
 
 and with :class:`~bureau_adapters.exceptions.MalformedReportError` ``XML_SYNTAX`` (not
@@ -39,7 +41,7 @@ from lxml import etree
 
 from bureau_adapters.exceptions import MalformedReportError, UnsafeXMLError
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "parse_xml"]
+__all__ = ["ALLOWED_ENCODINGS", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "parse_xml"]
 
 #: 32 MiB: a large enterprise report envelope is about 0.4 MB, a batch file a few MB.
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
@@ -50,6 +52,11 @@ DEFAULT_MAX_DEPTH = 256
 
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _EXTERNAL_ID = re.compile(rb"<!(?:DOCTYPE|ENTITY)[^>]*?\b(?:SYSTEM|PUBLIC)\b", re.DOTALL)
+_DECLARED = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+#: Declared encodings accepted: all keep ``<!`` and the declaration keywords as ASCII bytes.
+ALLOWED_ENCODINGS = frozenset(
+    {"utf-8", "utf8", "gbk", "gb2312", "gb18030", "us-ascii", "ascii", "iso-8859-1", "latin-1"}
+)
 _local = threading.local()
 
 
@@ -88,6 +95,21 @@ def _scan(data: bytes) -> None:
             "XML input is UTF-16/UTF-32; only ASCII-compatible encodings are accepted.",
             code="XML_ENCODING",
         )
+    head = data[:256].lstrip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf")
+    if not head.startswith(b"<"):  # also refuses EBCDIC, where "<?xml" is not ASCII
+        raise MalformedReportError(
+            "XML input does not start with '<' (not XML, or not an ASCII-compatible encoding).",
+            code="XML_SYNTAX",
+        )
+    declared = _DECLARED.match(head)
+    if declared is not None:
+        name = declared.group(1).decode("ascii").lower()
+        if name not in ALLOWED_ENCODINGS:
+            raise UnsafeXMLError(
+                f"XML declares encoding {name!r}; accepted: {', '.join(sorted(ALLOWED_ENCODINGS))}.",
+                code="XML_ENCODING",
+                encoding=name,
+            )
     if b"<!" not in data:
         return
     if _EXTERNAL_ID.search(data):

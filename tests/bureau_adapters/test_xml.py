@@ -44,6 +44,7 @@ INTERNAL_DTD = b"<!DOCTYPE Document [<!ELEMENT Document ANY>]><Document/>"
         (PUBLIC_DTD, "XML_EXTERNAL"),
         (INTERNAL_DTD, "XML_DTD"),
         ('<?xml version="1.0" encoding="UTF-16"?><a/>'.encode("utf-16"), "XML_ENCODING"),
+        (b'<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE a+AD4-<a/>', "XML_ENCODING"),
         (b"<a>" * 300 + b"</a>" * 300, "XML_TOO_DEEP"),
         (b"<a>" * 100_000 + b"</a>" * 100_000, "XML_TOO_DEEP"),
     ],
@@ -56,6 +57,7 @@ INTERNAL_DTD = b"<!DOCTYPE Document [<!ELEMENT Document ANY>]><Document/>"
         "public-dtd",
         "internal-dtd",
         "utf16",
+        "utf7-hides-doctype",
         "deep-300",
         "deep-100k",
     ],
@@ -75,9 +77,10 @@ def test_unsafe_inputs_are_refused_with_their_code(payload: bytes, code: str) ->
         (b"<a><b></a>", "XML_SYNTAX"),
         (b"<a>", "XML_SYNTAX"),
         (b"not xml at all", "XML_SYNTAX"),
+        ('<?xml version="1.0" encoding="cp500"?><a/>'.encode("cp500"), "XML_SYNTAX"),
         ('<?xml version="1.0" encoding="UTF-8"?><a>张三</a>'.encode("gbk"), "XML_ENCODING"),
     ],
-    ids=["empty", "blank", "mismatched", "truncated", "text", "gbk-declared-utf8"],
+    ids=["empty", "blank", "mismatched", "truncated", "text", "ebcdic", "gbk-declared-utf8"],
 )
 def test_malformed_inputs_get_their_code(payload: bytes, code: str) -> None:
     with pytest.raises(MalformedReportError, match=r".") as info:
