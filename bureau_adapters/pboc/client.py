@@ -213,12 +213,18 @@ class PbocClient:
         """One SOAP call and the mapping of its answer (no consent check, no audit)."""
         payload = self._payload(request, consent)
         headers = {"X-Request-Id": request.request_id}
-        with (
-            transport_boundary(self.bureau, request_id=request.request_id),
-            self._zeep.settings(extra_http_headers=headers),
-        ):
-            response = self._service.SingleQuery(**payload)
-        return self._answer(request, response)
+        try:
+            with (
+                transport_boundary(self.bureau, request_id=request.request_id),
+                self._zeep.settings(extra_http_headers=headers),
+            ):
+                response = self._service.SingleQuery(**payload)
+            return self._answer(request, response)
+        except BureauError as exc:
+            # Front-ends echo names in fault strings and ResultDesc; patterns cannot find names.
+            exc.message = exc.message.replace(request.subject.name, request.subject.masked_name)
+            exc.args = (exc.message,)
+            raise
 
     def _payload(self, request: QueryRequest, consent: Consent) -> dict[str, Any]:
         subject = request.subject

@@ -247,7 +247,8 @@ class PbocSimulator:
         if scenario == "slow":
             self._stopping.wait(self.slow_seconds)
         if scenario in ERROR_CODES:
-            desc = f"{scenario} {ERROR_CODES[scenario]} (simulated)"
+            name = fields.get("querierName", "")
+            desc = f"{scenario} {ERROR_CODES[scenario]} (simulated; querier {name})"
             return 200, _response(request_id, {"ResultCode": scenario, "ResultDesc": desc})
         if scenario == "no_record":
             return 200, _no_record(request_id)

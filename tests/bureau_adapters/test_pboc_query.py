@@ -404,8 +404,11 @@ def test_log_lines_are_masked(
     _query(client)
     _query(client)
     sim.set_scenario("DBE001")
-    with pytest.raises(BureauRejected, match="DBE001"):
+    with pytest.raises(BureauRejected, match="DBE001") as info:
         client.query("301", _subject(LI, "李四"), "02", "clerk01", "LN-5")
+    assert "querier 李*" in str(info.value)  # the front-end echoed the name; it is masked
+    assert "李四" not in str(info.value)
+    assert "李四" not in str(client.gate.audit.list("301", business_ref="LN-5")[0].message)
     with pytest.raises(ConsentError, match="No consent"):
         client.query("304", _subject(WANG, "王五"), "02", "clerk01", "LN-6")
     text = "\n".join(record.getMessage() for record in caplog.records)
