@@ -152,11 +152,37 @@ def build(model: type, el: etree._Element, warnings: list[str]) -> Any:
     ignored.
     """
     direct, nested, many = _compiled(model, el.tag)
+    if not nested and not many and len(el) <= _SMALL:
+        return _small_record(model, el, direct, warnings)
     values: dict[str, Any] = {name: [] for name in many}
     _fill(values, el, direct, nested, warnings)
     for name in many:
         values[name] = tuple(values[name])
     return model(**values)
+
+
+# Small flat records (a month of the 24-month grid, a query record) repeat across and
+# within reports; the models are frozen, so identical elements share one instance.
+_SMALL = 6
+_RECORDS: dict[tuple[Any, ...], Any] = {}
+
+
+def _small_record(
+    model: type, el: etree._Element, direct: dict[str, _Handler], warnings: list[str]
+) -> Any:
+    key = (model, *[(child.tag, child.text) for child in el])
+    found = _RECORDS.get(key)
+    if found is not None:
+        return found
+    values: dict[str, Any] = {}
+    before = len(warnings)
+    _fill(values, el, direct, None, warnings)
+    record = model(**values)
+    if len(warnings) == before:  # a record with warnings is rebuilt to warn again
+        if len(_RECORDS) >= _CACHE_LIMIT:
+            _RECORDS.clear()
+        _RECORDS[key] = record
+    return record
 
 
 def _fill(
