@@ -97,7 +97,7 @@ CONVERTERS: dict[str, Callable[[str], Any]] = {
 
 # A handler per child tag: (mode, field name, value kind, converter or nested model).
 _ITEM, _ITEMS, _GROUP, _GROUPS = 0, 1, 2, 3
-_TEXT, _COUNT_KIND, _AMOUNT_KIND, _OTHER = 0, 1, 2, 3
+_TEXT, _COUNT_KIND, _AMOUNT_KIND, _CODE, _OTHER = 0, 1, 2, 3, 4
 _Handler = tuple[int, str, int, Any]
 
 
@@ -117,8 +117,8 @@ def _handler(spec: Spec) -> _Handler:
     mode = _ITEMS if spec.many else _ITEM
     if spec.kind == "text" or (spec.kind == "code" and spec.table is None):
         return (mode, spec.name, _TEXT, None)
-    if spec.kind == "code":
-        return (mode, spec.name, _OTHER, spec.table.normalise)
+    if spec.kind == "code":  # the table's code/label → member dict, read inline
+        return (mode, spec.name, _CODE, spec.table._lookup())
     kind = {"count": _COUNT_KIND, "amount": _AMOUNT_KIND}.get(spec.kind, _OTHER)
     return (mode, spec.name, kind, CONVERTERS[spec.kind])
 
@@ -202,9 +202,7 @@ def _fill(
         handler = direct.get(child.tag)
         if handler is None:
             if nested:
-                sub = nested.get(child.tag)
-                if sub is not None:
-                    _fill(values, child, sub, None, warnings)
+                _fill_segment(values, child, nested, warnings)
             continue
         mode, name, kind, target = handler
         if mode >= _GROUP:
@@ -218,6 +216,10 @@ def _fill(
             value = None
         elif kind == _TEXT:
             value = text
+        elif kind == _CODE:
+            value = target.get(text)
+            if value is None:
+                value = target.get(text.lower(), text)
         elif kind != _OTHER and text.isdigit() and text.isascii():
             value = int(text) if kind == _COUNT_KIND else float(text)
         else:
@@ -230,6 +232,18 @@ def _fill(
             values[name] = value
         elif value is not None:
             values[name].append(value)
+
+
+def _fill_segment(
+    values: dict[str, Any],
+    el: etree._Element,
+    nested: dict[str, dict[str, _Handler]],
+    warnings: list[str],
+) -> None:
+    """A sub-segment (``PD01A``) whose items belong to the enclosing model."""
+    sub = nested.get(el.tag)  # type: ignore[arg-type]
+    if sub is not None:
+        _fill(values, el, sub, None, warnings)
 
 
 def _group(
