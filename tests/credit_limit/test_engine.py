@@ -218,3 +218,30 @@ def test_missing_columns_are_listed(sample_policies: dict[str, EffectivePolicy])
     frame = worked_example_e().drop(columns=["land_mu", "debt_informal"])
     with pytest.raises(LimitInputError, match=r"lacks column\(s\) \[.debt_informal., .land_mu.\]"):
         compute_limits(frame, sample_policies["301"])
+
+
+def test_categorical_columns_give_the_same_limits(
+    sample_policies: dict[str, EffectivePolicy],
+) -> None:
+    frame = pd.concat([worked_example_e()] * 3, ignore_index=True)
+    frame.loc[1, "grade"], frame.loc[2, "product"] = "E", "mortgage"
+    as_categories = frame.astype(dict.fromkeys(("grade", "product", "main_crop"), "category"))
+    plain = compute_limits(frame, sample_policies["301"])
+    pd.testing.assert_frame_equal(compute_limits(as_categories, sample_policies["301"]), plain)
+    assert plain["binding"].astype(str).tolist() == [
+        "assets",
+        "grade_no_credit",
+        "product_not_offered",
+    ]
+    as_categories["grade"] = as_categories["grade"].cat.add_categories("X")
+    as_categories.loc[0, "grade"] = "X"
+    with pytest.raises(LimitInputError, match=r"'grade' has value\(s\) \['X'\]"):
+        compute_limits(as_categories, sample_policies["301"])
+
+
+@pytest.mark.parametrize("flag", [1.5, None])
+def test_knockout_must_be_bool_or_codes(
+    sample_policies: dict[str, EffectivePolicy], flag: object
+) -> None:
+    with pytest.raises(LimitInputError, match="'knockout'"):
+        compute_limit(blank_household(knockout=flag), sample_policies["301"])
