@@ -241,7 +241,7 @@ def _fill_segment(
     warnings: list[str],
 ) -> None:
     """A sub-segment (``PD01A``) whose items belong to the enclosing model."""
-    sub = nested.get(el.tag)  # type: ignore[arg-type]
+    sub = nested.get(el.tag)
     if sub is not None:
         _fill(values, el, sub, None, warnings)
 
