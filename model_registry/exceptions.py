@@ -4,6 +4,8 @@
 
     RegistryError                     every error of this package; ``code`` is stable
     ├── ModelNotFound                 no such registered model, version or alias
+    ├── ModelFormatError              a rating-model artifact is malformed or tampered with
+    ├── EvidenceError                 validation evidence (test set, recent population) unusable
     ├── PromotionRefused              the validation gate failed; ``failed_checks`` lists why
     └── RegistryUnavailable           the MLflow tracking/registry server cannot be reached
 """
@@ -13,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["ModelNotFound", "PromotionRefused", "RegistryError", "RegistryUnavailable"]
+__all__ = [
+    "EvidenceError",
+    "ModelFormatError",
+    "ModelNotFound",
+    "PromotionRefused",
+    "RegistryError",
+    "RegistryUnavailable",
+]
 
 
 class RegistryError(Exception):
@@ -35,6 +44,18 @@ class ModelNotFound(RegistryError):
     """No such registered model, version or alias."""
 
     default_code = "MODEL_NOT_FOUND"
+
+
+class ModelFormatError(RegistryError):
+    """A rating-model artifact is malformed, of an unknown schema, or fails its checksum."""
+
+    default_code = "MODEL_FORMAT"
+
+
+class EvidenceError(RegistryError):
+    """The validation evidence of a promotion is missing or unusable."""
+
+    default_code = "INVALID_EVIDENCE"
 
 
 class PromotionRefused(RegistryError):

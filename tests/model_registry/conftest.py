@@ -1,0 +1,180 @@
+"""Fixtures of the registry tests: one trained model, one migrated MLflow store, one server.
+
+Creating an MLflow SQLite store runs its migrations (seconds on a busy machine), so one
+store is migrated per session and copied for every registry a test needs; the real
+``mlflow server`` is started once per session (``--workers 1``), on a free loopback port,
+and always stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG = REPO_ROOT / "config"
+
+# MLflow emits these on import and on signature handling; narrow filters, this folder only.
+MLFLOW_WARNINGS = (
+    "ignore:.*Any type hint is inferred as AnyType:UserWarning",
+    "ignore:.*Hint. Inferred schema contains integer column:UserWarning",
+    "ignore::FutureWarning:mlflow.*",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            for spec in MLFLOW_WARNINGS:
+                item.add_marker(pytest.mark.filterwarnings(spec))
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A small household table, its outcome and two models trained on it."""
+
+    frame: pd.DataFrame
+    y: pd.Series
+    good: object  # TrainingResult
+    worse: object  # TrainingResult of a deliberately worse model
+
+
+def _households(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """A synthetic household table whose default depends on income, debt and age."""
+    rng = np.random.default_rng(seed)
+    income = rng.lognormal(10.5, 0.6, n)
+    debt = rng.lognormal(9.5, 1.0, n)
+    age = rng.integers(20, 70, n)
+    review = rng.choice(["very_good", "good", "average", "poor"], n, p=[0.2, 0.4, 0.3, 0.1])
+    noise = rng.normal(0.0, 1.0, n)
+    logit = (
+        -2.4
+        - 1.2 * (np.log(income) - 10.5)
+        + 0.6 * (np.log(debt) - 9.5)
+        + 0.02 * (age - 45)
+        + np.select([review == "poor", review == "very_good"], [1.0, -0.6], 0.0)
+    )
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    frame = pd.DataFrame(
+        {
+            "household_id": [f"H{i:08d}" for i in range(n)],
+            "head_age": age,
+            "income_total": income.round(0),
+            "debt_total": debt.round(0),
+            "village_review": review,
+            "noise": noise,
+        }
+    )
+    return frame, pd.Series(y, name="default_12m")
+
+
+@pytest.fixture(scope="session")
+def trained() -> Trained:
+    """A good model (every feature) and a worse one (noise only), trained once."""
+    from model_registry.train import train_rating_model
+    from rating_models.rating import GradeScale, ReasonCatalog, knockout_rules
+
+    frame, y = _households(3000, seed=11)
+    scale = GradeScale.from_mapping({"A": 0.02, "B": 0.05, "C": 0.10, "D": 0.20})
+    common = {
+        "name": "farmer-rating",
+        "scale": scale,
+        "knockouts": knockout_rules(["age_outside_18_65"]),
+        "reason_catalog": ReasonCatalog.from_yaml(CONFIG / "reason_codes.yaml"),
+        "feature_catalog_version": "survey-only",
+    }
+    good = train_rating_model(frame, y, **common)
+    worse = train_rating_model(
+        frame, y, exclude=["income_total", "debt_total", "village_review"], **common
+    )
+    return Trained(frame, y, good, worse)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, fully migrated MLflow SQLite store (copied, never used directly)."""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("store") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def registry(
+    tmp_path: Path, migrated_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[object]:
+    """An embedded registry under a fresh NONGXIN_HOME (SQLite store copied from the template)."""
+    from model_registry.registry import ModelRegistry
+
+    home = tmp_path / "home"
+    (home / "mlflow").mkdir(parents=True)
+    shutil.copyfile(migrated_store, home / "mlflow" / "mlflow.db")
+    monkeypatch.setenv("NONGXIN_HOME", str(home))
+    monkeypatch.setenv("NONGXIN_CONFIG_DIR", str(CONFIG))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return ModelRegistry()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory, migrated_store: Path) -> Iterator[str]:
+    """A real ``mlflow server`` on loopback (one worker), stopped at the end of the session."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    shutil.copyfile(migrated_store, root / "mlflow.db")
+    port = free_port()
+    mlflow_bin = Path(sys.executable).with_name("mlflow")
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    cmd = [
+        str(mlflow_bin), "server",
+        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+        "--artifacts-destination", str(root / "artifacts"),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    log = (root / "server.log").open("wb")
+    proc = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90.0
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"mlflow server exited: {(root / 'server.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=1.0) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("mlflow server did not start within 90 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and its uvicorn worker
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        log.close()
