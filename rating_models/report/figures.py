@@ -276,14 +276,12 @@ def woe_figure(
                 fontsize=8,
             )
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_ylabel("WOE = ln(bad share / good share)")
-        ax.set_xticks(
-            x,
-            [_short(str(b)) for b in table["bin"]],
-            rotation=30 if n > 4 else 0,
-            ha="right" if n > 4 else "center",
-        )
-        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_ylabel("WOE (ln bad share / good share)")
+        labels = [_short(str(b)) for b in table["bin"]]
+        if "points" in table.columns:
+            labels = [f"{b}\n{p:.4g} pts" for b, p in zip(labels, table["points"], strict=True)]
+        ax.set_xticks(x, labels, rotation=30 if n > 4 else 0, ha="right" if n > 4 else "center")
+        ax.set_title(title, loc="left", fontsize=10, pad=20)
         twin = ax.twinx()
         twin.plot(
             x, table["bad_rate"], color="black", marker="o", ms=4, lw=1.4, label="bad rate (train)"

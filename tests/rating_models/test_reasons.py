@@ -131,3 +131,16 @@ def test_catalog_errors_are_all_named() -> None:
     bad["reasons"] = bad["reasons"][:1] * 2
     with pytest.raises(SpecError, match="reason code 'R1' appears twice"):
         ReasonCatalog.from_dict(bad)
+
+
+def test_catalog_explains_every_bureau_feature_and_knockout() -> None:
+    from bureau_adapters.pboc.features import FEATURE_NAMES
+    from bureau_adapters.qianhai.features import QH_FEATURES
+    from rating_models.rating.knockouts import STANDARD_KNOCKOUTS
+
+    catalog = ReasonCatalog.from_yaml(CATALOG_PATH)
+    qh = [getattr(f, "name", f) for f in QH_FEATURES]
+    assert catalog.missing_features([*FEATURE_NAMES, *qh]) == []
+    by_code = {e.code: e for e in catalog.entries}
+    for name, rule in STANDARD_KNOCKOUTS.items():
+        assert by_code[rule.code].knockout == name
