@@ -9,6 +9,7 @@ starts an in-process simulator answering from a sandbox province instead.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ _PRODUCTS = ("8005", "8036", "8037", "8075")
 )
 @click.option("--scenario", default="hit", show_default=True, help="Simulator scenario.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--features", is_flag=True, help="Also print this product's qh_* features.")
 def qianhai(
     product: str,
     id_number: str,
@@ -60,6 +62,7 @@ def qianhai(
     province: Path | None,
     scenario: str,
     as_json: bool,
+    features: bool,
 ) -> None:
     """Query Qianhai PRODUCT (8005 好信度, 8036 风险度提示, 8037 常贷客, 8075 好信欺诈度).
 
@@ -94,6 +97,8 @@ def qianhai(
     click.echo(
         json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if as_json else _render(result)
     )
+    if features:
+        click.echo(_render_features(code, result))
 
 
 def _run(
@@ -150,6 +155,26 @@ def _render(result: Any) -> str:
             lines += [f"  {k:<18} {_value(v)}" for k, v in value.items()]
         else:
             lines.append(f"  {key:<18} {_value(value)}")
+    return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    return "missing" if math.isnan(value) else f"{value:g}"
+
+
+def _render_features(code: str, result: Any) -> str:
+    """The product's ``qh_*`` features, windows counted back from the day of the answer."""
+    import datetime as dt
+
+    from bureau_adapters.compliance.consent import CHINA_TZ
+    from bureau_adapters.qianhai.features import QH_FEATURES, qh_features
+
+    received = result.received_at or dt.datetime.now(dt.UTC)
+    day = received.astimezone(CHINA_TZ).date()  # the report date, in China
+    row = qh_features({code: result}, as_of=day)
+    mine = [spec.name for spec in QH_FEATURES if spec.sources[0].startswith(f"MSC{code}.")]
+    lines = [f"qh_* features (qh-features/1, as of {day.isoformat()}):"]
+    lines += [f"  {name:<28} {_number(row[name])}" for name in mine]
     return "\n".join(lines)
 
 

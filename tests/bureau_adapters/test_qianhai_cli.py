@@ -53,6 +53,14 @@ def test_prints_the_typed_result(province: tuple[Path, dict[str, dict[str, str]]
     assert province[1]["H00000001"]["id_number"] not in result.output
 
 
+def test_features_are_printed(province: tuple[Path, dict[str, dict[str, str]]]) -> None:
+    result = CliRunner().invoke(cli, _args(province, "8036", "--features"))
+    assert result.exit_code == 0, result.output
+    assert "qh_b1_dishonest              1" in result.output
+    assert "qh_risk_a_months_since_last  " in result.output
+    assert "qh_score" not in result.output  # only this product's features
+
+
 def test_json_output_round_trips(province: tuple[Path, dict[str, dict[str, str]]]) -> None:
     result = CliRunner().invoke(cli, _args(province, "MSC8037", "--json"))
     assert result.exit_code == 0, result.output
