@@ -70,7 +70,7 @@ def _mlflow_errors(what: str) -> Iterator[None]:
     try:
         yield
     except MlflowException as exc:
-        if exc.error_code in _NOT_FOUND:
+        if exc.error_code in _NOT_FOUND or "not found" in exc.message:  # missing alias
             raise ModelNotFound(f"{what}: not found ({exc.message}).") from exc
         if exc.error_code in _REFUSED:
             raise RegistryError(f"{what}: {exc.message}", code="REGISTRY_REFUSED") from exc

@@ -56,8 +56,8 @@ NON_FEATURES: tuple[str, ...] = (
 class TrainingResult:
     """A trained model, its hold-out metrics and the rows used.
 
-    ``test`` holds the hold-out rows (the model's input columns plus the target column
-    ``target``): the evidence the promotion gate reads by default. ``dropped`` names every
+    ``test`` holds the hold-out rows (every candidate feature and the model's inputs, no
+    identifiers or personal data, plus the target column ``target``): the evidence the promotion gate reads by default. ``dropped`` names every
     column that did not become a feature, with the reason.
     """
 
@@ -187,7 +187,9 @@ def train_rating_model(
     test = frame.iloc[te]
     metrics = {f"train_{k}": v for k, v in evaluate(model, dev, dev_y).items()}
     metrics |= {f"test_{k}": v for k, v in evaluate(model, test, target[te]).items()}
-    evidence = test[model.input_columns].assign(target=target[te].astype(int))
+    usable = [c for c in frame.columns if c not in NON_FEATURES]  # no identifiers, no PII
+    keep = list(dict.fromkeys([*model.input_columns, *usable]))
+    evidence = test[keep].assign(target=target[te].astype(int))
     return TrainingResult(
         model,
         metrics,

@@ -1,0 +1,145 @@
+"""The serving cache: the champion for every request without asking the registry every time.
+
+:class:`ChampionLoader` resolves the alias (the bank's ``champion-301``, else ``champion``) at
+most once per ``refresh_seconds``, keeps loaded models by version, and switches to a new
+champion at the first refresh after the alias moved. When the registry cannot be reached it
+keeps serving the version it has and :meth:`ChampionLoader.health` says so (for ``/readyz``).
+A decision should record :attr:`LoadedModel.name`, :attr:`LoadedModel.version` and
+:attr:`LoadedModel.content_hash`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import pandas as pd
+
+from model_registry.bundle import RatingModel
+from model_registry.exceptions import RegistryError, RegistryUnavailable
+
+__all__ = ["ChampionLoader", "LoadedModel"]
+
+
+class _Registry(Protocol):
+    def resolve_for_bank(self, name: str, role: str, bank: str | None) -> Any: ...
+
+    def load(self, name: str, version: int) -> RatingModel: ...
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A loaded version: what to stamp on a decision, and the model."""
+
+    name: str
+    version: int
+    alias: str
+    model: RatingModel
+
+    @property
+    def content_hash(self) -> str:
+        """Content hash of the model's JSON."""
+        return self.model.content_hash
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's rating of every row."""
+        return self.model.predict(frame)
+
+
+class ChampionLoader:
+    """Cached champion of one registered model for one bank (or the federation).
+
+    Parameters
+    ----------
+    registry : ModelRegistry
+        Where to resolve and load versions.
+    name : str
+        Registered model name.
+    bank : str, optional
+        Bank code: its own champion if it has one, else the federation's.
+    refresh_seconds : float
+        Least time between two alias resolutions (default 30).
+    clock : callable
+        Monotonic seconds (tests pass a fake clock).
+    """
+
+    def __init__(
+        self,
+        registry: _Registry,
+        name: str,
+        *,
+        bank: str | None = None,
+        refresh_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if refresh_seconds <= 0:
+            raise RegistryError(f"'refresh_seconds' must be > 0. Got {refresh_seconds!r}.")
+        self.registry = registry
+        self.name = name
+        self.bank = bank
+        self.refresh_seconds = float(refresh_seconds)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: dict[int, LoadedModel] = {}
+        self._current: LoadedModel | None = None
+        self._checked_at: float | None = None
+        self._last_ok: str | None = None
+        self._last_error: str | None = None
+
+    def get(self) -> LoadedModel:
+        """The champion: cached, re-resolved at most once per ``refresh_seconds``."""
+        with self._lock:
+            now = self._clock()
+            due = self._checked_at is None or now - self._checked_at >= self.refresh_seconds
+            if due or self._current is None:
+                self._refresh(now)
+            if self._current is None:
+                raise RegistryUnavailable(
+                    f"No champion of {self.name} could be loaded: {self._last_error}",
+                    model=self.name,
+                    bank=self.bank,
+                )
+            return self._current
+
+    def _refresh(self, now: float) -> None:
+        self._checked_at = now
+        try:
+            info = self.registry.resolve_for_bank(self.name, "champion", self.bank)
+            version = int(info.version)
+            if version not in self._cache:
+                model = self.registry.load(self.name, version)
+                alias = next((a for a in info.aliases if a.startswith("champion")), "champion")
+                self._cache[version] = LoadedModel(self.name, version, alias, model)
+            self._current = self._cache[version]
+            self._last_ok = datetime.now(UTC).isoformat(timespec="seconds")
+            self._last_error = None
+        except RegistryError as exc:  # unreachable, or the alias vanished: keep serving
+            self._last_error = f"{exc.code}: {exc}"
+
+    def health(self) -> dict[str, Any]:
+        """``status`` (``ok``, ``degraded`` — serving a cached version while the registry
+        fails — or ``unavailable``), the version served and the last error."""
+        with self._lock:
+            current = self._current
+            if current is None:
+                status = "unavailable"
+            elif self._last_error is not None:
+                status = "degraded"
+            else:
+                status = "ok"
+            return {
+                "status": status,
+                "model": self.name,
+                "bank": self.bank,
+                "version": None if current is None else current.version,
+                "alias": None if current is None else current.alias,
+                "content_hash": None if current is None else current.content_hash,
+                "last_refresh_ok": self._last_ok,
+                "last_error": self._last_error,
+                "refresh_seconds": self.refresh_seconds,
+                "cached_versions": sorted(self._cache),
+            }
