@@ -45,10 +45,10 @@ def personal_features(report: PersonalReport) -> dict[str, float | int | None]:
     catalog says the value is missing (e.g. ``card_util`` without a card limit).
     """
     columns = _compute([_check(report)])
+    row = np.concatenate([columns[name] for name in FEATURE_NAMES]).tolist()
     out: dict[str, float | int | None] = {}
-    for name in FEATURE_NAMES:
-        value = float(columns[name][0])
-        if math.isnan(value):
+    for name, value in zip(FEATURE_NAMES, row, strict=True):
+        if value != value:  # NaN
             out[name] = None
         else:
             out[name] = int(value) if name in _INT_FEATURES else value

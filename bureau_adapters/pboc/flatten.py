@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 
 import numpy as np
@@ -44,6 +45,12 @@ def add_months(d: date, months: int) -> date:
     year, month0 = divmod(month_index(d) + months, 12)
     day = min(d.day, calendar.monthrange(year, month0 + 1)[1])
     return date(year, month0 + 1, day)
+
+
+@lru_cache(maxsize=4096)
+def _cutoffs(t: date) -> tuple[int, ...]:
+    """Ordinals of T minus each window of :data:`WINDOWS` (report dates repeat a lot)."""
+    return tuple(add_months(t, -w).toordinal() for w in WINDOWS)
 
 
 @dataclass
@@ -128,7 +135,7 @@ def flatten(reports: Sequence[PersonalReport]) -> Flat:
     for g, report in enumerate(reports):
         t = report.report_date
         t_ord[g], t_midx[g] = t.toordinal(), month_index(t)
-        cutoffs[g] = [add_months(t, -w).toordinal() for w in WINDOWS]
+        cutoffs[g] = _cutoffs(t)
         for name, value in report_scalars(report).items():
             scalars.setdefault(name, []).append(value)
         for acc in report.accounts:
