@@ -13,7 +13,6 @@ units, windows and thin-file values are in :mod:`bureau_adapters.pboc.feature_sp
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
