@@ -14,8 +14,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.stats import chi2
 
-from rating_models.binning._merge import chi_merge, enforce_trend, optimal_cuts, tree_split
+from rating_models.binning._merge import (
+    chi_merge,
+    enforce_trend,
+    optimal_cuts,
+    prune_cuts,
+    refine_cuts,
+    tree_split,
+)
 from rating_models.binning.bins import (
     as_category_strings,
     as_float,
@@ -41,6 +49,12 @@ class FitSettings:
     specials: tuple[Any, ...] = ()
     breaks: tuple[Any, ...] | None = None
     cat_cutoff: float = 0.005
+    max_pvalue: float | None = None
+
+    @property
+    def chi2_threshold(self) -> float:
+        """Chi-square (1 df) two adjacent bins must reach; 0 when pruning is off."""
+        return 0.0 if self.max_pvalue is None else float(chi2.isf(self.max_pvalue, 1))
 
 
 def _round_sig(values: FloatArray, digits: int = 5) -> FloatArray:
@@ -53,14 +67,32 @@ def _round_sig(values: FloatArray, digits: int = 5) -> FloatArray:
     return out
 
 
-def _fine_edges(x: FloatArray, n_prebins: int) -> FloatArray:
-    """Quantile cut points of the regular values (at most ``n_prebins - 1``, deduplicated)."""
+def _grid(x: FloatArray, n_levels: int, tail_share: float) -> FloatArray:
+    """Quantile cut points of the regular values (deduplicated, readable).
+
+    Besides ``n_levels`` equal-frequency levels, cut points are added where each tail holds
+    just over ``tail_share`` of the regular values, so the smallest allowed bin can sit exactly
+    in a tail, where risk usually changes fastest.
+    """
     if x.size == 0:
         return np.empty(0)
-    levels = np.linspace(0.0, 1.0, n_prebins + 1)[1:-1]
-    q = np.quantile(x, levels, method="linear")
+    levels = np.linspace(0.0, 1.0, n_levels + 1)[1:-1]
+    if 0.0 < tail_share < 0.5:
+        levels = np.union1d(levels, [tail_share, 1.0 - tail_share])
+    xs = np.sort(x)
+    q = xs[np.minimum((levels * xs.size).astype(np.intp), xs.size - 1)]
     edges = np.unique(_round_sig(q))
-    return edges[(edges > x.min()) & np.isfinite(edges)]
+    return edges[(edges > xs[0]) & np.isfinite(edges)]
+
+
+def _coarse(total: FloatArray, n_prebins: int, tail_share: float) -> list[int]:
+    """Boundaries (indices into the micro grid) of about ``n_prebins`` equal-count fine bins."""
+    share = np.cumsum(total) / max(total.sum(), 1.0)
+    levels = np.linspace(0.0, 1.0, n_prebins + 1)[1:-1]
+    if 0.0 < tail_share < 0.5:
+        levels = np.union1d(levels, [tail_share, 1.0 - tail_share])
+    pos = np.unique(np.searchsorted(share, levels, side="left") + 1)
+    return [int(p) for p in pos if 0 < p < total.size]
 
 
 def _merge(
@@ -91,7 +123,11 @@ def _merge(
 
 
 def fit_numeric(name: str, column: Any, y: npt.NDArray[np.float64], s: FitSettings) -> BinningTable:
-    """Bin one numeric variable (``y`` is 0/1 as float)."""
+    """Bin one numeric variable (``y`` is 0/1 as float).
+
+    One pass assigns the regular values to a micro grid of ``8 * n_prebins`` quantiles; the
+    merge runs on ``n_prebins`` coarse groups of it, then each cut is refined on the micro grid.
+    """
     x = as_float(column, name)
     specials = tuple(float(v) for v in s.specials)
     missing = np.isnan(x)
@@ -101,38 +137,48 @@ def fit_numeric(name: str, column: Any, y: npt.NDArray[np.float64], s: FitSettin
         regular[idx] = False
     xr = x[regular] if not regular.all() else x
     yr = y[regular] if not regular.all() else y
+    tail = (s.min_bin_share + 0.002) * y.size / max(xr.size, 1)
     if s.breaks is not None:
-        fine = np.unique(np.asarray(s.breaks, dtype=np.float64))
+        grid = np.unique(np.asarray(s.breaks, dtype=np.float64))
     else:
-        fine = _fine_edges(xr, s.n_prebins)
-    pos = np.searchsorted(fine, xr, side="right")
-    total = np.bincount(pos, minlength=fine.size + 1).astype(np.float64)
-    bad = np.bincount(pos, weights=yr, minlength=fine.size + 1).astype(np.float64)
+        grid = _grid(xr, 20 * s.n_prebins, tail)
+    pos = np.searchsorted(grid, xr, side="right")
+    total = np.bincount(pos, minlength=grid.size + 1).astype(np.float64)
+    bad = np.bincount(pos, weights=yr, minlength=grid.size + 1).astype(np.float64)
     n_bad, n_all = float(y.sum()), float(y.size)
     if s.breaks is not None:
-        edges, trend = fine, "manual"
+        cuts, trend = list(range(1, grid.size + 1)), "manual"
     else:
-        occupied = np.flatnonzero(total > 0)  # drop empty fine bins
-        fine, total, bad = fine[occupied[:-1]], total[occupied], bad[occupied]
-        cuts, trend = _merge(total, bad, n_bad, n_all - n_bad, s, ordered=True)
-        edges = fine[np.asarray(cuts, dtype=np.intp) - 1] if cuts else np.empty(0)
+        occupied = np.flatnonzero(total > 0)  # drop empty micro bins
+        grid, total, bad = grid[occupied[:-1]], total[occupied], bad[occupied]
+        cuts, trend = _merge_numeric(total, bad, n_bad, n_all - n_bad, s, tail)
+    bounds = [0, *cuts]
+    counts = np.add.reduceat(total, bounds) if total.size else np.zeros(1)
+    bads = np.add.reduceat(bad, bounds) if total.size else np.zeros(1)
+    edges = grid[np.asarray(cuts, dtype=np.intp) - 1] if cuts else np.empty(0)
     bins = numeric_bins(name, edges, [[v] for v in specials])
-    final = np.searchsorted(edges, xr, side="right")
-    counts = np.concatenate(
-        [
-            np.bincount(final, minlength=edges.size + 1),
-            [missing.sum()],
-            [i.size for i in special_idx],
-        ]
-    )
-    bads = np.concatenate(
-        [
-            np.bincount(final, weights=yr, minlength=edges.size + 1),
-            [y[missing].sum()],
-            [y[i].sum() for i in special_idx],
-        ]
-    )
+    counts = np.concatenate([counts, [missing.sum()], [i.size for i in special_idx]])
+    bads = np.concatenate([bads, [y[missing].sum()], [y[i].sum() for i in special_idx]])
     return BinningTable(bins, tuple(counts.astype(float)), tuple(bads.astype(float)), trend)
+
+
+def _merge_numeric(
+    total: FloatArray, bad: FloatArray, n_bad: float, n_good: float, s: FitSettings, tail: float
+) -> tuple[list[int], str]:
+    """Cuts (micro-grid indices) of the final bins: merge coarse groups, then refine."""
+    coarse = _coarse(total, s.n_prebins, tail)
+    bounds = [0, *coarse]
+    cuts, trend = _merge(
+        np.add.reduceat(total, bounds), np.add.reduceat(bad, bounds), n_bad, n_good, s, ordered=True
+    )
+    micro_cuts = [coarse[c - 1] for c in cuts]
+    if s.method != "optimal":
+        return micro_cuts, trend
+    min_count = s.min_bin_share * (n_bad + n_good)
+    refined = refine_cuts(
+        total, bad, micro_cuts, n_bad=n_bad, n_good=n_good, min_count=min_count, trend=trend
+    )
+    return prune_cuts(total, bad, refined, s.chi2_threshold), trend
 
 
 def _category_codes(column: Any) -> tuple[npt.NDArray[np.intp], list[str]]:
@@ -197,6 +243,8 @@ def fit_categorical(
         ft = np.array([total[g].sum() for g in fine])
         fb = np.array([bad[g].sum() for g in fine])
         cuts, _ = _merge(ft, fb, n_bad, n_all - n_bad, s, ordered=False)
+        if s.method == "optimal":
+            cuts = prune_cuts(ft, fb, cuts, s.chi2_threshold)
         bounds = [0, *cuts, len(fine)]
         groups = [
             sorted(names[i] for g in fine[a:b] for i in g) for a, b in itertools.pairwise(bounds)

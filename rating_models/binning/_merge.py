@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["chi_merge", "enforce_trend", "optimal_cuts", "tree_split", "woe_iv"]
+__all__ = [
+    "chi_merge",
+    "enforce_trend",
+    "optimal_cuts",
+    "prune_cuts",
+    "refine_cuts",
+    "tree_split",
+    "woe_iv",
+]
 
 FloatArray = npt.NDArray[np.float64]
 CHI2_95 = 3.841458820694124  # chi-square, 1 degree of freedom, p = 0.05
@@ -54,13 +62,32 @@ def _segments(
 def _layer(
     prev: FloatArray, rate: FloatArray, sign: float
 ) -> tuple[FloatArray, npt.NDArray[np.intp]]:
-    """best[i, j] = max_h prev[h, i] subject to sign*rate[h,i] <= sign*rate[i,j] (sign 0: none)."""
-    cand = np.broadcast_to(prev[:, :, None], (*prev.shape, prev.shape[1]))
-    if sign != 0.0:
-        ok = sign * rate[:, :, None] <= sign * rate[None, :, :] + 1e-12
-        cand = np.where(ok, cand, _NEG)
-    arg = np.argmax(cand, axis=0)
-    return np.take_along_axis(cand, arg[None], axis=0)[0], arg
+    """best[i, j] = max_h prev[h, i] subject to sign*rate[h,i] <= sign*rate[i,j] (sign 0: none).
+
+    Per column i the candidates h are sorted by rate and turned into a running maximum, so
+    each (i, j) is one binary search: O(k^2 log k) instead of O(k^3).
+    """
+    n = prev.shape[0]
+    if sign == 0.0:
+        arg = np.broadcast_to(np.argmax(prev, axis=0)[:, None], (n, n))
+        return prev[arg[:, 0], np.arange(n)][:, None].repeat(n, axis=1), np.ascontiguousarray(arg)
+    key = sign * rate  # key[h, i] of the previous bin, key[i, j] of the new one
+    order = np.argsort(key, axis=0, kind="stable")
+    sorted_key = np.take_along_axis(key, order, axis=0)
+    vals = np.take_along_axis(prev, order, axis=0)
+    run = np.maximum.accumulate(vals, axis=0)
+    rows = np.arange(n)[:, None]
+    at = np.maximum.accumulate(np.where(vals >= run, rows, 0), axis=0)
+    # global search: column i's sorted keys are shifted by 4*i so columns never overlap
+    shift = 4.0 * np.arange(n)
+    flat = (sorted_key + shift[None, :]).T.ravel()
+    pos = np.searchsorted(flat, key + 1e-12 + shift[:, None], side="right") - 1 - rows * n
+    ok = pos >= 0
+    pos = np.clip(pos, 0, n - 1)
+    cols = np.broadcast_to(rows, (n, n))
+    best = np.where(ok, run[pos, cols], _NEG)
+    arg = np.where(ok, order[at[pos, cols], cols], 0)
+    return best, arg
 
 
 def _optimal_shape(
@@ -70,8 +97,12 @@ def _optimal_shape(
     min_count: float,
     max_bins: int,
     phases: tuple[float, ...],
-) -> tuple[float, list[int]]:
-    """Exact max-IV partition whose bad-rate trend follows ``phases`` (e.g. (1,) or (1, -1))."""
+) -> dict[int, tuple[float, list[int]]]:
+    """Exact max-IV partitions whose bad-rate trend follows ``phases`` (e.g. (1,) or (1, -1)).
+
+    Returns, per number of phases used (1: only the first phase, 2: both), the best IV and
+    its cuts, so a peak run also yields the best ascending partition.
+    """
     k = seg_t.shape[0] - 1
     upper = np.triu(np.ones_like(seg_t, dtype=bool), 1)
     gain = np.where(upper & (seg_t >= min_count), iv, _NEG)
@@ -79,28 +110,33 @@ def _optimal_shape(
     g = np.full((n_ph, k + 1, k + 1), _NEG)
     g[0, 0, :] = gain[0, :]
     history: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]] = []
-    start = np.unravel_index(np.argmax(g[:, :, k]), (n_ph, k + 1))
-    best, best_at = float(g[:, :, k].max()), (0, int(start[0]), int(start[1]))
+    cols = np.arange(k + 1)[:, None]  # column i of g for every (i, j)
+    best = dict.fromkeys(range(n_ph), (_NEG, (0, 0, 0)))
+    best[0] = (float(g[0, 0, k]), (0, 0, 0))
     for m in range(2, max_bins + 1):
         new = np.full_like(g, _NEG)
         arg = np.zeros(g.shape, dtype=np.intp)
         src = np.zeros(g.shape, dtype=np.intp)
         for p, sign in enumerate(phases):
-            options = [_layer(g[q], rate, sign) for q in range(p + 1)]
-            vals = np.stack([o[0] for o in options])
-            pick = np.argmax(vals, axis=0)
-            new[p] = np.take_along_axis(vals, pick[None], axis=0)[0] + gain
-            arg[p] = np.choose(pick, [o[1] for o in options])
-            src[p] = pick
+            # sources: any earlier phase; the constraint depends on the bins only, so one
+            # search over the elementwise best source does
+            pool = g[: p + 1].max(axis=0)
+            vals, arg[p] = _layer(pool, rate, sign)
+            new[p] = vals + gain
+            src[p] = np.argmax(g[: p + 1][:, arg[p], cols], axis=0)
         if not np.isfinite(new).any():
             break
         g = new
         history.append((arg, src))
-        cand = g[:, :, k]
-        if cand.max() > best + 1e-12:
-            at = np.unravel_index(np.argmax(cand), cand.shape)
-            best, best_at = float(cand.max()), (m - 1, int(at[0]), int(at[1]))
-    return float(best), _backtrack(history, best_at, k)
+        for p in range(n_ph):
+            cand = g[p, :, k]
+            if cand.max() > best[p][0] + 1e-12:
+                best[p] = (float(cand.max()), (m - 1, p, int(np.argmax(cand))))
+    out: dict[int, tuple[float, list[int]]] = {}
+    for used in range(1, n_ph + 1):
+        value, at = max((best[p] for p in range(used)), key=lambda b: b[0])
+        out[used] = (value, _backtrack(history, at, k))
+    return out
 
 
 def _backtrack(
@@ -138,7 +174,7 @@ def optimal_cuts(
     min_count: float,
     max_bins: int,
     trend: str,
-    shape_gain: float = 0.1,
+    shape_gain: float = 0.03,
 ) -> tuple[list[int], str]:
     """Max-IV partition of fine bins under the trend; returns (cuts, trend used).
 
@@ -147,10 +183,12 @@ def optimal_cuts(
     """
     seg_t, rate, iv = _segments(total, bad, n_bad, n_good)
     min_count = min(min_count, float(seg_t[0, -1]))
-    shapes = ("ascending", "descending", "peak", "valley") if trend == "auto" else (trend,)
-    results = {s: _optimal_shape(seg_t, rate, iv, min_count, max_bins, _SHAPES[s]) for s in shapes}
     if trend != "auto":
-        return results[trend][1], trend
+        found = _optimal_shape(seg_t, rate, iv, min_count, max_bins, _SHAPES[trend])
+        return found[len(_SHAPES[trend])][1], trend
+    peak = _optimal_shape(seg_t, rate, iv, min_count, max_bins, _SHAPES["peak"])
+    valley = _optimal_shape(seg_t, rate, iv, min_count, max_bins, _SHAPES["valley"])
+    results = {"ascending": peak[1], "descending": valley[1], "peak": peak[2], "valley": valley[2]}
     mono = max(("ascending", "descending"), key=lambda s: results[s][0])
     shaped = max(("peak", "valley"), key=lambda s: results[s][0])
     if results[shaped][0] > results[mono][0] * (1.0 + shape_gain) + 1e-9:
@@ -264,3 +302,77 @@ def tree_split(total: FloatArray, bad: FloatArray, *, min_count: float, max_bins
         leaves[n:n] = [(lo, pos), (pos, hi)]
         cuts.append(pos)
     return sorted(cuts)
+
+
+def follows(rate: FloatArray, trend: str) -> bool:
+    """Whether bad rates follow ``trend`` (ties allowed)."""
+    steps = np.sign(np.round(np.diff(rate), 12))
+    if trend in ("none", "manual") or steps.size == 0:
+        return True
+    if trend in ("ascending", "descending"):
+        return bool(np.all(steps * (1 if trend == "ascending" else -1) >= 0))
+    first = 1 if trend == "peak" else -1
+    turn = int(np.argmax(steps == -first)) if np.any(steps == -first) else steps.size
+    return bool(np.all(steps[:turn] != -first) and np.all(steps[turn:] != first))
+
+
+def refine_cuts(
+    total: FloatArray,
+    bad: FloatArray,
+    cuts: list[int],
+    *,
+    n_bad: float,
+    n_good: float,
+    min_count: float,
+    trend: str,
+    passes: int = 2,
+) -> list[int]:
+    """Slide each cut over the micro grid between its neighbours to raise IV (coordinate ascent).
+
+    Every move keeps the minimum count and the trend, so the result is never worse.
+    """
+    ct = np.concatenate(([0.0], np.cumsum(total)))
+    cb = np.concatenate(([0.0], np.cumsum(bad)))
+    cuts = list(cuts)
+    k = total.size
+    for _ in range(passes):
+        moved = False
+        for i in range(len(cuts)):
+            lo = cuts[i - 1] if i > 0 else 0
+            hi = cuts[i + 1] if i + 1 < len(cuts) else k
+            cand = np.arange(lo + 1, hi)
+            lt, lb = ct[cand] - ct[lo], cb[cand] - cb[lo]
+            rt, rb = ct[hi] - ct[cand], cb[hi] - cb[cand]
+            _, iv_l = woe_iv(lb, lt - lb, n_bad, n_good)
+            _, iv_r = woe_iv(rb, rt - rb, n_bad, n_good)
+            gain = np.where((lt >= min_count) & (rt >= min_count), iv_l + iv_r, _NEG)
+            for j in np.argsort(-gain, kind="stable"):
+                if not np.isfinite(gain[j]) or cand[j] == cuts[i]:
+                    break
+                trial = [*cuts[:i], int(cand[j]), *cuts[i + 1 :]]
+                b = np.array([0, *trial, k])
+                seg_t, seg_b = ct[b[1:]] - ct[b[:-1]], cb[b[1:]] - cb[b[:-1]]
+                if follows(seg_b / np.maximum(seg_t, 1e-300), trend):
+                    moved |= trial != cuts
+                    cuts = trial
+                    break
+        if not moved:
+            break
+    return cuts
+
+
+def prune_cuts(total: FloatArray, bad: FloatArray, cuts: list[int], threshold: float) -> list[int]:
+    """Merge adjacent bins whose bad rates do not differ significantly (chi-square < threshold).
+
+    The least significant pair goes first. Merging neighbours keeps a monotone or unimodal
+    trend and only grows bins, so every other constraint still holds.
+    """
+    cuts = list(cuts)
+    while cuts:
+        bounds = [0, *cuts]
+        chi = _chi2_adjacent(np.add.reduceat(total, bounds), np.add.reduceat(bad, bounds))
+        worst = int(np.argmin(chi))
+        if chi[worst] >= threshold:
+            break
+        del cuts[worst]
+    return cuts

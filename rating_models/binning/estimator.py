@@ -47,13 +47,18 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         adjacent bins by chi-square (p = 0.05); 'tree' splits by information gain.
     monotonic_trend : {'auto', 'ascending', 'descending', 'peak', 'valley', 'none'}, default='auto'
         Bad-rate trend of the ordinary bins of numeric variables. 'auto' picks ascending or
-        descending, or peak/valley when that raises IV by more than 10 %.
-    max_bins : int, default=8
+        descending, or peak/valley when that raises IV by more than 3 %.
+    max_bins : int, default=10
         Maximum number of ordinary bins (missing and special bins come on top).
     min_bin_share : float, default=0.05
         Minimum share of all rows in each ordinary bin.
-    n_prebins : int, default=40
-        Number of fine (pre-)bins before merging.
+    n_prebins : int, default=30
+        Number of fine (pre-)bins merged exactly; cuts are then refined on a grid 20 times
+        finer (numeric variables, 'optimal' method).
+    max_pvalue : float, default=None
+        After the optimal merge, merge adjacent bins whose bad rates do not differ at this
+        chi-square significance (least significant first). Off by default: on German credit
+        and on the benchmark set it lowered holdout AUC.
     special_values : list or dict, default=None
         Values binned on their own, e.g. ``[-1, 99]`` for every numeric variable, or
         ``{"age": [-1], "region": ["unknown"]}`` per variable.
@@ -95,6 +100,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         "max_bins": [Interval(int, 2, 50)],
         "min_bin_share": [Interval(float, 0.0, 0.5, "right")],
         "n_prebins": [Interval(int, 2, 100)],
+        "max_pvalue": [NoneOK, Interval(float, 0.0, 1.0, "right")],
         "special_values": [NoneOK, SEQUENCE, MAPPING],
         "breaks": [NoneOK, MAPPING],
         "cat_cutoff": [Interval(float, 0.0, 0.5)],
@@ -107,9 +113,10 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         method: str = "optimal",
         *,
         monotonic_trend: str = "auto",
-        max_bins: int = 8,
+        max_bins: int = 10,
         min_bin_share: float = 0.05,
-        n_prebins: int = 40,
+        n_prebins: int = 30,
+        max_pvalue: float | None = None,
         special_values: Sequence[Any] | Mapping[str, Sequence[Any]] | None = None,
         breaks: Mapping[str, Sequence[Any]] | None = None,
         cat_cutoff: float = 0.005,
@@ -121,6 +128,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         self.max_bins = max_bins
         self.min_bin_share = min_bin_share
         self.n_prebins = n_prebins
+        self.max_pvalue = max_pvalue
         self.special_values = special_values
         self.breaks = breaks
         self.cat_cutoff = cat_cutoff
@@ -214,6 +222,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
             specials=tuple(specials),
             breaks=None if breaks is None else tuple(breaks),
             cat_cutoff=self.cat_cutoff,
+            max_pvalue=self.max_pvalue,
         )
 
 

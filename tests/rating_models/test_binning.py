@@ -224,3 +224,71 @@ def test_text_in_a_numeric_card_column_fails(rng: np.random.Generator) -> None:
     X2.loc[0, "age"] = "forty"
     with pytest.raises(InvalidDataError, match="Column 'age' is numeric in the card"):
         binning.transform(X2)
+
+
+def _brute_force(
+    total: np.ndarray, bad: np.ndarray, min_count: float, max_bins: int, trend: str
+) -> float:
+    from itertools import combinations
+
+    from rating_models.binning._merge import follows
+
+    k = len(total)
+    best = -np.inf
+    for m in range(min(max_bins, k)):
+        for cuts in combinations(range(1, k), m):
+            bounds = [0, *cuts, k]
+            t = np.add.reduceat(total, bounds[:-1])
+            b = np.add.reduceat(bad, bounds[:-1])
+            if len(t) > 1 and t.min() < min_count:
+                continue
+            if follows(b / t, trend):
+                _, iv = woe_iv(b, t - b, bad.sum(), (total - bad).sum())
+                best = max(best, iv.sum())
+    return best
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 40), st.integers(1, 40)), min_size=2, max_size=8),
+    st.sampled_from(["ascending", "descending", "peak", "valley", "none"]),
+    st.integers(2, 5),
+)
+@settings(max_examples=80, deadline=None)
+def test_optimal_cuts_are_optimal(counts: list[tuple[int, int]], trend: str, max_bins: int) -> None:
+    bad = np.asarray([c[0] for c in counts], dtype=float)
+    total = bad + np.asarray([c[1] for c in counts], dtype=float)
+    min_count = 0.1 * total.sum()
+    cuts, _ = optimal_cuts(
+        total,
+        bad,
+        n_bad=bad.sum(),
+        n_good=(total - bad).sum(),
+        min_count=min_count,
+        max_bins=max_bins,
+        trend=trend,
+    )
+    bounds = [0, *cuts, len(total)]
+    t = np.add.reduceat(total, bounds[:-1])
+    b = np.add.reduceat(bad, bounds[:-1])
+    _, iv = woe_iv(b, t - b, bad.sum(), (total - bad).sum())
+    assert iv.sum() == pytest.approx(_brute_force(total, bad, min_count, max_bins, trend), abs=1e-9)
+
+
+def test_pruning_merges_insignificant_neighbours(rng: np.random.Generator) -> None:
+    X, y = credit_like(rng)
+    X = X.assign(noise=rng.normal(size=len(X)))
+    pruned = WOEBinning(max_pvalue=0.05, n_jobs=1).fit(X, y).tables_
+    for name, table in pruned.items():
+        regular = [i for i, b in enumerate(table.bins.bins) if b.kind in ("interval", "categories")]
+        t = np.asarray(table.count)[regular]
+        b = np.asarray(table.bad)[regular]
+        from rating_models.binning._merge import CHI2_95, _chi2_adjacent
+
+        assert np.all(_chi2_adjacent(t, b) >= CHI2_95 - 1e-9), name
+
+
+def test_identifier_like_column_is_one_bin(rng: np.random.Generator) -> None:
+    X, y = credit_like(rng, 2000)
+    ids = pd.DataFrame({"household_id": [f"H{i:08d}" for i in range(len(X))]})
+    table = WOEBinning(n_jobs=1).fit(ids, y).tables_["household_id"]
+    assert table.iv == pytest.approx(0.0, abs=1e-12)

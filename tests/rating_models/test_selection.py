@@ -15,7 +15,7 @@ from tests.rating_models.test_scorecard_helpers import credit_like
 def woe_data(rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray, WOEBinning]:
     X, y = credit_like(rng, 3000)
     X["income_twin"] = X["income"] * 1.01
-    X["noise"] = rng.normal(size=len(X))
+    X["constant"] = 1.0
     X["mostly_missing"] = np.where(rng.random(len(X)) < 0.97, np.nan, X["age"])
     binning = WOEBinning(n_jobs=1).fit(X, y)
     return binning.transform(X), y, binning
@@ -25,7 +25,7 @@ def test_filters_and_reasons(woe_data: tuple[pd.DataFrame, np.ndarray, WOEBinnin
     woe, y, binning = woe_data
     result = select_features(woe, y, binning.tables_, max_missing_rate=0.9)
     reasons = result.reasons
-    assert reasons["noise"].startswith("IV ")
+    assert reasons["constant"].startswith("IV 0.0000 below 0.02")
     assert reasons["mostly_missing"].startswith(("missing rate", "IV "))
     twin = "income_twin" if "income_twin" in reasons else "income"
     assert reasons[twin].startswith("correlation ")
