@@ -169,23 +169,19 @@ def _reasons(
     catalog: ReasonCatalog | None,
 ) -> pd.DataFrame:
     shares = {"statistical": 1.0 - setup.expert_weight, "expert": setup.expert_weight}
-    blocks: list[pd.DataFrame] = []
+    blocks: list[np.ndarray] = []
     codes: list[str] = []
     for name, card in cards.items():
         w = _weights(decided_by, name, shares[name]) * card.per_point
-        blocks.append(
-            card.shortfall.mul(w, axis=0).set_axis(range(card.shortfall.shape[1]), axis=1)
-        )
+        blocks.append(card.shortfall.to_numpy(dtype=np.float64) * w[:, None])
         features = list(card.shortfall.columns)
         codes += (
             list(catalog.codes_for(features).values()) if catalog else [f"X:{f}" for f in features]
         )
-    shortfall = pd.concat(blocks, axis=1, ignore_index=True).set_axis(fired.index, axis=0)
-    out = reasons_from_shortfall(shortfall, list(codes), knockouts=fired, n_reasons=setup.n_reasons)
+    shortfall = pd.DataFrame(np.hstack(blocks), index=fired.index, copy=False)
+    out = reasons_from_shortfall(shortfall, codes, knockouts=fired, n_reasons=setup.n_reasons)
     if catalog is not None:
         codes_only = out.copy()
         for lang in ("zh", "en"):
-            texts = catalog.texts(codes_only, lang)
-            sep = "；" if lang == "zh" else "; "
-            out[f"reasons_{lang}"] = [sep.join(t for t in row if t) for row in texts.to_numpy()]
+            out[f"reasons_{lang}"] = catalog.joined(codes_only, lang)
     return out

@@ -112,7 +112,27 @@ class ReasonCatalog:
 
     def texts(self, codes: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         """The same frame with every code replaced by its text."""
-        return codes.apply(lambda col: col.map(lambda c: self.text(c, lang)))
+        lookup = {c: self.text(c, lang) for c in pd.unique(codes.to_numpy().ravel())}
+        return codes.apply(lambda col: col.map(lookup))
+
+    def joined(self, codes: pd.DataFrame, lang: str = "zh") -> pd.Series:
+        """One text per row: the texts of its codes, in order, joined (``；`` or ``; ``).
+
+        Rows are grouped by their combination of codes, so each distinct combination is
+        joined once (a book of a million households has a few thousand combinations).
+        """
+        sep = "；" if lang == "zh" else "; "
+        keys = np.zeros(len(codes), dtype=np.int64)
+        for col in codes.columns:
+            idx, levels = pd.factorize(codes[col])
+            # re-factorise after each column so the combined key stays below the row count
+            keys = pd.factorize(keys * (len(levels) + 1) + idx + 1)[0].astype(np.int64)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        rows = codes.to_numpy()[first]
+        texts = np.asarray(
+            [sep.join(self.text(c, lang) for c in row if c) for row in rows], dtype=object
+        )
+        return pd.Series(texts[inverse.ravel()], index=codes.index, name=f"reasons_{lang}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReasonCatalog:

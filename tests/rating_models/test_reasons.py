@@ -144,3 +144,20 @@ def test_catalog_explains_every_bureau_feature_and_knockout() -> None:
     by_code = {e.code: e for e in catalog.entries}
     for name, rule in STANDARD_KNOCKOUTS.items():
         assert by_code[rule.code].knockout == name
+
+
+def test_joined_texts_per_row_in_order() -> None:
+    catalog = ReasonCatalog.from_yaml(CATALOG_PATH)
+    codes = pd.DataFrame(
+        {"reason_1": ["K01", "R301", "", "R301"], "reason_2": ["R301", "", "", "K01"]},
+        index=["a", "b", "c", "d"],
+    )
+    zh = catalog.joined(codes, "zh")
+    assert zh.tolist() == [
+        "征信报告显示当前有逾期未还款项；家庭年纯收入较低",
+        "家庭年纯收入较低",
+        "",
+        "家庭年纯收入较低；征信报告显示当前有逾期未还款项",
+    ]
+    assert catalog.joined(codes, "en").loc["b"] == "Net household income is low"
+    assert catalog.texts(codes, "en").loc["a", "reason_2"] == "Net household income is low"
