@@ -1,0 +1,46 @@
+"""A minimal, fast, indented XML text builder for the report renderer (no DOM)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+__all__ = ["Doc", "day_text"]
+
+
+class Doc:
+    """Lines of an XML document, indented two spaces a level like the real samples."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self, root: str) -> None:
+        self.lines: list[str] = [f"<{root}>"]
+
+    def open(self, tag: str, depth: int) -> None:
+        """``<tag>`` on its own line."""
+        self.lines.append(f"{'  ' * depth}<{tag}>")
+
+    def close(self, tag: str, depth: int) -> None:
+        """``</tag>`` on its own line."""
+        self.lines.append(f"{'  ' * depth}</{tag}>")
+
+    def items(self, depth: int, pairs: list[tuple[str, object]]) -> None:
+        """One ``<tag>value</tag>`` line per pair (values must already be escaped)."""
+        pad = "  " * depth
+        self.lines.extend(f"{pad}<{t}>{v}</{t}>" for t, v in pairs)
+
+    def block(self, tag: str, depth: int, pairs: list[tuple[str, object]]) -> None:
+        """``<tag>`` holding ``pairs`` one level deeper."""
+        self.open(tag, depth)
+        self.items(depth + 1, pairs)
+        self.close(tag, depth)
+
+    def text(self, root: str) -> str:
+        """The finished document."""
+        return "\n".join([*self.lines, f"</{root}>"])
+
+
+def day_text(day: dt.date | None, month_only: bool = False) -> str:
+    """``YYYY-MM-DD`` (or ``YYYY-MM`` when ``month_only``); empty for ``None``."""
+    if day is None:
+        return ""
+    return f"{day:%Y-%m}" if month_only else day.isoformat()
