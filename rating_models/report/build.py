@@ -162,21 +162,7 @@ def build_report(
     cal, pd_source = _pd_mapper(spec, scores["train"], y_tr)
     pds = {name: cal.pd(s) for name, s in scores.items()}
     grade_cal = calibrate_grades(y_tr, pds["train"], scale)
-    summary = pd.DataFrame(
-        [
-            {
-                "sample": name,
-                "n": int(y.size),
-                "bads": int(y.sum()),
-                "bad_rate": float(y.mean()),
-                "auc": metrics.auc(y, pds[name]),
-                "gini": metrics.gini(y, pds[name]),
-                "ks": metrics.ks(y, pds[name]),
-                "mean_score": float(np.mean(scores[name])),
-            }
-            for name, (_, y) in samples.items()
-        ]
-    )
+    summary = _summary(samples, scores, pds)
     last = "test" if "test" in samples else "train"
     y_last = samples[last][1]
     grades_last = scale.grade(pds[last])
@@ -212,6 +198,28 @@ def build_report(
         rates=_rates(decisions),
         notes=(f"Metrics by grade, gains and KS curve on the {last} sample.",),
     )
+
+
+def _summary(
+    samples: Mapping[str, tuple[pd.DataFrame, NDArray[np.int8]]],
+    scores: Mapping[str, NDArray[np.float64]],
+    pds: Mapping[str, NDArray[np.float64]],
+) -> pd.DataFrame:
+    rows = []
+    for name, (_, y) in samples.items():
+        rows.append(
+            {
+                "sample": name,
+                "n": int(y.size),
+                "bads": int(y.sum()),
+                "bad_rate": float(y.mean()),
+                "auc": metrics.auc(y, pds[name]),
+                "gini": metrics.gini(y, pds[name]),
+                "ks": metrics.ks(y, pds[name]),
+                "mean_score": float(np.mean(scores[name])),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _figures(
