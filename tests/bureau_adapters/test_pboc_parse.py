@@ -167,8 +167,38 @@ def test_enterprise_sample(pboc_fixtures: Path) -> None:
     assert len(e.profile.investors) == 2
     assert len(e.profile.key_members) == 4
     raw = {u.tag for u in e.other_units}
-    assert {"EGA", "EBB", "EHA", "EIA", "ED02", "ED05"} <= raw  # statements etc. kept raw
+    assert {"EG01", "EG10", "ED07", "EF14", "EB05"} <= raw  # statements etc. kept as XML
+    assert not raw & {"EA01", "EB02", "ED01", "EF05", "EH01"}  # typed segments are not
     assert e.civil_judgments[0].filing_date == date(2016, 3, 1)  # EF020R01
+
+
+def test_enterprise_sample_summaries(pboc_fixtures: Path) -> None:
+    e = _enterprise(pboc_fixtures)
+    assert e.credit_summary is not None
+    opened = e.credit_summary.open
+    assert opened is not None
+    assert (opened.disposal_count, opened.overdue_total) == (2, 2409000.0)  # EB02AS01, AJ03
+    assert len(opened.cells) == 20  # 20 EB02AH (EB02AS03 = 20)
+    assert (opened.cells[0].account_count, opened.cells[0].balance) == (1, 11000.0)
+    assert len(e.credit_summary.history) == 12  # EB02CS01 = 12 months of EB02CH
+    assert e.credit_summary.history[0].total_balance == 8912220.0  # = EB01AJ01
+    limits = e.agreement_summary
+    assert limits is not None
+    # EB040J01 - EB040J02 = EB040J03: 13,000,000 - 4,689,700 = 8,310,300
+    assert limits.non_revolving_limit - limits.non_revolving_used == limits.non_revolving_remaining
+    assert e.guarantee_summary is not None
+    assert e.guarantee_summary.open is not None
+    assert len(e.guarantee_summary.open.cells) == 16  # 16 EB03AH
+    assert [u.provider for u in e.utilities] == ["海彦电力公司", e.utilities[1].provider]
+    assert e.utilities[0].history[0].paid == 100.0  # EE01BJ02
+    assert e.housing_fund[0].employees == 25  # EF05AS01
+    assert len(e.ratings) == 3  # 3 EH01
+    assert e.declarations[0].date_added == date(2013, 10, 18)  # EI010R01
+    # the sample's EF01 holds a court name in the amount and a number in the date
+    assert e.warnings == (
+        "EF010J01: not a valid value; read as missing",
+        "EF010R01: not a valid value; read as missing",
+    )
 
 
 def test_envelope_fields(pboc_fixtures: Path) -> None:
