@@ -415,3 +415,36 @@ def test_log_lines_are_masked(
     assert "110105********002X" in text
     for raw in (ZHANG, LI, WANG, "张三丰", "李四", "王五"):
         assert raw not in text
+
+
+def test_sandbox_province_end_to_end(small_province: Path, engine: Engine) -> None:
+    from bureau_adapters.pboc import parse_envelope, parse_report
+
+    households = pd.read_parquet(small_province / "households.parquet")
+    households = households.groupby("thin_file").head(2)  # thin and thick files
+    settings = SETTINGS.model_copy(update={"reuse_window_days_by_bank": {}})
+    with (
+        PbocSimulator(small_province) as sim,
+        PbocClient(engine, endpoint=sim.endpoint, settings=settings) as client,
+    ):
+        for row in households.itertuples():
+            client.gate.consents.record(
+                bank_code=row.bank_code,
+                subject_id=row.id_number,
+                bureau="pboc",
+                reason="02",
+                signed_on=query_date(None),
+                valid_until=query_date(None),
+                document_sha256="d" * 64,
+                recorded_by="clerk01",
+            )
+            subject = Subject(row.head_name, row.id_type, row.id_number)
+            result = client.query(row.bank_code, subject, "02", "clerk01", f"LN-{row.household_id}")
+            envelope = parse_envelope(
+                (small_province / "reports" / "pboc" / f"{row.household_id}.xml").read_bytes()
+            )
+            assert result.content == envelope.report
+            assert result.report_id == parse_report(result.content).report_id
+            again = client.query(row.bank_code, subject, "02", "clerk01", f"RR-{row.household_id}")
+            assert again.reused
+        assert sim.hits == len(households)
