@@ -181,37 +181,47 @@ class ModelRegistry:
         evidence: pd.DataFrame | None = None,
         description: str = "",
     ) -> VersionInfo:
-        """Log ``model`` with its evidence in a run and register it as a new version.
+        """Save ``model``, log it with its evidence in a run and register a new version.
 
         The version carries the lineage tags (:data:`~model_registry.lineage.LINEAGE_TAGS`);
         ``evidence`` (the hold-out test set with its target) is logged as
         ``evidence/validation.parquet`` in the same run, the default evidence of promotion.
         """
         _check_name(name)
-        tags = lineage.tags(model.content_hash)
         with tempfile.TemporaryDirectory(prefix="nongxin-register-") as tmp:
-            root = Path(tmp)
-            save_model(
-                model,
-                root / "model",
-                input_example=input_example,
-                metadata={
-                    "lineage": lineage.to_dict(),
-                    "registered_model_name": name,
-                },
+            path = Path(tmp) / "model"
+            meta = {"lineage": lineage.to_dict(), "registered_model_name": name}
+            save_model(model, path, input_example=input_example, metadata=meta)
+            return self.register_saved(
+                path, name=name, lineage=lineage, evidence=evidence, description=description
             )
+
+    def register_saved(
+        self,
+        path: Path,
+        *,
+        name: str,
+        lineage: Lineage,
+        evidence: pd.DataFrame | None = None,
+        description: str = "",
+    ) -> VersionInfo:
+        """Register a model folder written by :func:`~model_registry.flavor.save_model` as is
+        (its checksums are verified first)."""
+        _check_name(name)
+        model = read_parts(Path(path))
+        tags = lineage.tags(model.content_hash)
+        experiment = self._experiment_id()
+        with tempfile.TemporaryDirectory(prefix="nongxin-evidence-") as tmp:
             if evidence is not None:
-                (root / "evidence").mkdir()
-                evidence.to_parquet(root / "evidence" / EVIDENCE_FILE, index=False)
-            experiment = self._experiment_id()
+                evidence.to_parquet(Path(tmp) / EVIDENCE_FILE, index=False)
             with _mlflow_errors(f"register {name}"):
                 run = self.client.create_run(experiment, run_name=f"{name}-register", tags=tags)
                 run_id = run.info.run_id
                 for key, value in lineage.metrics.items():
                     self.client.log_metric(run_id, key, float(value))
-                self.client.log_artifacts(run_id, str(root / "model"), "model")
+                self.client.log_artifacts(run_id, str(path), "model")
                 if evidence is not None:
-                    self.client.log_artifacts(run_id, str(root / "evidence"), "evidence")
+                    self.client.log_artifacts(run_id, tmp, "evidence")
                 self.client.set_terminated(run_id)
         self._ensure_model(name)
         with _mlflow_errors(f"register {name}"):

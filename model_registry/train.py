@@ -111,9 +111,24 @@ def _feature_columns(
     return keep, skipped
 
 
-def _split(n: int, test_share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.random.default_rng(seed).permutation(n)
-    cut = round(n * (1.0 - test_share))
+def _split(
+    frame: pd.DataFrame, test_share: float, seed: int, key: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Development and hold-out row positions.
+
+    With a ``key`` column (``household_id``) a row is held out when the hash of its key falls
+    under ``test_share``: the same household lands on the same side in every training run
+    with the same seed, so two versions trained on overlapping data are compared on rows
+    neither was fitted on. Without a key, a seeded random permutation.
+    """
+    if key is not None and key in frame.columns:
+        hashed = pd.util.hash_pandas_object(
+            frame[key].astype(str), index=False, hash_key=f"nongxin{seed:09d}"[:16]
+        ).to_numpy()
+        held = (hashed % np.uint64(1_000_000)).astype(np.float64) / 1e6 < test_share
+        return np.flatnonzero(~held), np.flatnonzero(held)
+    order = np.random.default_rng(seed).permutation(len(frame))
+    cut = round(len(frame) * (1.0 - test_share))
     return np.sort(order[:cut]), np.sort(order[cut:])
 
 
@@ -132,6 +147,7 @@ def train_rating_model(
     exclude: Sequence[str] = (),
     test_share: float = 0.3,
     seed: int = 0,
+    key: str | None = "household_id",
     scorecard: Scorecard | None = None,
 ) -> TrainingResult:
     """Fit the statistical card (and calibrate the expert card) and assemble the model.
@@ -149,6 +165,9 @@ def train_rating_model(
         Share of rows held out as the test set (0 < share < 1).
     seed : int
         Seed of the hold-out split.
+    key : str, optional
+        Column whose hash decides the hold-out (stable across versions); without it, or
+        when the data lack it, a seeded random split.
     scorecard : Scorecard, optional
         The statistical estimator (default: ``Scorecard()``, the engine's defaults).
     """
@@ -157,7 +176,12 @@ def train_rating_model(
         raise EvidenceError("The outcome must be 0/1 with one value per row.", field="y")
     if not 0.0 < test_share < 1.0:
         raise EvidenceError(f"'test_share' must be in (0, 1). Got {test_share!r}.")
-    tr, te = _split(len(frame), test_share, seed)
+    tr, te = _split(frame, test_share, seed, key)
+    if min(tr.size, te.size) == 0 or np.unique(target[te]).size < 2:
+        raise EvidenceError(
+            f"The hold-out of {te.size} rows needs both outcomes; raise 'test_share' or add data.",
+            field="test_share",
+        )
     dev, dev_y = frame.iloc[tr], target[tr]
     columns, skipped = _feature_columns(dev, exclude)
     card = (scorecard or Scorecard()).fit(dev[columns], dev_y)

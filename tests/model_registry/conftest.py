@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+
+from tests.model_registry.synthetic import households
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / "config"
@@ -53,42 +54,13 @@ class Trained:
     worse: object  # TrainingResult of a deliberately worse model
 
 
-def _households(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    """A synthetic household table whose default depends on income, debt and age."""
-    rng = np.random.default_rng(seed)
-    income = rng.lognormal(10.5, 0.6, n)
-    debt = rng.lognormal(9.5, 1.0, n)
-    age = rng.integers(20, 70, n)
-    review = rng.choice(["very_good", "good", "average", "poor"], n, p=[0.2, 0.4, 0.3, 0.1])
-    noise = rng.normal(0.0, 1.0, n)
-    logit = (
-        -2.4
-        - 1.2 * (np.log(income) - 10.5)
-        + 0.6 * (np.log(debt) - 9.5)
-        + 0.02 * (age - 45)
-        + np.select([review == "poor", review == "very_good"], [1.0, -0.6], 0.0)
-    )
-    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
-    frame = pd.DataFrame(
-        {
-            "household_id": [f"H{i:08d}" for i in range(n)],
-            "head_age": age,
-            "income_total": income.round(0),
-            "debt_total": debt.round(0),
-            "village_review": review,
-            "noise": noise,
-        }
-    )
-    return frame, pd.Series(y, name="default_12m")
-
-
 @pytest.fixture(scope="session")
 def trained() -> Trained:
     """A good model (every feature) and a worse one (noise only), trained once."""
     from model_registry.train import train_rating_model
     from rating_models.rating import GradeScale, ReasonCatalog, knockout_rules
 
-    frame, y = _households(3000, seed=11)
+    frame, y = households(3000, seed=11)
     scale = GradeScale.from_mapping({"A": 0.02, "B": 0.05, "C": 0.10, "D": 0.20})
     common = {
         "name": "farmer-rating",
