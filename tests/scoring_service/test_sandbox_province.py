@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -110,7 +111,7 @@ def test_true_pd_is_the_documented_formula(small_province: Path) -> None:
 
 
 def test_same_seed_same_bytes_whatever_the_workers(tmp_path: Path) -> None:
-    args = {"households": 90, "banks": 2, "seed": 3, "chunk_size": 40}
+    args: dict[str, Any] = {"households": 90, "banks": 2, "seed": 3, "chunk_size": 40}
     generate_province(tmp_path / "a", workers=1, **args)
     generate_province(tmp_path / "b", workers=2, **args)
     generate_province(tmp_path / "c", workers=1, **{**args, "seed": 4})
