@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,7 +134,13 @@ def query(
 
 
 def _wait_forever() -> None:
-    """Block until Ctrl-C (KeyboardInterrupt)."""
+    """Block until Ctrl-C or SIGTERM (both end as KeyboardInterrupt)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
     threading.Event().wait()
 
 

@@ -233,7 +233,7 @@ def test_cli_qianhai_simulator_choice_is_listed() -> None:
     assert "pboc|qianhai" in output
 
 
-def test_cli_simulator_serves_until_interrupted(province: Path, nongxin_home: Path) -> None:
+def test_cli_simulator_serves_until_terminated(province: Path, nongxin_home: Path) -> None:
     env = {**os.environ, "NONGXIN_HOME": str(nongxin_home)}
     command = [sys.executable, "-c", "from scoring_service.cli import main; main()"]
     command += ["bureau", "simulator", "--province", str(province), "--port", "0"]
@@ -250,7 +250,7 @@ def test_cli_simulator_serves_until_interrupted(province: Path, nongxin_home: Pa
         assert url is not None, "".join(seen)
         assert httpx.get(url.group(1) + "/pboc/SingleQuery?wsdl", timeout=5).status_code == 200
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # as a service manager stops it; Ctrl-C is SIGINT
         status = process.wait(timeout=10)
         if process.stderr is not None:
             process.stderr.close()
