@@ -28,6 +28,7 @@ import rating_models.rating  # noqa: F401  (importing rating_models.expert first
 
 # isort: split
 from model_registry.exceptions import ModelFormatError
+from rating_models.exceptions import RatingModelsError
 from rating_models.expert import ExpertCard, indicator_inputs
 from rating_models.rating import (
     GradeCalibration,
@@ -138,7 +139,10 @@ class RatingModel:
                 f"Got {self.schema_version!r}.",
                 field="schema_version",
             )
-        self.setup  # noqa: B018  (validates mode and n_reasons now, not at the first predict)
+        try:  # validates mode and n_reasons now, not at the first predict
+            self.setup  # noqa: B018
+        except RatingModelsError as exc:
+            raise ModelFormatError(f"Rating model {self.name!r}: {exc}", field="setup") from exc
 
     @cached_property
     def setup(self) -> RatingSetup:
