@@ -66,9 +66,12 @@ def _mask_names(text: str, data: dict[str, Any]) -> str:
 
 
 def _report_files(target: Path) -> list[Path]:
-    if target.is_dir():
-        return sorted(p for p in target.glob("*.xml") if p.is_file())
-    return [target]
+    """One file, the *.xml of a folder, or the reports/pboc folder of a sandbox province."""
+    if not target.is_dir():
+        return [target]
+    province = target / "reports" / "pboc"
+    folder = province if province.is_dir() else target
+    return sorted(p for p in folder.glob("*.xml") if p.is_file())
 
 
 def _rows(files: list[Path], progress: bool) -> Iterator[tuple[str, Any]]:
@@ -85,8 +88,9 @@ def _rows(files: list[Path], progress: bool) -> Iterator[tuple[str, Any]]:
 def features(target: Path, as_csv: bool, chunk: int) -> None:
     """Compute pboc-features/1 for one report FILE or every *.xml in DIR.
 
-    Each row starts with `source` (the file name without .xml, e.g. the household id of a
-    sandbox province's reports/pboc folder) and `report_id`. Missing values are JSON null
+    DIR may also be a sandbox province (its reports/pboc folder is read). Each row starts
+    with `source` (the file name without .xml: the household id in a province) and
+    `report_id`. Missing values are JSON null
     or an empty CSV cell; the catalog (`nongxin bureau catalog`) says what each means.
     """
     from bureau_adapters.exceptions import BureauError

@@ -3,6 +3,7 @@ the generator used (same names, same definitions; docs/sandbox.md)."""
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -54,3 +55,16 @@ def test_frame_equals_single_path_on_sandbox_reports(small_province: Path) -> No
         for name, value in zip(FEATURE_NAMES, row, strict=True):
             expected = single[name]
             assert (expected is None and math.isnan(value)) or value == expected, name
+
+
+def test_features_cli_reads_a_province(small_province: Path) -> None:
+    from click.testing import CliRunner
+
+    from scoring_service.cli import cli
+
+    result = CliRunner().invoke(cli, ["bureau", "features", "--csv", str(small_province)])
+    assert result.exit_code == 0
+    frame = pd.read_csv(io.StringIO(result.stdout), dtype={"source": str})
+    households = pd.read_parquet(small_province / "households.parquet")
+    assert list(frame["source"]) == sorted(households["household_id"])
+    assert list(frame.columns[2:]) == FEATURE_NAMES
