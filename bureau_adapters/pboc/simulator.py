@@ -115,6 +115,7 @@ class PbocSimulator:
         self._households: dict[str, str] | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._serving = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         if not (self.province_dir / "households.parquet").is_file():
@@ -138,6 +139,11 @@ class PbocSimulator:
         return self.base_url + PATH
 
     @property
+    def serving(self) -> bool:
+        """True while the server loop runs (in the background or the foreground)."""
+        return self._serving.is_set()
+
+    @property
     def hits(self) -> int:
         """Number of SOAP queries received so far."""
         with self._lock:
@@ -157,35 +163,38 @@ class PbocSimulator:
         server = self._bind()
         if self._thread is None:
             self._thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="pboc-simulator",
-                daemon=True,
+                target=self._serve, args=(server, 0.05), name="pboc-simulator", daemon=True
             )
             self._thread.start()
         return self.base_url
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (Ctrl-C) or :meth:`stop`."""
-        server = self._bind()
         try:
-            server.serve_forever(poll_interval=0.2)
+            self._serve(self._bind(), 0.2)
         finally:
-            self._close()
+            self.stop()
+
+    def _serve(self, server: _Server, poll_interval: float) -> None:
+        self._serving.set()
+        try:
+            server.serve_forever(poll_interval=poll_interval)
+        finally:
+            self._serving.clear()
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port (from any thread)."""
         self._stopping.set()
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._close()
-
-    def _close(self) -> None:
-        if self._server is not None:
-            self._server.server_close()
-        self._server = None
-        self._thread = None
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server, self._thread = None, None
+        if server is None:
+            return
+        if thread is not None or self._serving.is_set():
+            server.shutdown()  # returns once serve_forever has left its loop
+        if thread is not None:
+            thread.join(timeout=5)
+        server.server_close()
 
     def __enter__(self) -> PbocSimulator:
         self.start()

@@ -10,6 +10,8 @@ import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -277,3 +279,22 @@ def test_cli_simulator_starts_either_bureau(
     assert result.exit_code == 0, result.output
     assert re.search(rf"{bureau} simulator on http://127\.0\.0\.1:\d+", result.output)
     assert f"{bureau} simulator stopped" in result.output
+
+
+def test_serve_forever_in_the_foreground_stops_from_another_thread(province: Path) -> None:
+    sim = PbocSimulator(province)
+    thread = threading.Thread(target=sim.serve_forever)
+    thread.start()
+    try:
+        for _ in range(200):
+            if sim.serving:
+                break
+            time.sleep(0.01)
+        assert httpx.get(sim.endpoint + "?wsdl", timeout=5).status_code == 200
+    finally:
+        sim.stop()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert not sim.serving
+    with pytest.raises(BureauError, match="not started"):
+        _ = sim.base_url
