@@ -3,7 +3,7 @@
 The true PD is an additive logit of quantities anyone can compute from the household's
 survey row, its PBOC report and its Qianhai results (definitions in ``docs/sandbox.md``)::
 
-    logit(PD) = B0 + sum of the terms in :data:`TERMS`
+    logit(PD) = B0 + sum of the columns of logit_terms(frame)
 
 The hidden character ``z`` only shapes *what the reports and survey show*; it never enters
 the PD directly, so the PD is a function of observables and a scorecard can approach the
