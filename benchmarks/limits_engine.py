@@ -6,10 +6,15 @@ does (``compute_limits`` on a DataFrame). They run side by side in one process, 
 synthetic households (every grade, product, village status, crop, knockouts, debts), and the
 loop's limits are checked equal to the vectorised ones on its sample.
 
-Usage::
+Usage (the second run tiles a sandbox province made by ``nongxin sandbox generate``)::
 
     .venv/bin/python benchmarks/limits_engine.py --households 1000000 --loop-sample 2000 \
         --repeats 3 --bank 301 --out benchmarks/results/limits.md
+    .venv/bin/nongxin sandbox generate --households 2000 --banks 3 --seed 7 \
+        --out benchmarks/_data/province
+    .venv/bin/python benchmarks/limits_engine.py --households 1000000 --loop-sample 2000 \
+        --repeats 3 --bank 301 --province benchmarks/_data/province \
+        --out benchmarks/results/limits.md --append
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from credit_limit.config import load_policy
+from credit_limit.config import EffectivePolicy, load_policy
 from credit_limit.engine import compute_limit, compute_limits
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,6 +86,25 @@ def households(n: int, seed: int) -> pd.DataFrame:
     return frame
 
 
+def province_households(folder: Path, n: int, policy: EffectivePolicy) -> pd.DataFrame:
+    """A sandbox province's households tiled to ``n`` rows, graded from the true PD."""
+    book = pd.read_parquet(folder / "households.parquet").merge(
+        pd.read_parquet(folder / "outcomes.parquet"), on="household_id", validate="one_to_one"
+    )
+    book = book.iloc[np.arange(n) % len(book)].reset_index(drop=True)
+    return book.assign(
+        household_id=np.char.add("H", np.arange(n).astype("U9")),
+        grade=pd.Categorical(policy.bank.rating.grades_for_pd(book["true_pd"])),
+        knockout=book["bad_habits"],
+        **{
+            c: pd.Categorical(book[c])
+            for c in CATEGORY_COLUMNS
+            if c != "grade" and c in book.columns
+        },
+        product=pd.Categorical(book["requested_product"]),
+    )
+
+
 def timed(run: Callable[[], object], repeats: int) -> list[float]:
     times = []
     for _ in range(repeats):
@@ -97,11 +121,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bank", default="301")
     parser.add_argument("--seed", type=int, default=20261129)
+    parser.add_argument(
+        "--province",
+        type=Path,
+        default=None,
+        help="Tile this sandbox province's households instead of synthetic ones.",
+    )
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--append", action="store_true", help="Append to --out.")
     args = parser.parse_args()
 
     policy = load_policy(args.bank, REPO / "config")
-    frame = households(args.households, args.seed)
+    if args.province:
+        frame = province_households(args.province, args.households, policy)
+    else:
+        frame = households(args.households, args.seed)
     sample = frame.iloc[: args.loop_sample]
     records = sample.astype(dict.fromkeys(CATEGORY_COLUMNS, object)).to_dict(orient="records")
 
@@ -126,24 +160,32 @@ def main() -> None:
     print(report)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(report + "\n", encoding="utf-8")
+        with args.out.open("a" if args.append else "w", encoding="utf-8") as handle:
+            handle.write(("\n" if args.append else "") + report + "\n")
 
 
 def render(
     args: argparse.Namespace, rows: list[tuple[str, int, list[float]]], out: pd.DataFrame, bank: str
 ) -> str:
     loop_rate = rows[-1][1] / statistics.median(rows[-1][2])
+    data = (
+        f"the households of the sandbox province {args.province} tiled to {args.households:,} "
+        "rows, graded from their true PD by the bank's cut-offs, knockout = bad_habits"
+        if args.province
+        else "synthetic households (every grade, product, village status, crop; 5% knockouts)"
+    )
     lines = [
-        "# Limit engine: limits per second",
+        "# Limit engine: limits per second" + (" (sandbox province)" if args.province else ""),
         "",
         f"Command: `.venv/bin/python benchmarks/limits_engine.py --households {args.households} "
-        f"--loop-sample {args.loop_sample} --repeats {args.repeats} --bank {bank} "
-        f"--out benchmarks/results/limits.md`",
+        f"--loop-sample {args.loop_sample} --repeats {args.repeats} --bank {bank}"
+        + (f" --province {args.province}" if args.province else "")
+        + " --out benchmarks/results/limits.md"
+        + (" --append`" if args.append else "`"),
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs shared with other jobs, "
         f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}. "
-        f"Bank policy {bank}; synthetic households (every grade, product, village status, "
-        f"crop; 5% knockouts). Median of {args.repeats} runs in one process; one core.",
+        f"Bank policy {bank}; {data}. Median of {args.repeats} runs in one process; one core.",
         "",
         "| path | households | median s | min s | limits / s | vs loop |",
         "|---|---:|---:|---:|---:|---:|",
