@@ -138,9 +138,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def _compute(reports: Sequence[PersonalReport]) -> dict[str, np.ndarray]:
     flat = flatten(reports)
     n = len(reports)
-    out: dict[str, np.ndarray] = {
-        k: np.asarray(v, dtype=np.float64) for k, v in flat.scalars.items()
-    }
+    out: dict[str, np.ndarray] = dict(flat.scalars)
     out.update(_table_features(_query_features, flat.queries, flat, n))
     out.update(_table_features(_account_features, flat.accounts, flat, n))
     out.update(_table_features(_status_features, flat.months, flat, n))
@@ -187,7 +185,9 @@ def _query_features(flat: Flat, n: int) -> dict[str, np.ndarray]:
     g, ords, reason, nonbank, inst = q["g"], q["ord"], q["reason"], q["nonbank"], q["inst"]
     loan, card = reason == 2, reason == 3
     apply_ = loan | card | (reason == 24)
-    win = {m: _in_window(flat, g, ords, m) for m in WINDOWS}
+    # within[:, i]: on or after T minus WINDOWS[i] months and not after T (one 2-D test)
+    within = (ords[:, None] >= flat.cutoffs[g]) & (ords <= flat.t_ord[g])[:, None]
+    win = {m: within[:, i] for i, m in enumerate(WINDOWS)}
     out = {
         "inq_loan_cnt_3m": _count(g, loan & win[3], n),
         "inq_loan_cnt_6m": _count(g, loan & win[6], n),
@@ -201,20 +201,16 @@ def _query_features(flat: Flat, n: int) -> dict[str, np.ndarray]:
         "inq_nonbank_cnt_1m": _count(g, apply_ & nonbank & win[1], n),
         "inq_nonbank_cnt_3m": _count(g, apply_ & nonbank & win[3], n),
     }
-    # four 6-month buckets over 24 months: bucket k holds [cutoff(6(k+1)), cutoff(6k))
-    bucket = np.full(g.shape, -1, dtype=np.int64)
-    for k, months in enumerate((6, 12, 18, 24)):
-        inside = apply_ & win[24] & (bucket < 0) & (ords >= _cutoff(flat, g, months))
-        bucket[inside] = k
-    used = bucket >= 0
+    # four 6-month buckets over 24 months: bucket k holds [cutoff(6(k+1)), cutoff(6k)),
+    # i.e. 4 minus the number of the 6/12/18/24-month windows the query falls in
+    six = [WINDOWS.index(m) for m in (6, 12, 18, 24)]
+    bucket = 4 - within[:, six].sum(axis=1)
+    used = apply_ & (bucket < 4)
     counts = np.bincount(g[used] * 4 + bucket[used], minlength=4 * n)[: 4 * n].reshape(n, 4)
-    mean = counts.mean(axis=1)
-    out["inq_volatility_24m"] = _ratio(counts.std(axis=1), mean)
+    mean = counts.sum(axis=1) / 4.0
+    spread = np.sqrt(((counts - mean[:, None]) ** 2).sum(axis=1) / 4.0)
+    out["inq_volatility_24m"] = _ratio(spread, mean)
     return out
-
-
-def _cutoff(flat: Flat, g: np.ndarray, months: int) -> np.ndarray:
-    return flat.cutoffs[g, _W[months]]
 
 
 def _account_features(flat: Flat, n: int) -> dict[str, np.ndarray]:

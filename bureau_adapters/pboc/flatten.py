@@ -47,6 +47,14 @@ def add_months(d: date, months: int) -> date:
     return date(year, month0 + 1, day)
 
 
+@lru_cache(maxsize=1)
+def _scalar_names() -> tuple[str, ...]:
+    """Names of :func:`~bureau_adapters.pboc.scalars.report_scalars`, in its order."""
+    from bureau_adapters.pboc.scalars import report_scalars
+
+    return tuple(report_scalars(PersonalReport(report_id="0", report_date=date(2000, 1, 1))))
+
+
 @lru_cache(maxsize=4096)
 def _cutoffs(t: date) -> tuple[int, ...]:
     """Ordinals of T minus each window of :data:`WINDOWS` (report dates repeat a lot)."""
@@ -60,7 +68,7 @@ class Flat:
     t_ord: np.ndarray
     t_midx: np.ndarray
     cutoffs: np.ndarray  # (n, len(WINDOWS)) ordinals of T minus each window
-    scalars: dict[str, list[float]]
+    scalars: dict[str, np.ndarray]
     accounts: dict[str, np.ndarray] = field(default_factory=dict)
     months: dict[str, np.ndarray] = field(default_factory=dict)
     queries: dict[str, np.ndarray] = field(default_factory=dict)
@@ -128,7 +136,7 @@ def flatten(reports: Sequence[PersonalReport]) -> Flat:
     accounts, months = _Rows(*_ACCOUNT_COLS), _Rows(*_MONTH_COLS)
     queries, special = _Rows("g", "ord", "reason", "nonbank", "inst"), _Rows("g", "ord")
     institutions: dict[str, int] = {}
-    scalars: dict[str, list[float]] = {}
+    scalar_rows: list[list[float]] = []
     t_ord = np.empty(n, dtype=np.int64)
     t_midx = np.empty(n, dtype=np.int64)
     cutoffs = np.empty((n, len(WINDOWS)), dtype=np.int64)
@@ -136,8 +144,7 @@ def flatten(reports: Sequence[PersonalReport]) -> Flat:
         t = report.report_date
         t_ord[g], t_midx[g] = t.toordinal(), month_index(t)
         cutoffs[g] = _cutoffs(t)
-        for name, value in report_scalars(report).items():
-            scalars.setdefault(name, []).append(value)
+        scalar_rows.append(list(report_scalars(report).values()))
         for acc in report.accounts:
             _account_rows(g, int(t_midx[g]), acc, accounts, months, special)
         for q in report.queries:
@@ -153,6 +160,9 @@ def flatten(reports: Sequence[PersonalReport]) -> Flat:
                     inst,
                 )
             )
+    names = _scalar_names()
+    table = np.array(scalar_rows, dtype=np.float64).reshape(n, len(names))
+    scalars = {name: table[:, i] for i, name in enumerate(names)}
     flat = Flat(t_ord=t_ord, t_midx=t_midx, cutoffs=cutoffs, scalars=scalars)
     flat.accounts = accounts.arrays(("g", "type", "open_ord", "open_midx"), _BOOL_ACCOUNT)
     flat.months = months.arrays(("g", "acc", "age", "midx"), _BOOL_MONTH)
