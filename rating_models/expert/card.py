@@ -4,7 +4,10 @@ A card is blocks of indicators (household basics, assets, income, liabilities, c
 history, village assessment); each indicator reads one input (a column, or a sum, difference
 or ratio of columns) and gives points by **bands** (half-open ``[previous below, below)``,
 the last band open-ended, so bands can never leave a gap) or by **categories** (with ``other``
-points for unlisted values). Every indicator states its ``missing`` points explicitly.
+points for unlisted values). Every indicator states its ``missing`` points explicitly, and
+``missing_when: {column: n_accounts, below: 1}`` treats its input as missing where another
+column is below a bound — a PBOC report without any account (白户) is *no* history, not a
+clean one, so it gets the neutral ``missing`` points instead of the best band.
 
 An optional ``pd_calibration`` (``intercept``, ``slope``, ``source``) maps the card's score to
 a PD; it is fitted on a development sample (:meth:`PDCalibration.fit`), never made up.
@@ -89,6 +92,13 @@ class Indicator:
     bands: tuple[Band, ...] = ()
     categories: tuple[Category, ...] = ()
     other: float | None = None
+    missing_when: tuple[str, float] | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the indicator reads (its input and its ``missing_when`` column)."""
+        extra = () if self.missing_when is None else (self.missing_when[0],)
+        return tuple(dict.fromkeys(self.input.columns + extra))
 
     @property
     def is_banded(self) -> bool:
@@ -133,6 +143,8 @@ class Indicator:
             ]
             out["other"] = self.other
         out["missing"] = self.missing
+        if self.missing_when is not None:
+            out["missing_when"] = {"column": self.missing_when[0], "below": self.missing_when[1]}
         return out
 
 
@@ -179,7 +191,7 @@ class ExpertCard:
     @property
     def input_columns(self) -> tuple[str, ...]:
         """Every input column the card reads, in card order."""
-        return tuple(dict.fromkeys(c for i in self.indicators for c in i.input.columns))
+        return tuple(dict.fromkeys(c for i in self.indicators for c in i.columns))
 
     def block_of(self) -> dict[str, str]:
         """``{indicator id: block id}``."""

@@ -83,9 +83,16 @@ def indicator_inputs(card: ExpertCard, frame: pd.DataFrame) -> pd.DataFrame:
             f"Expert card '{card.name}' needs columns {missing}, which are not in the data.",
             columns=missing,
         )
-    return pd.DataFrame(
-        {i.id: _input_values(frame, i.input) for i in card.indicators}, index=frame.index
-    )
+    columns = {}
+    for ind in card.indicators:
+        values = _input_values(frame, ind.input)
+        if ind.missing_when is not None:
+            name, below = ind.missing_when
+            gate = _numeric(frame, name)
+            no_data = ~(gate >= below)  # NaN counts as below
+            values = pd.Series(values, index=frame.index).mask(no_data)
+        columns[ind.id] = values
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def indicator_points(card: ExpertCard, frame: pd.DataFrame) -> pd.DataFrame:

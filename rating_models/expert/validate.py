@@ -23,7 +23,9 @@ __all__ = ["parse_card"]
 
 _CARD_KEYS = {"schema_version", "name", "version", "zh", "total", "blocks", "pd_calibration"}
 _BLOCK_KEYS = {"id", "zh", "en", "points", "range", "indicators"}
-_IND_KEYS = {"id", "zh", "en", "input", "bands", "categories", "other", "missing", "note"}
+_IND_KEYS = {
+    "id", "zh", "en", "input", "bands", "categories", "other", "missing", "missing_when", "note"
+}  # fmt: skip
 
 
 class _Errors:
@@ -172,14 +174,28 @@ def _indicator(errors: _Errors, where: str, data: Any) -> Indicator | None:
         other = errors.number(where, data, "other")
     elif "other" in data:
         errors.add(where, "'other' is only for category rules")
+    when = _missing_when(errors, f"{where}.missing_when", data.get("missing_when"))
     if not (bands or cats):
         return None
-    ind = Indicator(ind_id, zh, en, spec, missing, bands, cats, other)
+    ind = Indicator(ind_id, zh, en, spec, missing, bands, cats, other, when)
     best = ind.best_points
     for label, value in (("missing", missing), ("other", other)):
         if value is not None and value > best + _TOL:
             errors.add(where, f"'{label}' points {value:g} exceed the best band's {best:g}")
     return ind
+
+
+def _missing_when(errors: _Errors, where: str, value: Any) -> tuple[str, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) != {"column", "below"}:
+        errors.add(where, f"must be {{column: NAME, below: NUMBER}}. Got {value!r}")
+        return None
+    column, below = value["column"], value["below"]
+    if not isinstance(column, str) or not column or not is_number(below):
+        errors.add(where, f"needs a column name and a number 'below'. Got {value!r}")
+        return None
+    return (column, float(below))
 
 
 def _block(errors: _Errors, where: str, data: Any, ids: dict[str, str]) -> Block | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ STRONG = {  # expected points in comments; total 85
     "deposits_this_bank_avg": 30000.0,  # 4
     "informal_high_interest": False, "guarantees_given": 0.0,  # leverage 0.125 -> 4, 3, 2
     "n_delinq_months_24m": 0.0, "cur_overdue_amt": 0.0, "has_bad_debt": 0.0,  # 10 3 3
-    "years_with_bank": 6,  # 4
+    "n_accounts": 2, "years_with_bank": 6,  # 4
     "village_review": "good", "bad_habits": False,  # 7 5
 }  # fmt: skip
 THIN = {  # a thin-file household without a PBOC report; total 35
@@ -51,7 +52,7 @@ THIN = {  # a thin-file household without a PBOC report; total 35
     "deposits_this_bank_avg": math.nan,  # missing -> 0
     "informal_high_interest": True, "guarantees_given": 0.0,  # leverage 0.25 -> 4, 0, 2
     "n_delinq_months_24m": math.nan, "cur_overdue_amt": math.nan, "has_bad_debt": math.nan,  # 6 2 2
-    "years_with_bank": 0,  # 1
+    "n_accounts": math.nan, "years_with_bank": 0,  # 1
     "village_review": "average", "bad_habits": False,  # 3 5
 }  # fmt: skip
 HOUSEHOLDS = pd.DataFrame([STRONG, THIN], index=["strong", "thin"])
@@ -106,13 +107,23 @@ def test_compiled_spec_round_trips_and_is_an_expert_card() -> None:
     assert ExpertCard.from_dict(CARD.to_dict()) == CARD
 
 
-def _reference_points(card: ExpertCard, inputs: pd.DataFrame) -> pd.DataFrame:
+def _reference_points(card: ExpertCard, frame: pd.DataFrame) -> pd.DataFrame:
     """Scoring written out longhand, one value at a time: the oracle for the compiled scorer."""
+    ungated = replace(
+        card,
+        blocks=tuple(
+            replace(b, indicators=tuple(replace(i, missing_when=None) for i in b.indicators))
+            for b in card.blocks
+        ),
+    )
+    inputs = indicator_inputs(ungated, frame)
     out = {}
     for ind in card.indicators:
         col = []
-        for v in inputs[ind.id]:
-            if v is None or (isinstance(v, float) and math.isnan(v)):
+        for v, (_, raw) in zip(inputs[ind.id], frame.iterrows(), strict=True):
+            gate = ind.missing_when
+            no_history = gate is not None and not raw[gate[0]] >= gate[1]
+            if no_history or v is None or (isinstance(v, float) and math.isnan(v)):
                 col.append(ind.missing)
             elif ind.is_banded:
                 col.append(next(b.points for b in ind.bands if b.below is None or v < b.below))
@@ -142,6 +153,7 @@ _money = st.one_of(st.just(math.nan), st.floats(0, 2e6))
                 "bad_habits": st.booleans(),
                 "n_delinq_months_24m": st.one_of(st.just(math.nan), st.integers(0, 24).map(float)),
                 "has_bad_debt": st.sampled_from([0.0, 1.0, math.nan]),
+                "n_accounts": st.sampled_from([0, 1, 3, math.nan]),
             }
         ),
         min_size=1,
@@ -151,7 +163,7 @@ _money = st.one_of(st.just(math.nan), st.floats(0, 2e6))
 def test_compiled_scorer_equals_longhand_scoring(rows: list[dict[str, Any]]) -> None:
     frame = pd.DataFrame(rows)
     got = indicator_points(CARD, frame)
-    want = _reference_points(CARD, indicator_inputs(CARD, frame))
+    want = _reference_points(CARD, frame)
     pd.testing.assert_frame_equal(got, want.astype(float), check_dtype=False)
     assert expert_score(CARD, frame).to_numpy() == pytest.approx(got.sum(axis=1).to_numpy())
     assert ((got.sum(axis=1) >= 0) & (got.sum(axis=1) <= 100)).all()
@@ -191,6 +203,7 @@ def test_every_card_error_is_named_at_once() -> None:
     bad["blocks"][2]["indicators"][1]["id"] = "head_age"  # duplicate id
     bad["blocks"][3]["indicators"][1]["categories"][1]["values"] = [False]  # listed twice
     bad["blocks"][4]["indicators"][0]["input"] = {"lookup": "x"}
+    bad["blocks"][4]["indicators"][1]["missing_when"] = {"column": "n_accounts"}
     del bad["blocks"][5]["indicators"][0]["missing"]
     with pytest.raises(SpecError, match="Invalid expert card 'federation_default'") as info:
         ExpertCard.from_dict(bad)
@@ -205,9 +218,19 @@ def test_every_card_error_is_named_at_once() -> None:
         "indicator id 'head_age' is already used in block 'basic'",
         "categories[1]: value False is already in categories[0]",
         "'n_delinq_months_24m'.input: must be one of",
+        "'cur_overdue_amt'.missing_when: must be {column: NAME, below: NUMBER}",
         "'village_review': 'missing' must be a number. Got None",
     ):
         assert needle in errors, needle
+
+
+@pytest.mark.parametrize("n_accounts", [0, math.nan])
+def test_report_without_accounts_is_no_history_not_a_clean_one(n_accounts: float) -> None:
+    # a thin file's PBOC report has no accounts: 0 months delinquent means nothing
+    thin = HOUSEHOLDS.loc[["strong"]].assign(n_accounts=n_accounts)
+    points = indicator_points(CARD, thin).iloc[0]
+    assert points[["n_delinq_months_24m", "cur_overdue_amt", "has_bad_debt"]].tolist() == [6, 2, 2]
+    assert expert_score(CARD, thin).iloc[0] == 85 - (10 - 6) - (3 - 2) - (3 - 2)
 
 
 def test_missing_columns_are_named() -> None:

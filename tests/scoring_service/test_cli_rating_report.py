@@ -100,7 +100,7 @@ def test_report_on_the_expert_card(files: Path, tmp_path: Path) -> None:
     frame = frame.assign(
         head_age=rng.integers(20, 65, n), health=rng.choice(["good", "average", "poor"], n), workers=rng.integers(1, 5, n),
         years_resident=rng.integers(0, 40, n), land_mu=rng.uniform(0, 30, n), informal_high_interest=rng.random(n) < 0.1,
-        n_delinq_months_24m=rng.poisson(0.5, n).astype(float), cur_overdue_amt=0.0, has_bad_debt=0.0,
+        n_delinq_months_24m=rng.poisson(0.5, n).astype(float), cur_overdue_amt=0.0, has_bad_debt=0.0, n_accounts=rng.integers(0, 4, n),
         years_with_bank=rng.integers(0, 10, n), village_review=rng.choice(["very_good", "good", "average", "poor"], n),
         bad_habits=rng.random(n) < 0.05, y=(rng.random(n) < 0.15).astype(int),
     )  # fmt: skip
@@ -177,7 +177,7 @@ def _households(n: int, seed: int) -> pd.DataFrame:
     return frame.assign(
         head_age=rng.integers(16, 70, n), health=rng.choice(["good", "average", "poor"], n), workers=rng.integers(1, 5, n),
         years_resident=rng.integers(0, 40, n), land_mu=rng.uniform(0, 30, n), informal_high_interest=rng.random(n) < 0.1,
-        n_delinq_months_24m=rng.poisson(0.5, n).astype(float), cur_overdue_amt=0.0, has_bad_debt=0.0,
+        n_delinq_months_24m=rng.poisson(0.5, n).astype(float), cur_overdue_amt=0.0, has_bad_debt=0.0, n_accounts=rng.integers(0, 4, n),
         years_with_bank=rng.integers(0, 10, n), village_review=rng.choice(["very_good", "good", "average", "poor"], n),
         bad_habits=rng.random(n) < 0.05, inq_loan_cnt_3m=rng.poisson(1.2, n).astype(float),
         worst_status_24m=rng.choice([0, 1, 3], n, p=[0.8, 0.15, 0.05]), npl_class_cnt=0, qh_b1_dishonest=0.0,
