@@ -23,6 +23,7 @@ ties), or why it is 0 (``knockout``, ``grade_no_credit``, ``product_not_offered`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -150,20 +151,24 @@ def _core(x: Inputs, t: _Tables) -> dict[str, Any]:
     factor = terms["village_coef"] * terms["term_adjustment"]
     debt = terms["debt_deduction"]
     product_cap = t.product_cap[x.product, x.grade]
-    candidates = np.column_stack(
-        [(terms[name] - debt) * factor for name in _TERM_COLUMNS]
-        + [t.grade_cap[x.grade], np.maximum(product_cap, 0.0), np.full(len(debt), t.regulatory_cap)]
-    )
-    lowest = candidates.min(axis=1)
-    ties = np.isclose(candidates, lowest[:, None], rtol=1e-12, atol=1e-6)
-    code = ties @ (1 << np.arange(len(BINDING_TERMS)))
-    capacity = np.column_stack([terms[name] for name in _TERM_COLUMNS]).min(axis=1)
-    caps = candidates[:, len(_TERM_COLUMNS) :].min(axis=1)
+    caps = [
+        t.grade_cap[x.grade],
+        np.maximum(product_cap, 0.0),
+        np.full(len(debt), t.regulatory_cap),
+    ]
+    candidates = [(terms[name] - debt) * factor for name in _TERM_COLUMNS] + caps
+    lowest = functools.reduce(np.minimum, candidates)
+    tolerance = 1e-6 + 1e-12 * np.abs(lowest)  # ties as numpy.isclose would call them
+    code = np.zeros(len(debt), dtype=np.int64)
+    for bit, column in enumerate(candidates):
+        code |= (np.abs(column - lowest) <= tolerance).astype(np.int64) << bit
+    capacity = functools.reduce(np.minimum, [terms[name] for name in _TERM_COLUMNS])
+    lowest_cap = functools.reduce(np.minimum, caps)
     reasons = [
         x.knockout,
         t.no_credit[x.grade],
         product_cap < 0,
-        (capacity > 0) & (capacity - debt <= 0) & (caps > 0),
+        (capacity > 0) & (capacity - debt <= 0) & (lowest_cap > 0),
     ]
     zero = np.zeros(len(debt), dtype=bool)
     for offset, hit in reversed(list(enumerate(reasons))):
@@ -175,7 +180,7 @@ def _core(x: Inputs, t: _Tables) -> dict[str, Any]:
         **terms,
         "cap_grade": t.grade_cap[x.grade],
         "cap_product": product_cap,
-        "cap_regulatory": candidates[:, -1],
+        "cap_regulatory": caps[-1],
         "limit_unrounded": unrounded,
         "limit": limit,
         "binding_code": code,
