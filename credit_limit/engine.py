@@ -141,7 +141,10 @@ def _terms(x: Inputs, t: _Tables) -> dict[str, Float]:
         )
     terms["term_adjustment"] = t.term_adj[years]
     terms["village_coef"] = t.village_coef[x.status]
-    terms["debt_deduction"] = x.debts @ t.debt_share
+    # an explicit left-to-right sum, not a BLAS product: the same rounding for 1 row or 1m
+    terms["debt_deduction"] = functools.reduce(
+        np.add, [x.debts[:, k] * t.debt_share[k] for k in range(len(DEBT_KINDS))]
+    )
     return terms
 
 
