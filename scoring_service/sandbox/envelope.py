@@ -32,7 +32,7 @@ ENVELOPE_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<Document>\n<Msg>\n<ResultCode>AAA000</ResultCode>\n'
     "<ResultDesc>处理成功</ResultDesc>\n<ReportName>xml格式个人信用报告.xml</ReportName>\n<ReportMessage>\n"
 )
-_TAIL = "</ReportMessage>\n</Msg>\n</Document>"
+_TAIL_BYTES = b"</ReportMessage>\n</Msg>\n</Document>"
 
 
 def header_line(receiver: str, stamp: dt.datetime, message_id: int, literal_crlf: bool) -> str:
@@ -43,5 +43,6 @@ def header_line(receiver: str, stamp: dt.datetime, message_id: int, literal_crlf
 
 def wrap_report(report: bytes, header: str = "") -> bytes:
     """The envelope bytes (UTF-8) around ``report``."""
-    body = base64.encodebytes(report).decode("ascii")
-    return (header + ENVELOPE_HEAD + body + _TAIL).encode("utf-8")
+    flat = base64.b64encode(report)
+    body = b"\n".join(flat[i : i + 76] for i in range(0, len(flat), 76)) + b"\n"
+    return (header + ENVELOPE_HEAD).encode("utf-8") + body + _TAIL_BYTES

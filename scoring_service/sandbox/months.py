@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from functools import lru_cache
 
 __all__ = ["month_end", "month_index", "month_label", "month_start", "months_back"]
 
@@ -24,6 +25,7 @@ def month_index(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
 
 
+@lru_cache(maxsize=8192)
 def month_label(index: int) -> str:
     """``YYYY-MM`` for an integer month."""
     return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from scoring_service.sandbox.accounts import Account
 from scoring_service.sandbox.bureau import BureauFacts
 from scoring_service.sandbox.months import month_index, month_label, month_start, months_back
-from scoring_service.sandbox.xmltext import Doc, day_text
+from scoring_service.sandbox.xmltext import PAD, Doc, day_text
 
 __all__ = ["DetailStyle", "render_details"]
+
+_DH_OPEN = f"{PAD[4]}<PD01DH>\n"
+_DR03 = f"{PAD[5]}<PD01DR03>"
+_DD01 = f"{PAD[5]}<PD01DD01>"
+_DH_CLOSE = f"{PAD[4]}</PD01DH>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +169,10 @@ def _window(doc: Doc, acc: Account, style: DetailStyle, rnd: random.Random) -> N
         entries = entries[cut:] + entries[:cut]
     doc.open("PD01D", 3)
     doc.items(4, [("PD01DR01", month_label(first)), ("PD01DR02", month_label(acc.last_month))])
-    for month, status in entries:
-        doc.block("PD01DH", 4, [("PD01DR03", month), ("PD01DD01", status)])
+    doc.lines.extend(
+        f"{_DH_OPEN}{_DR03}{month}</PD01DR03>\n{_DD01}{status}</PD01DD01>\n{_DH_CLOSE}"
+        for month, status in entries
+    )
     doc.close("PD01D", 3)
 
 

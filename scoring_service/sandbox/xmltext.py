@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["Doc", "day_text"]
+__all__ = ["PAD", "Doc", "day_text"]
+
+PAD = tuple("  " * depth for depth in range(12))
 
 
 class Doc:
@@ -17,15 +19,15 @@ class Doc:
 
     def open(self, tag: str, depth: int) -> None:
         """``<tag>`` on its own line."""
-        self.lines.append(f"{'  ' * depth}<{tag}>")
+        self.lines.append(f"{PAD[depth]}<{tag}>")
 
     def close(self, tag: str, depth: int) -> None:
         """``</tag>`` on its own line."""
-        self.lines.append(f"{'  ' * depth}</{tag}>")
+        self.lines.append(f"{PAD[depth]}</{tag}>")
 
     def items(self, depth: int, pairs: list[tuple[str, object]]) -> None:
         """One ``<tag>value</tag>`` line per pair (values must already be escaped)."""
-        pad = "  " * depth
+        pad = PAD[depth]
         self.lines.extend(f"{pad}<{t}>{v}</{t}>" for t, v in pairs)
 
     def block(self, tag: str, depth: int, pairs: list[tuple[str, object]]) -> None:
