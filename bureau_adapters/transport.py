@@ -322,6 +322,8 @@ class HttpTransport:
         dropped connections are never retried: the bureau may have billed the query.
     retry_backoff_s : float
         Pause before each retry (doubled each time).
+    max_response_bytes : int
+        Larger answers are refused (``<BUREAU>_RESPONSE_TOO_LARGE``) without being held.
     """
 
     bureau: str
@@ -329,6 +331,7 @@ class HttpTransport:
     hooks: Sequence[TransportHook] = ()
     connect_retries: int = 1
     retry_backoff_s: float = 0.05
+    max_response_bytes: int = 64 * 1024 * 1024
     _client: httpx.Client = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -380,10 +383,7 @@ class HttpTransport:
             with transport_boundary(
                 self.bureau, request_id=exchange.request_id, attempt=exchange.attempt
             ):
-                response = self._client.request(
-                    exchange.method, exchange.url, content=content or None, headers=dict(headers)
-                )
-                response.read()
+                response = self._receive(exchange, content, headers)
         except BureauError as error:
             self._call(
                 "on_error", replace(exchange, elapsed_s=time.perf_counter() - started), error
@@ -397,6 +397,37 @@ class HttpTransport:
         )
         self._call("on_response", done)
         return response
+
+    def _receive(
+        self, exchange: Exchange, content: bytes, headers: Mapping[str, str]
+    ) -> httpx.Response:
+        """Send and read the answer, refusing bodies over ``max_response_bytes``."""
+        request = self._client.build_request(
+            exchange.method, exchange.url, content=content or None, headers=dict(headers)
+        )
+        response = self._client.send(request, stream=True)
+        try:
+            body = bytearray()
+            for chunk in response.iter_bytes():  # decoded: a gzip bomb counts in full
+                body += chunk
+                if len(body) > self.max_response_bytes:
+                    raise BureauTransportError(
+                        f"{self.bureau} answer exceeds {self.max_response_bytes:,} bytes; refused.",
+                        code=f"{self.bureau.upper()}_RESPONSE_TOO_LARGE",
+                        bureau=self.bureau,
+                        request_sent=True,
+                        limit=self.max_response_bytes,
+                    )
+        finally:
+            response.close()
+        kept = [
+            (key, value)
+            for key, value in response.headers.multi_items()
+            if key.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code, headers=kept, content=bytes(body), request=request
+        )
 
     def _call(self, name: str, exchange: Exchange, *args: Any) -> None:
         for hook in self.hooks:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import math
 import socket
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -207,3 +209,55 @@ def test_read_timeout_is_never_retried() -> None:
     assert info.value.code == "PBOC_READ_TIMEOUT"
     assert len(hook.requests) == 1
     assert len(accepted) == 1
+
+
+class _BigAnswer(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b"<a>" + b"x" * 200_000 + b"</a>"
+        packed = self.path == "/gzip"
+        if packed:
+            body = gzip.compress(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        if packed:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def big_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BigAnswer)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("path", ["/plain", "/gzip"])
+def test_oversized_answers_are_refused_also_when_compressed(big_server: str, path: str) -> None:
+    with HttpTransport(bureau="pboc", timeouts=Timeouts(1, 5)) as transport:
+        response = transport.post(big_server + path, b"<q/>", {})
+        assert len(response.content) == 200_007  # decoded, headers consistent
+        assert "content-encoding" not in response.headers
+    with (
+        HttpTransport(
+            bureau="pboc", timeouts=Timeouts(1, 5), max_response_bytes=100_000
+        ) as transport,
+        pytest.raises(BureauTransportError, match="exceeds 100,000 bytes") as info,
+    ):
+        transport.post(big_server + path, b"<q/>", {})
+    assert info.value.code == "PBOC_RESPONSE_TOO_LARGE"
+    assert info.value.fields["request_sent"] is True
