@@ -142,20 +142,7 @@ def _check_rating(check: _Checker, lines: FederationRedLines, policy: BankPolicy
                 lines.blend_expert_weight_range,
                 "federation blend range",
             )
-    check.require("rating.cutoffs", rating.cutoffs, CREDIT_GRADES)
-    for grade, cut in rating.cutoffs.items():
-        bounds = lines.cutoff_ranges.get(grade)
-        if bounds is None:
-            check.add(
-                f"rating.cutoffs.{grade}",
-                cut,
-                f"has no federation range (grade {grade} takes every PD above {CREDIT_GRADES[-1]})",
-            )
-        else:
-            check.within(f"rating.cutoffs.{grade}", cut, bounds, "federation cut-off range")
-    cuts = [rating.cutoffs[g] for g in CREDIT_GRADES if g in rating.cutoffs]
-    if any(later <= earlier for earlier, later in itertools.pairwise(cuts)):
-        check.add("rating.cutoffs", cuts, "must increase strictly from A to D")
+    _check_cutoffs(check, lines, policy)
     check.require("rating.block_weights", rating.block_weights, BLOCKS)
     for block, weight in rating.block_weights.items():
         check.within(
@@ -171,6 +158,24 @@ def _check_rating(check: _Checker, lines: FederationRedLines, policy: BankPolicy
             _num(total),
             f"must sum to the federation total {_num(lines.block_weight_total)}",
         )
+
+
+def _check_cutoffs(check: _Checker, lines: FederationRedLines, policy: BankPolicy) -> None:
+    rating = policy.rating
+    check.require("rating.cutoffs", rating.cutoffs, CREDIT_GRADES)
+    for grade, cut in rating.cutoffs.items():
+        bounds = lines.cutoff_ranges.get(grade)
+        if bounds is None:
+            check.add(
+                f"rating.cutoffs.{grade}",
+                cut,
+                f"has no federation range (grade {grade} takes every PD above {CREDIT_GRADES[-1]})",
+            )
+        else:
+            check.within(f"rating.cutoffs.{grade}", cut, bounds, "federation cut-off range")
+    cuts = [rating.cutoffs[g] for g in CREDIT_GRADES if g in rating.cutoffs]
+    if any(later <= earlier for earlier, later in itertools.pairwise(cuts)):
+        check.add("rating.cutoffs", cuts, "must increase strictly from A to D")
 
 
 def _check_caps(check: _Checker, lines: FederationRedLines, policy: BankPolicy) -> None:
