@@ -106,36 +106,27 @@ class TransportHook(Protocol):
 
 
 class LoggingHook:
-    """Logs one masked line per attempt at INFO (errors at WARNING)."""
+    """Logs one masked line per attempt: DEBUG before, INFO after, WARNING on errors."""
 
     def __init__(self, log: logging.Logger | None = None) -> None:
         self._log = log or logger
 
-    def on_request(self, exchange: Exchange) -> None:
-        self._log.debug(
-            mask_text(
-                f"{exchange.bureau} {exchange.method} {exchange.url} "
-                f"request_id={exchange.request_id} attempt={exchange.attempt}"
-            )
+    def _emit(self, level: int, exchange: Exchange, tail: str) -> None:
+        head = (
+            f"{exchange.bureau} {exchange.method} {exchange.url} request_id={exchange.request_id}"
         )
+        self._log.log(level, mask_text(f"{head} {tail}"))
+
+    def on_request(self, exchange: Exchange) -> None:
+        self._emit(logging.DEBUG, exchange, f"attempt={exchange.attempt}")
 
     def on_response(self, exchange: Exchange) -> None:
-        self._log.info(
-            mask_text(
-                f"{exchange.bureau} {exchange.method} {exchange.url} "
-                f"request_id={exchange.request_id} status={exchange.status_code} "
-                f"bytes={exchange.response_bytes} elapsed_ms={_ms(exchange.elapsed_s)}"
-            )
-        )
+        tail = f"status={exchange.status_code} bytes={exchange.response_bytes}"
+        self._emit(logging.INFO, exchange, f"{tail} elapsed_ms={_ms(exchange.elapsed_s)}")
 
     def on_error(self, exchange: Exchange, error: BureauError) -> None:
-        self._log.warning(
-            mask_text(
-                f"{exchange.bureau} {exchange.method} {exchange.url} "
-                f"request_id={exchange.request_id} error[{error.code}] {error.message} "
-                f"elapsed_ms={_ms(exchange.elapsed_s)}"
-            )
-        )
+        tail = f"error[{error.code}] {error.message}"
+        self._emit(logging.WARNING, exchange, f"{tail} elapsed_ms={_ms(exchange.elapsed_s)}")
 
 
 def _ms(seconds: float | None) -> str:
@@ -162,46 +153,26 @@ _NOT_SENT = "connection failed before the request was sent"
 _DROPPED = "connection dropped after the request was sent"
 _MAYBE_PROCESSED = "read timeout; the request may have been processed"
 
+_T, _E = BureauTimeout, BureauTransportError
+
 # Order matters: the first matching rule wins (subclasses before their bases).
 _HTTPX_RULES = (
     _Rule(
-        (httpx.ConnectTimeout, httpx.PoolTimeout),
-        BureauTimeout,
-        "CONNECT_TIMEOUT",
-        "connect timeout",
-        False,
+        (httpx.ConnectTimeout, httpx.PoolTimeout), _T, "CONNECT_TIMEOUT", "connect timeout", False
     ),
-    _Rule(
-        (httpx.ReadTimeout, httpx.WriteTimeout),
-        BureauTimeout,
-        "READ_TIMEOUT",
-        _MAYBE_PROCESSED,
-        True,
-    ),
-    _Rule((httpx.TimeoutException,), BureauTimeout, "TIMEOUT", "timeout", True),
-    _Rule((httpx.ConnectError,), BureauTransportError, "CONNECT_FAILED", _NOT_SENT, False),
+    _Rule((httpx.ReadTimeout, httpx.WriteTimeout), _T, "READ_TIMEOUT", _MAYBE_PROCESSED, True),
+    _Rule((httpx.TimeoutException,), _T, "TIMEOUT", "timeout", True),
+    _Rule((httpx.ConnectError,), _E, "CONNECT_FAILED", _NOT_SENT, False),
     _Rule(
         (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL),
-        BureauTransportError,
+        _E,
         "BAD_ENDPOINT",
         "request could not be built for the endpoint",
         False,
     ),
-    _Rule((httpx.ProxyError,), BureauTransportError, "PROXY_FAILED", "proxy failed", True),
-    _Rule(
-        (httpx.NetworkError, httpx.ProtocolError),
-        BureauTransportError,
-        "CONNECTION_DROPPED",
-        _DROPPED,
-        True,
-    ),
-    _Rule(
-        (httpx.HTTPError, httpx.StreamError),
-        BureauTransportError,
-        "TRANSPORT",
-        "transport error",
-        True,
-    ),
+    _Rule((httpx.ProxyError,), _E, "PROXY_FAILED", "proxy failed", True),
+    _Rule((httpx.NetworkError, httpx.ProtocolError), _E, "CONNECTION_DROPPED", _DROPPED, True),
+    _Rule((httpx.HTTPError, httpx.StreamError), _E, "TRANSPORT", "transport error", True),
 )
 
 
@@ -209,16 +180,10 @@ def _requests_rules() -> tuple[_Rule, ...]:
     import requests
 
     return (
-        _Rule(
-            (requests.ConnectTimeout,), BureauTimeout, "CONNECT_TIMEOUT", "connect timeout", False
-        ),
-        _Rule((requests.Timeout,), BureauTimeout, "READ_TIMEOUT", _MAYBE_PROCESSED, True),
-        _Rule(
-            (requests.ConnectionError,), BureauTransportError, "CONNECTION_DROPPED", _DROPPED, True
-        ),
-        _Rule(
-            (requests.RequestException,), BureauTransportError, "TRANSPORT", "transport error", True
-        ),
+        _Rule((requests.ConnectTimeout,), _T, "CONNECT_TIMEOUT", "connect timeout", False),
+        _Rule((requests.Timeout,), _T, "READ_TIMEOUT", _MAYBE_PROCESSED, True),
+        _Rule((requests.ConnectionError,), _E, "CONNECTION_DROPPED", _DROPPED, True),
+        _Rule((requests.RequestException,), _E, "TRANSPORT", "transport error", True),
     )
 
 
@@ -226,21 +191,9 @@ def _zeep_rules() -> tuple[_Rule, ...]:
     import zeep.exceptions as zx
 
     return (
-        _Rule((zx.Fault,), BureauTransportError, "SOAP_FAULT", "answered with a SOAP fault", True),
-        _Rule(
-            (zx.TransportError,),
-            BureauTransportError,
-            "HTTP_STATUS",
-            "answered an HTTP error status",
-            True,
-        ),
-        _Rule(
-            (zx.Error,),
-            BureauTransportError,
-            "BAD_RESPONSE",
-            "answered with a message that does not match the WSDL",
-            True,
-        ),
+        _Rule((zx.Fault,), _E, "SOAP_FAULT", "answered with a SOAP fault", True),
+        _Rule((zx.TransportError,), _E, "HTTP_STATUS", "answered an HTTP error status", True),
+        _Rule((zx.Error,), _E, "BAD_RESPONSE", "answered a message not matching the WSDL", True),
     )
 
 
