@@ -18,7 +18,7 @@ RECENT = personal_reports(first=date(2021, 1, 1), last=date(2024, 12, 31))
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

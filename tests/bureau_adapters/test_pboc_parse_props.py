@@ -42,7 +42,7 @@ def _parses_or_bureau_error(data: bytes) -> None:
 
 
 MUTATION = settings(
-    max_examples=150,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
