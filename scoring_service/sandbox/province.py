@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,7 +86,7 @@ def _chunks(world: World, n_chunks: int, workers: int) -> Iterator[Iterator[Chun
     if workers <= 1 or n_chunks <= 1:
         yield (build_chunk(world, index) for index in range(n_chunks))
         return
-    with _context().Pool(min(workers, n_chunks)) as pool:
+    with _context().Pool(min(workers, n_chunks), initializer=_ignore_interrupts) as pool:
         yield pool.imap(_build, [(world, i) for i in range(n_chunks)])
 
 
@@ -98,6 +99,11 @@ def _context() -> multiprocessing.context.BaseContext:
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which terminates them and removes the partial output."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _build(args: tuple[World, int]) -> ChunkResult:
