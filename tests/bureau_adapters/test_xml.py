@@ -145,3 +145,25 @@ def test_comments_and_processing_instructions_are_dropped() -> None:
 def test_encoding_override_reads_gbk_despite_the_declaration() -> None:
     data = '<?xml version="1.0" encoding="UTF-8"?><a>张三</a>'.encode("gbk")
     assert parse_xml(data, encoding="gb18030").text == "张三"
+
+
+def test_no_other_module_parses_xml() -> None:
+    """bureau_adapters.xml is the toolkit's only XML parser (STYLE.md point 7)."""
+    repo = Path(__file__).resolve().parents[2]
+    packages = [
+        "rating_models",
+        "bureau_adapters",
+        "credit_limit",
+        "model_registry",
+        "scoring_service",
+    ]
+    forbidden = ("fromstring(", "XMLParser(", "etree.parse(", "xml.etree", "minidom", "iterparse(")
+    offenders = [
+        f"{path.relative_to(repo)}: {needle}"
+        for package in packages
+        for path in sorted((repo / package).rglob("*.py"))
+        if path != repo / "bureau_adapters" / "xml.py"
+        for needle in forbidden
+        if needle in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
