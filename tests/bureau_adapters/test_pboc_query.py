@@ -448,3 +448,29 @@ def test_sandbox_province_end_to_end(small_province: Path, engine: Engine) -> No
             again = client.query(row.bank_code, subject, "02", "clerk01", f"RR-{row.household_id}")
             assert again.reused
         assert sim.hits == len(households)
+
+
+def test_one_client_serves_concurrent_queries(sim: PbocSimulator, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'nongxin.db'}")  # file: WAL, busy timeout
+    jobs = [
+        (bank, id_number, name)
+        for bank in ("301", "302", "303")
+        for name, id_number, _, _ in list(HOUSEHOLDS.values())[:3]
+    ]
+    with _client(engine, sim.endpoint) as client, ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(
+            pool.map(
+                lambda job: client.query(
+                    job[0], _subject(job[1], job[2]), "02", "clerk01", f"LN-{job[0]}"
+                ),
+                jobs,
+            )
+        )
+        for (bank, id_number, _), result in zip(jobs, results, strict=True):
+            if result.content is not None:
+                assert id_number.encode() in result.content  # every answer is its own subject's
+            assert client.gate.audit.get(bank, result.audit_id).request_id == result.request_id
+        assert sorted(q.request_id for q in sim.queries) == sorted(r.request_id for r in results)
+    engine.dispose()
