@@ -1,11 +1,13 @@
-"""A synthetic household table whose default depends on income, debt, age and village review."""
+"""Test helpers: a synthetic household table with a known risk structure; a free port."""
 
 from __future__ import annotations
+
+import socket
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["households"]
+__all__ = ["free_port", "households"]
 
 
 def households(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -35,3 +37,10 @@ def households(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
         }
     )
     return frame, pd.Series(y, name="default_12m")
+
+
+def free_port() -> int:
+    """A free TCP port on loopback (bound to port 0, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -110,3 +110,26 @@ def test_loader_on_the_embedded_registry(registry: Any, trained: Any) -> None:
     assert list(rated.columns[:3]) == ["score", "pd", "grade"]
     with pytest.raises(ModelNotFound, match="not found"):
         registry.resolve("farmer-rating", "champion-301")
+
+
+def test_unreachable_server_degrades_a_loaded_loader(
+    trained: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real registry client against a closed loopback port: errors become RegistryUnavailable
+    and the loader keeps serving what it has."""
+    from model_registry.registry import ModelRegistry
+    from tests.model_registry.synthetic import free_port
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    down = ModelRegistry(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(RegistryUnavailable, match="farmer-rating@champion"):
+        down.resolve("farmer-rating", "champion")
+    clock = Clock()
+    fake = FakeRegistry({1: trained.good.model}, champion=1)
+    loader = ChampionLoader(fake, "farmer-rating", refresh_seconds=5, clock=clock)
+    assert loader.get().version == 1
+    loader.registry = down
+    clock.now = 10.0
+    assert loader.get().version == 1
+    assert loader.health()["status"] == "degraded"
