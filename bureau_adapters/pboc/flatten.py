@@ -175,42 +175,10 @@ def flatten(reports: Sequence[PersonalReport]) -> Flat:
 def _account_rows(
     g: int, t_midx: int, acc: LoanAccount, accounts: _Rows, months: _Rows, special: _Rows
 ) -> None:
-    kind = acc.account_type
-    status = acc.status if acc.status is not None else acc.monthly_status
-    business = acc.business_kind
+    """One account row, its monthly statuses and its special transactions."""
     index = len(accounts)
-    is_card = kind in ("R2", "R3")
-    balance = acc.monthly_balance if acc.monthly_balance is not None else acc.balance
-    opened = acc.open_date
-    principal_31p = (
-        _nz(acc.overdue_principal_31_60)
-        + _nz(acc.overdue_principal_61_90)
-        + _nz(acc.overdue_principal_91_180)
-        + _nz(acc.overdue_principal_180p)
-    )
-    accounts.rows.append(
-        (
-            g,
-            _TYPES.get(kind, 6),  # type: ignore[arg-type]
-            status not in _CLOSED.get(kind, ()),  # type: ignore[arg-type]
-            opened.toordinal() if opened else -1,
-            month_index(opened) if opened else -1,
-            business in ("11", "12", "13"),
-            business == "21",
-            business in ("51", "52", "53"),
-            acc.guarantee == "7",
-            acc.institution_type == "12",
-            acc.institution_type in _NONBANK_LENDER,
-            _nz(balance),
-            _nz(acc.overdue_amount),
-            principal_31p,
-            _nz(acc.overdue_periods),
-            _num(acc.used_limit),
-            _num(acc.credit_limit),
-            max(_nz(acc.due_amount), 0.1 * _nz(acc.avg_used_6m)),
-            status is not None and status == _BAD_STATUS.get(kind),  # type: ignore[arg-type]
-        )
-    )
+    accounts.rows.append(_account_row(g, acc))
+    is_card = acc.account_type in ("R2", "R3")
     rows = months.rows
     for entry in acc.history_24m:
         if entry.month is not None:
@@ -224,6 +192,43 @@ def _account_rows(
     for txn in acc.special_transactions:
         if txn.txn_date is not None and txn.type in _SPECIAL:
             special.rows.append((g, txn.txn_date.toordinal()))
+
+
+def _account_row(g: int, acc: LoanAccount) -> tuple[float, ...]:
+    """The values of :data:`_ACCOUNT_COLS` for one account (status: ``PD01BD01``, else
+    ``PD01CD01``; balance: ``PD01CJ01``, else ``PD01BJ01``)."""
+    kind = acc.account_type
+    status = acc.status if acc.status is not None else acc.monthly_status
+    business = acc.business_kind
+    balance = acc.monthly_balance if acc.monthly_balance is not None else acc.balance
+    opened = acc.open_date
+    principal_31p = (
+        _nz(acc.overdue_principal_31_60)
+        + _nz(acc.overdue_principal_61_90)
+        + _nz(acc.overdue_principal_91_180)
+        + _nz(acc.overdue_principal_180p)
+    )
+    return (
+        g,
+        _TYPES.get(kind, 6),  # type: ignore[arg-type]
+        status not in _CLOSED.get(kind, ()),  # type: ignore[arg-type]
+        opened.toordinal() if opened else -1,
+        month_index(opened) if opened else -1,
+        business in ("11", "12", "13"),
+        business == "21",
+        business in ("51", "52", "53"),
+        acc.guarantee == "7",
+        acc.institution_type == "12",
+        acc.institution_type in _NONBANK_LENDER,
+        _nz(balance),
+        _nz(acc.overdue_amount),
+        principal_31p,
+        _nz(acc.overdue_periods),
+        _num(acc.used_limit),
+        _num(acc.credit_limit),
+        max(_nz(acc.due_amount), 0.1 * _nz(acc.avg_used_6m)),
+        status is not None and status == _BAD_STATUS.get(kind),  # type: ignore[arg-type]
+    )
 
 
 def _month_row(
