@@ -444,3 +444,20 @@ def test_logs_never_hold_pii_or_secrets(
     ]:
         assert value not in text
     assert all(secret not in str(env) for secret in secrets)
+
+
+def test_concurrent_queries_through_one_client(
+    province: tuple[Path, dict[str, dict[str, str]]], client: QianhaiClient, gate: ComplianceGate
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    people = [province[1][hid] for hid in ("H00000001", "H00000002", "H00000004")]
+    for person in people:
+        _consent(gate, person["id_number"])
+    jobs = [(p, code) for p in people for code in ("8005", "8037")]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda job: _query(client, job[1], _subject(job[0])), jobs))
+    trans_nos = [r.trans_no for r in results]  # type: ignore[attr-defined]
+    assert len(set(trans_nos)) == len(jobs)
+    assert all(client.ledger.get(t).status == "answered" for t in trans_nos)  # type: ignore[union-attr]
+    assert len(gate.audit.list(BANK)) == len(jobs)
