@@ -61,7 +61,7 @@ def gate(tmp_path: Path) -> Iterator[ComplianceGate]:
 
 @pytest.fixture
 def client(sim: QianhaiSimulator, gate: ComplianceGate) -> Iterator[QianhaiClient]:
-    with sim.client(gate, timeouts=Timeouts(connect=1.0, read=0.4)) as qh:
+    with sim.client(gate, timeouts=Timeouts(connect=2.0, read=5.0)) as qh:
         yield qh
 
 
@@ -298,8 +298,9 @@ def test_read_timeout_is_never_retried(
 ) -> None:
     subject = _scenario_subject(sim, gate, 130, "slow")
     before = len(sim.calls)
-    with pytest.raises(BureauTimeout, match="read timeout") as info:
-        _query(client, "8005", subject)
+    impatient = sim.client(gate, timeouts=Timeouts(connect=2.0, read=0.3))  # answer after 1 s
+    with impatient, pytest.raises(BureauTimeout, match="read timeout") as info:
+        _query(impatient, "8005", subject)
     assert info.value.code == "QIANHAI_READ_TIMEOUT"
     assert len(sim.calls) == before + 1
     assert client.ledger.get(info.value.fields["trans_no"]).status == "unknown"  # type: ignore[union-attr]
