@@ -11,7 +11,10 @@ Every bureau client (PBOC, Qianhai) and the scoring service query through
 3. the answer is stored before it is returned;
 4. exactly one audit row per call — for refusals, bureau rejections and transport errors too
    (the error carries ``fields["audit_id"]``);
-5. log lines carry the masked subject only.
+5. log lines carry the masked subject only;
+6. concurrent queries in one process about the same subject at the same bank wait for the
+   first one and reuse its answer (across processes, two simultaneous first queries may
+   both be sent).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import base64
 import datetime as dt
 import logging
 import os
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +133,10 @@ class ComplianceGate:
         self.audit = AuditLog(engine)
         self.store = ReportStore(engine)
         self.reuse_window = reuse_window
+        self._locks: weakref.WeakValueDictionary[tuple[str, str, str], threading.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._locks_guard = threading.Lock()
 
     def window_for(self, bank_code: str) -> dt.timedelta:
         """The reuse window of ``bank_code``."""
@@ -151,6 +160,27 @@ class ComplianceGate:
         except ConsentError as exc:
             self._fail(request, subject_key, started, exc, QueryOutcome.REFUSED, None)
             raise
+        with self._subject_lock(request.bank_code, request.bureau, subject_key):
+            return self._reuse_or_fetch(request, subject_key, started, consent, fetch)
+
+    def _subject_lock(self, bank_code: str, bureau: str, subject_key: str) -> threading.Lock:
+        """One lock per bank, bureau and subject: concurrent queries in this process about
+        the same subject wait for the first answer and reuse it instead of paying twice."""
+        key = (bank_code, bureau, subject_key)
+        with self._locks_guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = self._locks[key] = threading.Lock()
+            return lock
+
+    def _reuse_or_fetch(
+        self,
+        request: QueryRequest,
+        subject_key: str,
+        started: float,
+        consent: Consent,
+        fetch: Fetch,
+    ) -> QueryResult:
         if request.allow_reuse:
             stored = self.store.find_reusable(
                 bank_code=request.bank_code,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -246,3 +247,18 @@ def test_check_passes_exactly_inside_the_validity(
     with pytest.raises(ConsentError, match="not yet valid" if day < start else "expired") as info:
         registry.check(bank_code="301", subject_id=ID, bureau="pboc", reason="02", at=day)
     assert info.value.code == code
+
+
+def test_concurrent_queries_about_one_subject_pay_once(gate: ComplianceGate) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    class SlowFetch(CountingFetch):
+        def __call__(self, request: QueryRequest, consent: Consent) -> FetchedAnswer:
+            time.sleep(0.2)
+            return super().__call__(request, consent)
+
+    fetch = SlowFetch(REPORT)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: gate.run(_request(), fetch), range(4)))
+    assert fetch.calls == 1
+    assert sorted(r.source.value for r in results) == ["fresh", "reused", "reused", "reused"]

@@ -324,7 +324,7 @@ def test_no_record_is_its_own_outcome(
             bureau="pboc",
             reason="02",
             signed_on=query_date(None),
-            valid_until=query_date(None),
+            valid_until=query_date(None) + dt.timedelta(days=1),
             document_sha256="e" * 64,
             recorded_by="clerk01",
         )
@@ -434,7 +434,7 @@ def test_sandbox_province_end_to_end(small_province: Path, engine: Engine) -> No
                 bureau="pboc",
                 reason="02",
                 signed_on=query_date(None),
-                valid_until=query_date(None),
+                valid_until=query_date(None) + dt.timedelta(days=1),
                 document_sha256="d" * 64,
                 recorded_by="clerk01",
             )
