@@ -237,10 +237,13 @@ def save_model(
     _PythonEnv.current().to_yaml(str(target / "python_env.yaml"))
 
 
-def log_model(
-    rating_model: RatingModel, name: str = "model", **kwargs: Any
-) -> Any:  # pragma: no cover - thin delegation, exercised through the registry
-    """Log ``rating_model`` to the active run (``Model.log`` with this flavor)."""
+def log_model(rating_model: RatingModel, name: str = "model", **kwargs: Any) -> Any:
+    """Log ``rating_model`` to the active run (``Model.log`` with this flavor).
+
+    ``kwargs`` go to ``Model.log`` and :func:`save_model` (``input_example`` is mandatory;
+    ``registered_model_name`` registers a version — without nongxin's lineage tags, so prefer
+    :meth:`model_registry.registry.ModelRegistry.register`).
+    """
     import sys
 
     from mlflow.models import Model

@@ -148,3 +148,20 @@ def test_lineage_refuses_empty_fields_and_hash_is_content_based(trained: Any) ->
     assert data_hash(frame) == data_hash(frame.copy())
     assert data_hash(frame) != data_hash(frame.assign(noise=frame["noise"] + 1e-9))
     assert trained.good.training_data_sha256 == data_hash(frame)
+
+
+def test_log_model_in_a_run_loads_back(
+    registry: Any, trained: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+
+    from model_registry.flavor import log_model
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry.tracking_uri)
+    model = trained.good.model
+    experiment = registry.client.create_experiment(
+        "log-model", artifact_location=registry.settings.artifact_root()
+    )
+    with mlflow.start_run(experiment_id=experiment):
+        info = log_model(model, name="model", input_example=input_example(model, trained.frame))
+    assert load_model(info.model_uri) == model
