@@ -40,8 +40,31 @@ _W = {w: i for i, w in enumerate(WINDOWS)}  # window in months -> column of Flat
 def personal_features(report: PersonalReport) -> dict[str, float | int | None]:
     """All ``pboc-features/1`` features of one personal report, in catalog order.
 
-    Integers for counts, flags and ranks; floats for amounts and ratios; ``None`` where the
-    catalog says the value is missing (e.g. ``card_util`` without a card limit).
+    Parameters
+    ----------
+    report : PersonalReport
+        A parsed personal report (:func:`bureau_adapters.pboc.parse_report`).
+
+    Returns
+    -------
+    dict
+        Feature name → value: ``int`` for counts, flags and ranks; ``float`` for amounts,
+        ratios and months; ``None`` where the catalog says the value is missing (e.g.
+        ``card_util`` without a card limit). The same values as the row of
+        :func:`features_frame`.
+
+    Raises
+    ------
+    MalformedReportError
+        ``PBOC_NOT_PERSONAL`` for an enterprise report.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> thin = PersonalReport(report_id="1", report_date=date(2026, 6, 30))
+    >>> f = personal_features(thin)
+    >>> f["n_accounts"], f["card_util"], f["months_since_oldest_account"]
+    (0, None, None)
     """
     columns = _compute([_check(report)])
     row = np.concatenate([columns[name] for name in FEATURE_NAMES]).tolist()
@@ -57,8 +80,25 @@ def personal_features(report: PersonalReport) -> dict[str, float | int | None]:
 def features_frame(reports: Iterable[PersonalReport]) -> pd.DataFrame:
     """Features of many personal reports: one row per report, columns in catalog order.
 
-    The index is ``report_id``. Integer features are ``int64``; the others ``float64``
-    with NaN where :func:`personal_features` gives ``None``.
+    Parameters
+    ----------
+    reports : iterable of PersonalReport
+        Parsed personal reports.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``report_id``; integer features are ``int64``, the others ``float64``
+        with NaN where :func:`personal_features` gives ``None``. Computed with grouped
+        numpy reductions over all reports at once (the batch path).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> reports = [PersonalReport(report_id=str(i), report_date=date(2026, 6, 30))
+    ...            for i in range(3)]
+    >>> features_frame(reports).shape
+    (3, 91)
     """
     reports = [_check(r) for r in reports]
     columns = _compute(reports)
