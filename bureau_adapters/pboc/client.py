@@ -8,14 +8,12 @@ store → audit row (also written when anything fails).
 
 Result codes (§5.3) become:
 
-===================  ==============================================================
-``AAA000``           a report (parsed once, so a broken report is never stored)
-``AAA001``           :attr:`QueryOutcome.NO_RECORD <bureau_adapters.compliance.audit.QueryOutcome>`,
-                     code ``PBOC_NO_RECORD`` — an explicit answer, never "no risk"
-                     (the code list is ``NONGXIN_BUREAU_PBOC_NO_RECORD_CODES``)
-``DBE001``…``DBO004``  :class:`~bureau_adapters.exceptions.BureauRejected`, code ``PBOC_<code>``
-anything else        :class:`~bureau_adapters.exceptions.BureauRejected` ``PBOC_RESULT_UNKNOWN``
-===================  ==============================================================
+* ``AAA000`` — a report, parsed once (a broken report is never stored);
+* ``AAA001`` — outcome ``NO_RECORD``, code ``PBOC_NO_RECORD``: an explicit answer, never
+  "no risk" (the code list is ``NONGXIN_BUREAU_PBOC_NO_RECORD_CODES``);
+* ``DBE001``–``DBE017``, ``DBO001``–``DBO004`` —
+  :class:`~bureau_adapters.exceptions.BureauRejected` with code ``PBOC_<code>``;
+* anything else — :class:`~bureau_adapters.exceptions.BureauRejected` ``PBOC_RESULT_UNKNOWN``.
 
 Transport failures are :class:`~bureau_adapters.exceptions.BureauTransportError` /
 :class:`~bureau_adapters.exceptions.BureauTimeout` with codes from
