@@ -124,3 +124,45 @@ def test_nothing_but_a_success_gives_a_report(
         ("PBOC_NO_RECORD", True),
     }
     assert code.strip() in {"AAA000", "AAA001"}
+
+
+def test_the_wsdl_describes_authorisation_business_reference_and_envelope() -> None:
+    import zeep
+
+    from bureau_adapters.pboc.wsdl import NAMESPACE, SINGLE_QUERY_WSDL
+
+    wsdl = zeep.Client(str(SINGLE_QUERY_WSDL))
+    request = wsdl.get_element(f"{{{NAMESPACE}}}SingleQueryRequest").type
+    names = [name for name, _ in request.elements]
+    for field in (
+        "querierName",
+        "querierCertype",
+        "querierCertno",
+        "queryReason",
+        "queryUser",
+        "bussId",
+        "authorized",
+    ):
+        assert field in names
+    authorised = [name for name, _ in wsdl.get_type(f"{{{NAMESPACE}}}Authorized").elements]
+    assert authorised[:6] == [
+        "authorType",
+        "authorNum",
+        "authorSignDate",
+        "authorBeginDate",
+        "authorEndDate",
+        "authorDocSha256",
+    ]
+    response = [
+        name for name, _ in wsdl.get_element(f"{{{NAMESPACE}}}SingleQueryResponse").type.elements
+    ]
+    assert response == [
+        "requestId",
+        "HeaderLine",
+        "ResultCode",
+        "ResultDesc",
+        "ReportName",
+        "ReportMessage",
+    ]
+    operations = wsdl.wsdl.bindings[f"{{{NAMESPACE}}}SingleQueryBinding"]._operations
+    assert list(operations) == ["SingleQuery"]
