@@ -146,6 +146,21 @@ class ReportStore:
             report_table.c.fetched_at <= now,
         )
 
+    def purge(self, bank_code: str, *, fetched_before: dt.datetime) -> int:
+        """Delete this bank's stored answers fetched before ``fetched_before`` (retention).
+
+        Audit rows are kept: they record that a query happened, not what it returned.
+        Returns the number of answers deleted.
+        """
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.delete(report_table).where(
+                    report_table.c.bank_code == bank_code,
+                    report_table.c.fetched_at < fetched_before,
+                )
+            )
+        return int(result.rowcount)
+
     def _select(self, bank_code: str, *conditions: Any) -> StoredReport | None:
         query = (
             sa.select(report_table)

@@ -386,3 +386,31 @@ def test_subject_repr_and_validation_never_show_the_number() -> None:
         Subject("张三丰", "10", "110105194912310021")
     assert "110105194912310021" not in str(info.value)
     assert info.value.fields["field"] == "id_number"
+
+
+def test_retention_purge_is_per_bank_and_keeps_audit_rows(engine: Engine) -> None:
+    store, log = ReportStore(engine), AuditLog(engine)
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    for bank, days in (("301", 400), ("301", 10), ("302", 400)):
+        store.save(
+            bank_code=bank,
+            bureau="pboc",
+            subject_key=KEYER.key(ID),
+            reason="02",
+            request_id="r",
+            content=b"<D/>",
+            fetched_at=now - dt.timedelta(days=days),
+        )
+    log.append(_entry())
+    assert store.purge("301", fetched_before=now - dt.timedelta(days=365)) == 1
+    window = dt.timedelta(days=1000)
+    kept = store.find_reusable(
+        bank_code="301", bureau="pboc", subject_key=KEYER.key(ID), window=window, at=now
+    )
+    assert kept is not None
+    assert kept.fetched_at == now - dt.timedelta(days=10)
+    other = store.find_reusable(
+        bank_code="302", bureau="pboc", subject_key=KEYER.key(ID), window=window, at=now
+    )
+    assert other is not None
+    assert len(log.list("301")) == 1
