@@ -98,6 +98,7 @@ def registry(
     monkeypatch.setenv("NONGXIN_HOME", str(home))
     monkeypatch.setenv("NONGXIN_CONFIG_DIR", str(CONFIG))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)  # anything MLflow writes relative to the cwd stays here
     return ModelRegistry()
 
 

@@ -157,11 +157,11 @@ def test_log_model_in_a_run_loads_back(
 
     from model_registry.flavor import log_model
 
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry.tracking_uri)
     model = trained.good.model
-    experiment = registry.client.create_experiment(
-        "log-model", artifact_location=registry.settings.artifact_root()
-    )
+    location = (registry.settings.mlflow_dir / "artifacts").as_uri()
+    experiment = registry.client.create_experiment("log-model", artifact_location=location)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry.tracking_uri)
     with mlflow.start_run(experiment_id=experiment):
         info = log_model(model, name="model", input_example=input_example(model, trained.frame))
     assert load_model(info.model_uri) == model
+    assert list((registry.settings.mlflow_dir / "artifacts").iterdir())  # nothing in ./mlruns

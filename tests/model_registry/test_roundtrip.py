@@ -62,6 +62,7 @@ def test_round_trip_mlflow_server(
 ) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
     monkeypatch.setenv("NONGXIN_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
     registry = ModelRegistry()
     assert registry.tracking_uri == mlflow_server
     assert not registry.embedded
