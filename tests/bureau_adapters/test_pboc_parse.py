@@ -20,6 +20,7 @@ from bureau_adapters.pboc import (
     PersonalReport,
     parse_batch,
     parse_envelope,
+    parse_file,
     parse_report,
 )
 from bureau_adapters.pboc.codes import AccountType, QueryReason, RepaymentStatus
@@ -330,3 +331,15 @@ def test_thin_file_parses(tmp_path: Path) -> None:
     r = parse_report(xml)
     assert isinstance(r, PersonalReport)
     assert (r.accounts, r.queries, r.credit_summary, r.warnings) == ((), (), None, ())
+
+
+def test_oversized_inputs_are_refused_before_reading(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)  # sparse: nothing is written or read
+    with pytest.raises(UnsafeXMLError, match=r"huge\.xml: 209,715,200 bytes exceeds") as info:
+        parse_file(huge)
+    assert info.value.code == "XML_TOO_LARGE"
+    with pytest.raises(UnsafeXMLError, match="exceeds the limit of 100 bytes") as small:
+        parse_report(b"<Document>" + b" " * 200 + b"</Document>", max_bytes=100)
+    assert small.value.code == "XML_TOO_LARGE"
