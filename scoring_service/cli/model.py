@@ -47,7 +47,16 @@ def _name(name: str | None) -> str:
 def model() -> None:
     """Rating models in the MLflow registry: versions with lineage, gated champion/challenger.
 
-    Store: NONGXIN_HOME/mlflow (SQLite, no server) unless MLFLOW_TRACKING_URI is set.
+    \b
+    Typical flow:
+      nongxin model train --data features.parquet --outcomes outcomes.parquet --out m1
+      nongxin model register m1
+      nongxin model promote farmer-rating 1 --approver NAME --recent recent.parquet
+      nongxin model rollback farmer-rating --approver NAME
+
+    Aliases: champion and challenger are federation-wide; champion-301 is bank 301's own
+    model (serving for 301 falls back to champion). Store: NONGXIN_HOME/mlflow (SQLite, no
+    server) unless MLFLOW_TRACKING_URI is set.
     """
 
 

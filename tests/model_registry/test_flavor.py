@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model_registry.bundle import RatingModel
 from model_registry.exceptions import ModelFormatError, RegistryError
@@ -165,3 +167,30 @@ def test_log_model_in_a_run_loads_back(
         info = log_model(model, name="model", input_example=input_example(model, trained.frame))
     assert load_model(info.model_uri) == model
     assert list((registry.settings.mlflow_dir / "artifacts").iterdir())  # nothing in ./mlruns
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    cuts=st.lists(st.floats(0.001, 0.5), min_size=4, max_size=4, unique=True).map(sorted),
+    n_reasons=st.integers(1, 6),
+    version=st.one_of(st.none(), st.text("abc-/1", min_size=1, max_size=12)),
+)
+def test_any_bundle_round_trips_through_its_files(
+    trained: Any, tmp_path_factory: pytest.TempPathFactory, cuts: list[float], n_reasons: int,
+    version: str | None,
+) -> None:  # fmt: skip
+    from model_registry.flavor import read_parts, write_parts
+    from rating_models.rating import GradeScale
+
+    model = dataclasses.replace(
+        trained.good.model,
+        scale=GradeScale(max_pd=(*cuts, 1.0)),
+        n_reasons=n_reasons,
+        feature_catalog_version=version,
+    )
+    folder = tmp_path_factory.mktemp("parts")
+    write_parts(model, folder)
+    again = read_parts(folder)
+    assert again == model
+    assert again.content_hash == model.content_hash
+    assert again.output_columns[-1] == f"reason_{n_reasons}"
