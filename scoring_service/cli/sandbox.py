@@ -68,6 +68,11 @@ class OneLineGroup(click.Group):
             raise _one_line(exc, ctx.info_name) from None
 
 
+def _display_width(text: str) -> int:
+    """Terminal columns of ``text``: CJK characters take two."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
 def format_summary(summary: Any) -> str:
     """A short, readable summary of a :class:`~scoring_service.sandbox.ProvinceSummary`."""
     lines = [
@@ -76,7 +81,9 @@ def format_summary(summary: Any) -> str:
         "  households per bank:",
     ]
     for code, count in summary.households_per_bank.items():
-        lines.append(f"    {code} {summary.bank_names.get(code, ''):<8} {count:>9,}")
+        name = summary.bank_names.get(code, "")
+        pad = " " * max(0, 14 - _display_width(name))
+        lines.append(f"    {code} {name}{pad}{count:>9,}")
     lines += [
         f"  default rate (12 months):  {summary.default_rate:.1%}",
         f"  thin-file share (白户):     {summary.thin_file_share:.1%}",

@@ -20,7 +20,7 @@ from scoring_service.sandbox.summary import auc
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     out = tmp_path_factory.mktemp("risk") / "p"
-    generate_province(out, households=3000, banks=2, seed=11)
+    generate_province(out, households=2000, banks=2, seed=11)
     drivers = pd.read_parquet(out / "risk_drivers.parquet")
     outcomes = pd.read_parquet(out / "outcomes.parquet")
     households = pd.read_parquet(
@@ -41,7 +41,7 @@ def test_province_is_realistic(province: pd.DataFrame) -> None:
         ("n_delinq_months_24m", lambda s: s >= 1),
         ("worst_status_24m", lambda s: s >= 2),
         ("inq_loan_cnt_3m", lambda s: s >= 2),
-        ("card_util", lambda s: s >= 0.8),
+        ("card_util", lambda s: s >= 0.7),
         ("qh_credoo_score", lambda s: s < 520),
     ],
 )
