@@ -197,41 +197,66 @@ def _fill(
     This loop is the parser's hot path: single items are converted inline, with an
     integer fast path, and without a function call per element.
     """
-    nulls = NULL_MARKERS
+    nulls, lookup = NULL_MARKERS, direct.get
     for child in el:
-        handler = direct.get(child.tag)
+        handler = lookup(child.tag)
         if handler is None:
             if nested:
                 _fill_segment(values, child, nested, warnings)
             continue
         mode, name, kind, target = handler
-        if mode >= _GROUP:
-            _group(values, child, mode, name, target, warnings)
+        if mode:  # _ITEMS, _GROUP or _GROUPS (the rare cases) in their own function
+            _fill_other(values, child, handler, warnings)
             continue
-        if mode == _ITEM and name in values:
+        if name in values:  # the first occurrence of a single item wins
             continue
         text = child.text
         text = text.strip() if text else ""
         if text in nulls:
-            value = None
-        elif kind == _TEXT:
-            value = text
-        elif kind == _CODE:
+            values[name] = None
+        elif kind == 0:  # _TEXT
+            values[name] = text
+        elif kind == 3:  # _CODE: code or label → member, unknown codes kept as text
             value = target.get(text)
-            if value is None:
-                value = target.get(text.lower(), text)
-        elif kind != _OTHER and text.isdigit() and text.isascii():
-            value = int(text) if kind == _COUNT_KIND else float(text)
+            values[name] = value if value is not None else target.get(text.lower(), text)
+        elif kind != 4 and text.isdigit() and text.isascii():  # count or amount
+            values[name] = int(text) if kind == 1 else float(text)
         else:
             try:
-                value = target(text)
+                values[name] = target(text)
             except (ValueError, OverflowError):
                 warnings.append(f"{child.tag}: not a valid value; read as missing")
-                continue
-        if mode == _ITEM:
-            values[name] = value
-        elif value is not None:
-            values[name].append(value)
+
+
+def _fill_other(
+    values: dict[str, Any], el: etree._Element, handler: _Handler, warnings: list[str]
+) -> None:
+    """A nested model, or one value of a repeating item."""
+    mode, name, kind, target = handler
+    if mode == _GROUPS:
+        values[name].append(build(target, el, warnings))
+    elif mode == _GROUP:
+        if name not in values:
+            values[name] = build(target, el, warnings)
+    else:  # _ITEMS
+        text = (el.text or "").strip()
+        if text in NULL_MARKERS:
+            return
+        try:
+            value = _convert_kind(kind, target, text)
+        except (ValueError, OverflowError):
+            warnings.append(f"{el.tag}: not a valid value; read as missing")
+            return
+        values[name].append(value)
+
+
+def _convert_kind(kind: int, target: Any, text: str) -> Any:
+    if kind == _TEXT:
+        return text
+    if kind == _CODE:
+        value = target.get(text)
+        return value if value is not None else target.get(text.lower(), text)
+    return target(text)
 
 
 def _fill_segment(
@@ -244,20 +269,6 @@ def _fill_segment(
     sub = nested.get(el.tag)
     if sub is not None:
         _fill(values, el, sub, None, warnings)
-
-
-def _group(
-    values: dict[str, Any],
-    el: etree._Element,
-    mode: int,
-    name: str,
-    model: type,
-    warnings: list[str],
-) -> None:
-    if mode == _GROUPS:
-        values[name].append(build(model, el, warnings))
-    elif name not in values:
-        values[name] = build(model, el, warnings)
 
 
 def _fix_statuses(account: LoanAccount) -> LoanAccount:
