@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,18 @@ def input_example(model: RatingModel, frame: pd.DataFrame, rows: int = 5) -> pd.
     return frame[model.input_columns].head(rows).reset_index(drop=True)
 
 
+def _pyfunc_add_to_model() -> Any:
+    """``mlflow.pyfunc.add_to_model``; importing ``mlflow.pyfunc`` warns about its own
+    chat-agent type hints (``Any type hint is inferred as AnyType``), silenced here only."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*Any type hint is inferred as AnyType", category=UserWarning
+        )
+        from mlflow.pyfunc import add_to_model
+
+    return add_to_model
+
+
 def _col_type(dtype: Any) -> str:
     if pd.api.types.is_bool_dtype(dtype):
         return "boolean"
@@ -182,7 +195,8 @@ def save_model(
     """
     import yaml
     from mlflow.models import Model
-    from mlflow.pyfunc import add_to_model
+
+    add_to_model = _pyfunc_add_to_model()
     from mlflow.utils.environment import _mlflow_conda_env, _PythonEnv
 
     if not isinstance(rating_model, RatingModel):
