@@ -20,6 +20,7 @@ Usage (the second run tiles a sandbox province made by ``nongxin sandbox generat
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -168,12 +169,15 @@ def render(
     args: argparse.Namespace, rows: list[tuple[str, int, list[float]]], out: pd.DataFrame, bank: str
 ) -> str:
     loop_rate = rows[-1][1] / statistics.median(rows[-1][2])
-    data = (
-        f"the households of the sandbox province {args.province} tiled to {args.households:,} "
-        "rows, graded from their true PD by the bank's cut-offs, knockout = bad_habits"
-        if args.province
-        else "synthetic households (every grade, product, village status, crop; 5% knockouts)"
-    )
+    data = "synthetic households (every grade, product, village status, crop; 5% knockouts)"
+    if args.province:
+        made = json.loads((args.province / "manifest.json").read_text(encoding="utf-8"))
+        data = (
+            f"the households of the sandbox province {args.province} (made by `.venv/bin/nongxin "
+            f"sandbox generate --households {made['households']} --banks {made['banks']} "
+            f"--seed {made['seed']} --out {args.province}`) tiled to {args.households:,} rows, "
+            "graded from their true PD by the bank's cut-offs, knockout = bad_habits"
+        )
     lines = [
         "# Limit engine: limits per second" + (" (sandbox province)" if args.province else ""),
         "",
@@ -184,6 +188,7 @@ def render(
         + (" --append`" if args.append else "`"),
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs shared with other jobs, "
+        f"1-minute load average {os.getloadavg()[0]:.1f} at the end of the run, "
         f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}. "
         f"Bank policy {bank}; {data}. Median of {args.repeats} runs in one process; one core.",
         "",
