@@ -112,18 +112,9 @@ _ACCOUNT_COLS = (
     "min_payment", "bad_status",
 )  # fmt: skip
 _MONTH_COLS = (
-    "g",
-    "acc",
-    "age",
-    "midx",
-    "rank",
-    "grid",
-    "overdue",
-    "card",
-    "amount",
-    "bad",
-    "recovery",
-)
+    "g", "acc", "age", "midx", "grid", "card", "amount",
+    "rank", "overdue", "bad", "recovery",  # derived from the status: see _status_info
+)  # fmt: skip
 _BOOL_ACCOUNT = ("open", "mortgage", "auto", "farmer", "joint", "village", "nonbank", "bad_status")
 _BOOL_MONTH = ("grid", "overdue", "card", "bad", "recovery")
 
@@ -181,14 +172,18 @@ def _account_rows(
     is_card = acc.account_type in ("R2", "R3")
     rows = months.rows
     for entry in acc.history_24m:
-        if entry.month is not None:
-            rows.append(_month_row(g, index, t_midx, entry.month, entry.status, True, is_card, NAN))
+        month = entry.month
+        if month is not None:
+            midx = month.year * 12 + month.month - 1
+            info = _STATUS_INFO.get(entry.status) or _status_info(entry.status)
+            rows.append((g, index, t_midx - midx, midx, True, is_card, NAN, *info))
     for record in acc.history_60m:
-        if record.month is not None:
+        month = record.month
+        if month is not None:
+            midx = month.year * 12 + month.month - 1
+            info = _STATUS_INFO.get(record.status) or _status_info(record.status)
             amount = _num(record.amount)
-            rows.append(
-                _month_row(g, index, t_midx, record.month, record.status, False, is_card, amount)
-            )
+            rows.append((g, index, t_midx - midx, midx, False, is_card, amount, *info))
     for txn in acc.special_transactions:
         if txn.txn_date is not None and txn.type in _SPECIAL:
             special.rows.append((g, txn.txn_date.toordinal()))
@@ -231,28 +226,13 @@ def _account_row(g: int, acc: LoanAccount) -> tuple[float, ...]:
     )
 
 
-def _month_row(
-    g: int,
-    index: int,
-    t_midx: int,
-    month: date,
-    status: str | None,
-    grid: bool,
-    card: bool,
-    amount: float,
-) -> tuple[float, ...]:
+_STATUS_INFO: dict[str | None, tuple[int, bool, bool, bool]] = {}
+
+
+def _status_info(status: str | None) -> tuple[int, bool, bool, bool]:
+    """(rank, overdue 1–7, bad debt B/G, recovery D/Z) of a monthly status, cached."""
     code = status if status is not None else ""
-    midx = month.year * 12 + month.month - 1
-    return (
-        g,
-        index,
-        t_midx - midx,
-        midx,
-        STATUS_RANK.get(code, 0),
-        grid,
-        code in _OVERDUE,
-        card,
-        amount,
-        code in ("B", "G"),
-        code in ("D", "Z"),
-    )
+    info = (STATUS_RANK.get(code, 0), code in _OVERDUE, code in ("B", "G"), code in ("D", "Z"))
+    if len(_STATUS_INFO) < 1000:  # real statuses are a handful; garbage is not cached
+        _STATUS_INFO[status] = info
+    return info
