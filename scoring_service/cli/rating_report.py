@@ -8,6 +8,7 @@ federation's default cut-offs are the middle of each allowed range.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -227,7 +228,16 @@ def _split(
     help="Share of --data held out as test when --test is not given (0: none).",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the hold-out split.")
-@click.option("--bank", help="Bank code: grade with its cut-offs (default: the federation's).")
+@click.option(
+    "--bank",
+    help="Bank code: its cut-offs (default: the federation's); an expert card gets its block weights.",
+)
+@click.option(
+    "--grades-out",
+    "grades_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the PD per grade calibrated on the development sample (JSON).",
+)
 @click.option(
     "--out",
     "out_path",
@@ -244,6 +254,7 @@ def report(
     test_share: float,
     seed: int,
     bank: str | None,
+    grades_path: Path | None,
     out_path: Path,
 ) -> None:
     """Write a model report: KS, AUC, Gini, PSI/CSI, gains, grades and calibration, WOE plots.
@@ -266,6 +277,8 @@ def report(
         train, y_train, test, y_test = _split(data, y, test_share, seed)
     root = _config_dir(None)
     scale = _bank_scale(bank, root) if bank else federation_scale(root)
+    if bank and card.expert is not None:
+        card = _bank_card(card, bank, root)
     decisions = data[[c for c in _DECISION_COLUMNS if c in data.columns]]
     result = build_report(
         card.spec,
@@ -280,6 +293,9 @@ def report(
     out_path.write_text(
         render_html(result, generated=time.strftime("%Y-%m-%d %H:%M")), encoding="utf-8"
     )
+    if grades_path is not None:
+        text = json.dumps(result.grade_calibration.to_dict(), indent=2, ensure_ascii=False)
+        grades_path.write_text(text, encoding="utf-8")
     where = (
         "the test file" if test_path else ("a random hold-out" if test is not None else "--data")
     )
@@ -288,6 +304,15 @@ def report(
         f"[{time.perf_counter() - start:6.1f}s] report written to {out_path} (AUC {auc:.3f} on {where})",
         err=True,
     )
+
+
+def _bank_card(card: Card, bank: str, config_dir: Path) -> Card:
+    from credit_limit.config import load_policy
+    from rating_models.expert import to_spec
+
+    weights = _plain(load_policy(bank, config_dir).bank.rating.block_weights)
+    expert = card.expert.with_weights(weights) if card.expert is not None else None
+    return card if expert is None else Card(to_spec(expert), expert)
 
 
 def _bank_scale(bank: str, config_dir: Path) -> Any:

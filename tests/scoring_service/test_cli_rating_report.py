@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from rating_models.binning.bins import categorical_bins, numeric_bins
+from rating_models.rating.grades import GradeCalibration
 from rating_models.scorecard.scaling import Scaling
 from rating_models.scorecard.spec import FeatureScore, ScorecardSpec
 from scoring_service.cli import cli, main
@@ -86,11 +88,18 @@ def test_report_with_test_file_and_bank(files: Path) -> None:
     result = _run(
         "--spec", str(files / "spec.json"), "--data", str(files / "dev.csv"), "--test", str(files / "val.parquet"),
         "--target", "status", "--bad-label", "bad", "--bank", "302", "--out", str(out),
+        "--grades-out", str(files / "grades.json"),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     assert "0.80%" in html  # bank 302's maximum PD of grade A
     assert "the test file" in result.output
+    grades = GradeCalibration.from_dict(
+        json.loads((files / "grades.json").read_text(encoding="utf-8"))
+    )
+    assert grades.scale.max_pd == (0.008, 0.02, 0.045, 0.09, 1.0)
+    assert list(grades.grade_pd) == sorted(grades.grade_pd)
+    assert sum(grades.n) == 1500
 
 
 def test_report_on_the_expert_card(files: Path, tmp_path: Path) -> None:
@@ -116,6 +125,8 @@ def test_report_on_the_expert_card(files: Path, tmp_path: Path) -> None:
         "y",
         "--test-share",
         "0",
+        "--bank",
+        "303",
         "--out",
         str(out),
     )
@@ -123,6 +134,8 @@ def test_report_on_the_expert_card(files: Path, tmp_path: Path) -> None:
     html = out.read_text(encoding="utf-8")
     assert "户主年龄" in html
     assert "logistic calibration" in html
+    # bank 303 weighs household basics 8 of 100: head age's best band 4 x 8/10 = 3.2 points
+    assert "<td>3.2000</td>" in html.replace(' class=""', "")
 
 
 def _money_columns() -> list[str]:
