@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,22 +94,27 @@ def _invalid(found: list[Violation]) -> PolicyValidationError:
 class EffectivePolicy:
     """Red lines plus one bank policy that sits inside them: what the engine runs on.
 
-    Build it with :meth:`resolve` (or :func:`load_policy`), which refuses a policy outside
-    the lines. Decisions record :attr:`bank_hash` and :attr:`federation_hash`.
+    Built by :meth:`resolve`, :func:`load_policy` or the constructor, all of which refuse a
+    policy outside the lines (so the engine never runs on one). Decisions record
+    :attr:`bank_hash` and :attr:`federation_hash`.
     """
 
     federation: FederationRedLines
     bank: BankPolicy
+    source: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        source = self.source or f"banks/{self.bank.code}.yaml"
+        found = check_bank_policy(self.federation, self.bank, source)
+        if found:
+            raise _invalid(found)
 
     @classmethod
     def resolve(
         cls, federation: FederationRedLines, bank: BankPolicy, *, source: str | None = None
     ) -> EffectivePolicy:
         """Pair ``bank`` with ``federation``; raise listing every red line it breaks."""
-        found = check_bank_policy(federation, bank, source or f"banks/{bank.code}.yaml")
-        if found:
-            raise _invalid(found)
-        return cls(federation, bank)
+        return cls(federation, bank, source)
 
     @functools.cached_property
     def bank_hash(self) -> str:

@@ -192,3 +192,10 @@ def test_cli_show_prints_policy_and_hashes(config_dir: Path) -> None:
     assert shown["bank_hash"] == policy.bank_hash
     assert shown["knockouts"][-2:] == ["not_local_resident", "bad_habits"]
     assert BankPolicy.from_dict(shown["policy"]) == policy.bank
+
+
+def test_the_constructor_refuses_a_policy_outside_the_lines(config_dir: Path) -> None:
+    good = load_policy("301", config_dir)
+    bad = good.bank.model_copy(update={"k_income": {"A": 9.0, "B": 2, "C": 1, "D": 1}})
+    with pytest.raises(PolicyValidationError, match=r"k_income.A = 9 exceeds"):
+        EffectivePolicy(good.federation, bad)
