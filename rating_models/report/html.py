@@ -96,6 +96,7 @@ def _fmt(value: Any, column: str) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "–"
+        value = round(value, 12) + 0.0  # never "-0.0000"
         if column in {"n", "bads", "goods", "count", "good", "bad", "test_count", "group"}:
             return f"{value:,.0f}"
         if column in {
