@@ -6,8 +6,8 @@
 * :class:`GradeScale` holds a bank's cut-offs as the **maximum PD of each grade**, best grade
   first; the last grade (``E``, 级外, no credit) takes everything above.
 * :class:`GradeCalibration` is the PD of each grade observed on the development sample
-  (Jeffreys estimate, made monotone by pooling adjacent violators), so an ``A`` means the same
-  risk at every bank whatever its cut-offs.
+  (bad rate shrunk towards the grade's cut-off interval, made monotone by pooling adjacent
+  violators), so an ``A`` means the same risk at every bank whatever its cut-offs.
 
 Examples
 --------
@@ -222,15 +222,15 @@ class GradeCalibration:
     """The PD of each grade, observed on the development sample.
 
     ``grade_pd`` is non-decreasing from the best grade to the worst; ``n`` and ``bads`` are the
-    development counts behind it (a grade with ``n == 0`` gets the geometric middle of its
-    cut-off interval and should be read as an assumption).
+    development counts behind it (a grade with few or no households keeps near the geometric
+    middle of its cut-off interval; read it as an assumption).
     """
 
     scale: GradeScale
     grade_pd: tuple[float, ...]
     n: tuple[int, ...]
     bads: tuple[int, ...]
-    method: str = "jeffreys+pav"
+    method: str = "beta-prior(20)+pav"
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -278,7 +278,7 @@ class GradeCalibration:
             grade_pd=tuple(float(v) for v in data["grade_pd"]),
             n=tuple(int(v) for v in data["n"]),
             bads=tuple(int(v) for v in data["bads"]),
-            method=str(data.get("method", "jeffreys+pav")),
+            method=str(data.get("method", "beta-prior(20)+pav")),
         )
 
 
@@ -297,21 +297,30 @@ def _pool_adjacent_violators(
 
 
 def calibrate_grades(
-    y_true: ArrayLike, pd_values: ArrayLike, scale: GradeScale
+    y_true: ArrayLike, pd_values: ArrayLike, scale: GradeScale, *, prior_strength: float = 20.0
 ) -> GradeCalibration:
     """Grade the development sample by ``scale`` and estimate each grade's PD.
 
-    Each grade's PD is the Jeffreys estimate ``(bads + 0.5) / (n + 1)``; grades are pooled
-    where that would make a better grade riskier than a worse one. A grade without
-    development rows gets the geometric middle of its cut-off interval.
+    Each grade's PD is ``(bads + k * p0) / (n + k)``: its observed bad rate shrunk towards
+    ``p0``, the geometric middle of the grade's cut-off interval, with the weight of ``k``
+    (``prior_strength``) pseudo-households. A grade with many households is its bad rate; a
+    grade with a handful keeps near its cut-offs instead of jumping to 25% on one household;
+    an empty grade is ``p0``. Adjacent grades are then pooled (weighted by their counts)
+    wherever a better grade would come out riskier than a worse one.
 
     Examples
     --------
     >>> scale = GradeScale(max_pd=(0.05, 0.2, 1.0), grades=("A", "B", "E"))
-    >>> cal = calibrate_grades([0, 0, 0, 1, 0, 1], [0.01, 0.02, 0.1, 0.1, 0.5, 0.6], scale)
+    >>> cal = calibrate_grades([0, 0, 0, 1, 0, 1], [0.01, 0.02, 0.1, 0.1, 0.5, 0.6], scale,
+    ...                        prior_strength=2)
     >>> cal.n, cal.bads, [round(p, 4) for p in cal.grade_pd]
-    ((2, 2, 2), (0, 1, 1), [0.1667, 0.5, 0.5])
+    ((2, 2, 2), (0, 1, 1), [0.0011, 0.3, 0.4736])
     """
+    if not prior_strength > 0:
+        raise InvalidParameterError(
+            f"The 'prior_strength' parameter of calibrate_grades must be > 0. Got {prior_strength!r}.",
+            parameter="prior_strength",
+        )
     y = np.asarray(y_true, dtype=np.float64)
     idx = scale.index(pd_values)
     if idx.size != y.size or not set(np.unique(y).tolist()) <= {0.0, 1.0}:
@@ -321,12 +330,12 @@ def calibrate_grades(
     bads = np.bincount(idx, weights=y, minlength=k)
     lower = np.concatenate([[min(scale.max_pd[0] / 10.0, 1e-4)], np.asarray(scale.max_pd[:-1])])
     prior = np.sqrt(lower * np.asarray(scale.max_pd))
-    raw = np.where(n > 0, (bads + 0.5) / (n + 1.0), prior)
-    weights = np.where(n > 0, n, 1e-9)
-    pooled = _pool_adjacent_violators(raw, weights)
+    raw = (bads + prior_strength * prior) / (n + prior_strength)
+    pooled = _pool_adjacent_violators(raw, np.where(n > 0, n, 1e-9))
     return GradeCalibration(
         scale=scale,
         grade_pd=tuple(float(v) for v in pooled),
         n=tuple(int(v) for v in n),
         bads=tuple(int(v) for v in bads),
+        method=f"beta-prior({prior_strength:g})+pav",
     )

@@ -63,17 +63,13 @@ _RC: dict[Any, Any] = {
 
 @contextmanager
 def _figure(width: float, height: float) -> Iterator[tuple[Any, Any]]:
+    # the object API, not pyplot: no backend switch, no global figure registry (notebooks safe)
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     with matplotlib.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(width, height))
-        try:
-            yield fig, ax
-        finally:
-            plt.close(fig)
+        fig = Figure(figsize=(width, height))
+        yield fig, fig.subplots()
 
 
 def _svg(fig: Any) -> str:

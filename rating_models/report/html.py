@@ -66,7 +66,7 @@ figcaption { font-size: .9rem; color: #555; }
 <div class="grid">{{ fig("scores") }}{{ fig("scores_by_class") }}</div>
 
 <h2>2. 等级与校准 Grades and calibration</h2>
-<p class="muted">评分 → 违约概率 → 等级（按最大PD切分）；各等级PD在开发样本上校准（Jeffreys 估计，保持单调）。Score → PD → grade by each grade's maximum PD; each grade's PD is calibrated on the development sample (Jeffreys estimate, kept monotone). p 值为实际坏账数相对校准PD的双侧精确二项检验。</p>
+<p class="muted">评分 → 违约概率 → 等级（按最大PD切分）；各等级PD在开发样本上校准（坏账率向本等级切分区间中点收缩，保持单调）。Score → PD → grade by each grade's maximum PD; each grade's PD is calibrated on the development sample (bad rate shrunk towards the middle of the grade's cut-off interval, kept monotone). p 值为实际坏账数相对校准PD的双侧精确二项检验。</p>
 {{ grades }}
 {{ fig("grades") }}
 

@@ -79,20 +79,38 @@ def test_calibrate_grades_hand_checked() -> None:
     # A: 4 rows 0 bads; B: 4 rows 1 bad; C: none; D: 2 rows 0 bads (violator); E: 2 rows 2 bads
     y = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1]
     p = [0.005] * 4 + [0.02] * 4 + [0.1] * 2 + [0.5] * 2
-    cal = calibrate_grades(y, p, SCALE)
+    cal = calibrate_grades(y, p, SCALE, prior_strength=20)
     assert cal.n == (4, 4, 0, 2, 2)
     assert cal.bads == (0, 1, 0, 0, 2)
-    a, b = 0.5 / 5, 1.5 / 5
-    c_prior = math.sqrt(0.03 * 0.08)
-    d = 0.5 / 3
-    pooled_cd = (c_prior * 1e-9 + d * 2) / (2 + 1e-9)
-    # B (0.3) > prior of C and D's estimate: B, C and D pool, weighted by counts
-    pooled = (b * 4 + c_prior * 1e-9 + d * 2) / (6 + 1e-9)
-    assert pooled_cd < b
-    assert cal.grade_pd == pytest.approx((a, pooled, pooled, pooled, 2.5 / 3))
-    assert cal.pd_of(["A", "E"]) == pytest.approx([a, 2.5 / 3])
+    # priors: geometric middles of [1e-4, .01], [.01, .03], [.03, .08], [.08, .2], [.2, 1]
+    p0 = [
+        math.sqrt(1e-4 * 0.01),
+        math.sqrt(0.01 * 0.03),
+        math.sqrt(0.03 * 0.08),
+        math.sqrt(0.08 * 0.2),
+        math.sqrt(0.2),
+    ]
+    a = (0 + 20 * p0[0]) / 24  # 0.00083
+    b = (1 + 20 * p0[1]) / 24  # 0.0561
+    c = p0[2]  # 0.049: below B, pooled with B (C has no weight)
+    d = (0 + 20 * p0[3]) / 22  # 0.115
+    e = (2 + 20 * p0[4]) / 22  # 0.498
+    assert c < b < d
+    assert cal.grade_pd == pytest.approx((a, b, b, d, e), rel=1e-6)
+    assert cal.pd_of(["A", "E"]) == pytest.approx([a, e])
+    assert cal.method == "beta-prior(20)+pav"
     assert GradeCalibration.from_dict(cal.to_dict()) == cal
     assert cal.table()["label_zh"].tolist() == ["特级", "优秀", "较好", "一般", "级外"]
+
+
+def test_a_lone_household_does_not_make_a_grade_risky() -> None:
+    # one A household that defaulted: the grade stays near its cut-offs, not at 75%
+    cal = calibrate_grades([1] + [0] * 50 + [1] * 5, [0.005] + [0.02] * 50 + [0.5] * 5, SCALE)
+    assert cal.grade_pd[0] < 0.06
+    with pytest.raises(
+        InvalidParameterError, match="'prior_strength' parameter of calibrate_grades"
+    ):
+        calibrate_grades([0], [0.1], SCALE, prior_strength=0)
 
 
 @settings(max_examples=50, deadline=None)
