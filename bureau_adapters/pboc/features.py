@@ -98,7 +98,7 @@ def features_frame(reports: Iterable[PersonalReport]) -> pd.DataFrame:
     >>> reports = [PersonalReport(report_id=str(i), report_date=date(2026, 6, 30))
     ...            for i in range(3)]
     >>> features_frame(reports).shape
-    (3, 91)
+    (3, 94)
     """
     reports = [_check(r) for r in reports]
     columns = _compute(reports)
