@@ -193,31 +193,13 @@ def save_model(
     pip_requirements : list of str, optional
         Default :func:`get_default_pip_requirements`.
     """
-    import yaml
     from mlflow.models import Model
 
-    add_to_model = _pyfunc_add_to_model()
-    from mlflow.utils.environment import _mlflow_conda_env, _PythonEnv
-
-    if not isinstance(rating_model, RatingModel):
-        raise ModelFormatError(
-            f"save_model needs a RatingModel. Got {type(rating_model).__name__}."
-        )
-    missing = [c for c in rating_model.input_columns if c not in input_example.columns]
-    if input_example.empty or missing:
-        raise ModelFormatError(
-            f"The input example must be non-empty and hold every input column; missing {missing}.",
-            columns=missing,
-        )
-    target = Path(path)
-    if target.exists():
-        raise ModelFormatError(f"{target} already exists; save into a new folder.", path=str(path))
+    target = _check_save_args(rating_model, path, input_example)
     target.mkdir(parents=True)
     mlflow_model = mlflow_model if mlflow_model is not None else Model()
     example = input_example[rating_model.input_columns]
-    if signature is None:
-        signature = signature_of(rating_model, example)
-    mlflow_model.signature = signature
+    mlflow_model.signature = signature or signature_of(rating_model, example)
     (target / "input_example.json").write_text(
         example.to_json(orient="split", index=False), encoding="utf-8"
     )
@@ -229,7 +211,7 @@ def save_model(
     if metadata is not None:
         mlflow_model.metadata = metadata
     write_parts(rating_model, target)
-    add_to_model(
+    _pyfunc_add_to_model()(
         mlflow_model,
         loader_module="model_registry.flavor",
         data=MANIFEST,
@@ -244,9 +226,36 @@ def save_model(
         nongxin_version=importlib_metadata.version("nongxin"),
     )
     mlflow_model.save(str(target / "MLmodel"))
-    reqs = pip_requirements or get_default_pip_requirements()
-    (target / "requirements.txt").write_text("\n".join(reqs) + "\n", encoding="utf-8")
-    conda = _mlflow_conda_env(additional_pip_deps=reqs)
+    _write_environment(target, pip_requirements or get_default_pip_requirements())
+
+
+def _check_save_args(
+    rating_model: Any, path: str | os.PathLike[str], input_example: pd.DataFrame
+) -> Path:
+    """Refuse bad arguments before anything is written; the target folder."""
+    if not isinstance(rating_model, RatingModel):
+        raise ModelFormatError(
+            f"save_model needs a RatingModel. Got {type(rating_model).__name__}."
+        )
+    missing = [c for c in rating_model.input_columns if c not in input_example.columns]
+    if input_example.empty or missing:
+        raise ModelFormatError(
+            f"The input example must be non-empty and hold every input column; missing {missing}.",
+            columns=missing,
+        )
+    target = Path(path)
+    if target.exists():
+        raise ModelFormatError(f"{target} already exists; save into a new folder.", path=str(path))
+    return target
+
+
+def _write_environment(target: Path, requirements: list[str]) -> None:
+    """``requirements.txt``, ``conda.yaml`` and ``python_env.yaml``, as every flavor writes."""
+    import yaml
+    from mlflow.utils.environment import _mlflow_conda_env, _PythonEnv
+
+    (target / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    conda = _mlflow_conda_env(additional_pip_deps=requirements)
     (target / "conda.yaml").write_text(yaml.safe_dump(conda), encoding="utf-8")
     _PythonEnv.current().to_yaml(str(target / "python_env.yaml"))
 

@@ -30,7 +30,17 @@ from model_registry.exceptions import EvidenceError
 from rating_models.exceptions import RatingModelsError
 from rating_models.metrics import PSI_EPSILON, auc, ks, psi
 
-__all__ = ["CheckResult", "GateReport", "GateThresholds", "run_gate"]
+__all__ = ["CHECKS", "CheckResult", "GateReport", "GateThresholds", "run_gate"]
+
+#: the checks, in the order they are reported
+CHECKS: tuple[str, ...] = (
+    "auc_min",
+    "auc_vs_champion",
+    "ks_vs_champion",
+    "score_psi",
+    "grade_psi",
+    "grade_migration",
+)
 
 
 @dataclass(frozen=True)
@@ -152,54 +162,58 @@ def run_gate(
     y = _target(validation, target)
     rated = _rate(challenger, validation, "challenger", "validation set")
     metrics = {"challenger_auc": auc(y, rated["pd"]), "challenger_ks": ks(y, rated["pd"])}
-    t = thresholds
-    checks = [_at_least("auc_min", metrics["challenger_auc"], t.auc_min, "test AUC")]
+    checks = [_at_least("auc_min", metrics["challenger_auc"], thresholds.auc_min, "test AUC")]
     recent_rated = _rate(challenger, recent, "challenger", "recent population")
     if champion is None:
         for name in ("auc_vs_champion", "ks_vs_champion", "grade_migration"):
             checks.append(CheckResult(name, True, None, None, "no current champion to compare"))
     else:
-        champ = _rate(champion, validation, "champion", "validation set")
-        metrics["champion_auc"] = auc(y, champ["pd"])
-        metrics["champion_ks"] = ks(y, champ["pd"])
-        checks.append(
-            _at_least(
-                "auc_vs_champion",
-                metrics["challenger_auc"],
-                metrics["champion_auc"] - t.auc_tolerance,
-                f"test AUC (champion {metrics['champion_auc']:.4f} - tolerance {t.auc_tolerance})",
-            )
+        checks += _versus_champion(champion, validation, y, thresholds, metrics)
+        checks.append(_migration(challenger, champion, recent, recent_rated, thresholds, metrics))
+    checks += _stability(challenger, recent_rated, thresholds, metrics)
+    return GateReport(tuple(sorted(checks, key=lambda c: CHECKS.index(c.name))), metrics)
+
+
+def _versus_champion(
+    champion: RatingModel,
+    validation: pd.DataFrame,
+    y: np.ndarray,
+    t: GateThresholds,
+    metrics: dict[str, float],
+) -> list[CheckResult]:
+    champ = _rate(champion, validation, "champion", "validation set")
+    metrics["champion_auc"] = auc(y, champ["pd"])
+    metrics["champion_ks"] = ks(y, champ["pd"])
+    out = []
+    for name, tolerance in (("auc", t.auc_tolerance), ("ks", t.ks_tolerance)):
+        best = metrics[f"champion_{name}"]
+        what = f"test {name.upper()} (champion {best:.4f} - tolerance {tolerance})"
+        out.append(
+            _at_least(f"{name}_vs_champion", metrics[f"challenger_{name}"], best - tolerance, what)
         )
-        checks.append(
-            _at_least(
-                "ks_vs_champion",
-                metrics["challenger_ks"],
-                metrics["champion_ks"] - t.ks_tolerance,
-                f"test KS (champion {metrics['champion_ks']:.4f} - tolerance {t.ks_tolerance})",
-            )
-        )
+    return out
+
+
+def _stability(
+    challenger: RatingModel,
+    recent_rated: pd.DataFrame,
+    t: GateThresholds,
+    metrics: dict[str, float],
+) -> list[CheckResult]:
     profile = challenger.development
     if profile is None:
-        for name in ("score_psi", "grade_psi"):
-            checks.append(CheckResult(name, False, None, t.psi_alert, "no development profile"))
-    else:
-        metrics["score_psi"] = psi(np.asarray(profile.score_quantiles), recent_rated["score"])
-        metrics["grade_psi"] = _grade_psi(
-            profile.grade_counts, recent_rated["grade"], challenger.scale.grades
-        )
-        checks.append(_below("score_psi", metrics["score_psi"], t.psi_alert, "score PSI"))
-        checks.append(_below("grade_psi", metrics["grade_psi"], t.psi_alert, "grade-mix PSI"))
-    if champion is not None:
-        checks.append(_migration(challenger, champion, recent, recent_rated, t, metrics))
-    order = [
-        "auc_min",
-        "auc_vs_champion",
-        "ks_vs_champion",
-        "score_psi",
-        "grade_psi",
-        "grade_migration",
+        return [
+            CheckResult(name, False, None, t.psi_alert, "no development profile")
+            for name in ("score_psi", "grade_psi")
+        ]
+    metrics["score_psi"] = psi(np.asarray(profile.score_quantiles), recent_rated["score"])
+    metrics["grade_psi"] = _grade_psi(
+        profile.grade_counts, recent_rated["grade"], challenger.scale.grades
+    )
+    return [
+        _below("score_psi", metrics["score_psi"], t.psi_alert, "score PSI"),
+        _below("grade_psi", metrics["grade_psi"], t.psi_alert, "grade-mix PSI"),
     ]
-    return GateReport(tuple(sorted(checks, key=lambda c: order.index(c.name))), metrics)
 
 
 def _migration(

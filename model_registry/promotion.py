@@ -131,6 +131,19 @@ def promote(
                 failed_checks=failed,
                 checks=[c.name for c in report.failed],
             )
+    return _record(registry, name, version, alias, previous, approver, evidence), report
+
+
+def _record(
+    registry: ModelRegistry,
+    name: str,
+    version: int,
+    alias: str,
+    previous: int | None,
+    approver: str,
+    evidence: dict[str, Any],
+) -> HistoryEvent:
+    """Move the alias, append the history event, tag the version with approval and evidence."""
     text = json.dumps(evidence, sort_keys=True)
     digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
     registry.set_alias(name, alias, version)
@@ -153,7 +166,7 @@ def promote(
             f"nongxin.{alias}.evidence": text,
         },
     )
-    return event, report
+    return event
 
 
 def _gate(

@@ -90,6 +90,20 @@ class ChampionLoader:
         self._last_ok: str | None = None
         self._last_error: str | None = None
 
+    @classmethod
+    def from_settings(cls, registry: Any, *, bank: str | None = None) -> ChampionLoader:
+        """A loader of ``NONGXIN_MODEL_NAME`` refreshing every ``NONGXIN_REGISTRY_REFRESH_SECONDS``
+        (defaults ``farmer-rating``, 30 s)."""
+        from model_registry.settings import get_registry_settings
+
+        settings = get_registry_settings()
+        return cls(
+            registry,
+            settings.model_name,
+            bank=bank,
+            refresh_seconds=settings.registry_refresh_seconds,
+        )
+
     def get(self) -> LoadedModel:
         """The champion: cached, re-resolved at most once per ``refresh_seconds``."""
         with self._lock:

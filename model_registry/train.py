@@ -132,6 +132,35 @@ def _split(
     return np.sort(order[:cut]), np.sort(order[cut:])
 
 
+def _checked_split(
+    frame: pd.DataFrame, target: np.ndarray, test_share: float, seed: int, key: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    if target.size != len(frame) or not np.isin(target, (0.0, 1.0)).all():
+        raise EvidenceError("The outcome must be 0/1 with one value per row.", field="y")
+    if not 0.0 < test_share < 1.0:
+        raise EvidenceError(f"'test_share' must be in (0, 1). Got {test_share!r}.")
+    tr, te = _split(frame, test_share, seed, key)
+    if min(tr.size, te.size) == 0 or np.unique(target[te]).size < 2:
+        raise EvidenceError(
+            f"The hold-out of {te.size} rows needs both outcomes; raise 'test_share' or add data.",
+            field="test_share",
+        )
+    return tr, te
+
+
+def _calibrated(base: RatingModel, dev: pd.DataFrame, dev_y: np.ndarray) -> RatingModel:
+    """Fit the expert card's PD calibration, then the grade calibration and the profile."""
+    if base.expert is not None:
+        calibration = PDCalibration.fit(base.expert_score(dev), dev_y)
+        base = dataclasses.replace(base, expert=base.expert.with_calibration(calibration))
+    rated = base.predict(dev)
+    return dataclasses.replace(
+        base,
+        grade_calibration=calibrate_grades(dev_y, rated["pd"].to_numpy(), base.scale),
+        development=DevelopmentProfile.from_rated(rated, base.scale.grades),
+    )
+
+
 def train_rating_model(
     frame: pd.DataFrame,
     y: Any,
@@ -172,16 +201,7 @@ def train_rating_model(
         The statistical estimator (default: ``Scorecard()``, the engine's defaults).
     """
     target = np.asarray(y, dtype=np.float64)
-    if target.size != len(frame) or not np.isin(target, (0.0, 1.0)).all():
-        raise EvidenceError("The outcome must be 0/1 with one value per row.", field="y")
-    if not 0.0 < test_share < 1.0:
-        raise EvidenceError(f"'test_share' must be in (0, 1). Got {test_share!r}.")
-    tr, te = _split(frame, test_share, seed, key)
-    if min(tr.size, te.size) == 0 or np.unique(target[te]).size < 2:
-        raise EvidenceError(
-            f"The hold-out of {te.size} rows needs both outcomes; raise 'test_share' or add data.",
-            field="test_share",
-        )
+    tr, te = _checked_split(frame, target, test_share, seed, key)
     dev, dev_y = frame.iloc[tr], target[tr]
     columns, skipped = _feature_columns(dev, exclude)
     card = (scorecard or Scorecard()).fit(dev[columns], dev_y)
@@ -199,15 +219,7 @@ def train_rating_model(
         reason_catalog=reason_catalog,
         feature_catalog_version=feature_catalog_version,
     )
-    if expert is not None:
-        calibration = PDCalibration.fit(base.expert_score(dev), dev_y)
-        base = dataclasses.replace(base, expert=expert.with_calibration(calibration))
-    rated = base.predict(dev)
-    model = dataclasses.replace(
-        base,
-        grade_calibration=calibrate_grades(dev_y, rated["pd"].to_numpy(), scale),
-        development=DevelopmentProfile.from_rated(rated, scale.grades),
-    )
+    model = _calibrated(base, dev, dev_y)
     test = frame.iloc[te]
     metrics = {f"train_{k}": v for k, v in evaluate(model, dev, dev_y).items()}
     metrics |= {f"test_{k}": v for k, v in evaluate(model, test, target[te]).items()}

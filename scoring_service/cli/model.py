@@ -130,7 +130,6 @@ def train(
     development profile follow. The hold-out is saved as the promotion evidence.
     """
     from model_registry.config import rating_config
-    from model_registry.flavor import input_example, save_model
     from model_registry.settings import get_registry_settings
     from model_registry.train import train_rating_model
 
@@ -158,9 +157,22 @@ def train(
         test_share=test_share,
         seed=seed,
     )
+    _save_training(out_dir, result, frame, bank)
+    m = result.metrics
+    _say(
+        f"mode {result.model.mode}; test AUC {m['test_auc']:.3f}, KS {m['test_ks']:.3f} "
+        f"({int(m['test_n']):,} rows); saved to {out_dir}",
+        start,
+    )
+
+
+def _save_training(out_dir: Path, result: Any, frame: pd.DataFrame, bank: str | None) -> None:
+    """``model/`` (MLflow format), ``validation.parquet`` and ``training.json`` (lineage)."""
+    from model_registry.flavor import input_example, save_model
+
     trained = {
         "training_data_sha256": result.training_data_sha256,
-        "feature_catalog_version": feature_catalog_version,
+        "feature_catalog_version": result.model.feature_catalog_version or "none",
         "author": getpass.getuser(),
         "metrics": result.metrics,
         "bank": bank,
@@ -175,12 +187,6 @@ def train(
     )
     result.test.to_parquet(out_dir / "validation.parquet", index=False)
     (out_dir / "training.json").write_text(json.dumps(trained, indent=2), encoding="utf-8")
-    m = result.metrics
-    _say(
-        f"mode {result.model.mode}; test AUC {m['test_auc']:.3f}, KS {m['test_ks']:.3f} "
-        f"({int(m['test_n']):,} rows); saved to {out_dir}",
-        start,
-    )
 
 
 @model.command("register")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from model_registry.bundle import RatingModel
-from model_registry.exceptions import ModelNotFound, RegistryUnavailable
+from model_registry.exceptions import ModelNotFound, RegistryError, RegistryUnavailable
 from model_registry.serving import ChampionLoader
 
 
@@ -133,3 +133,12 @@ def test_unreachable_server_degrades_a_loaded_loader(
     clock.now = 10.0
     assert loader.get().version == 1
     assert loader.health()["status"] == "degraded"
+
+
+def test_loader_from_settings(fake: FakeRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NONGXIN_MODEL_NAME", "farmer-rating-b")
+    monkeypatch.setenv("NONGXIN_REGISTRY_REFRESH_SECONDS", "5")
+    loader = ChampionLoader.from_settings(fake, bank="303")
+    assert (loader.name, loader.bank, loader.refresh_seconds) == ("farmer-rating-b", "303", 5.0)
+    with pytest.raises(RegistryError, match="'refresh_seconds' must be > 0"):
+        ChampionLoader(fake, "farmer-rating", refresh_seconds=0)
