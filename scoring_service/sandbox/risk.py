@@ -22,7 +22,7 @@ from scoring_service.sandbox.months import month_index, months_back
 
 __all__ = ["B0", "DRIVER_COLUMNS", "bureau_drivers", "logit_terms", "true_pd"]
 
-B0 = -4.25
+B0 = -4.15
 
 DRIVER_COLUMNS = (
     "thin_file",

@@ -82,8 +82,11 @@ def _farm_and_income(
     skill = np.exp(-0.08 * z + 0.25 * rng.standard_normal(n))
     income_crop = land * _NET_PER_MU[crop_idx] * skill
     income_livestock = heads * 450.0 * np.exp(0.3 * rng.standard_normal(n))
-    migrants = rng.binomial(cols["workers"], 0.35)
-    income_wage = migrants * _lognormal(rng, 42_000.0, 0.3, n)
+    migrants = rng.binomial(cols["workers"], 0.4)
+    local = rng.binomial(cols["workers"] - migrants, 0.6)  # odd jobs near home (打零工)
+    income_wage = migrants * _lognormal(rng, 45_000.0, 0.3, n) + local * _lognormal(
+        rng, 12_000.0, 0.4, n
+    )
     has_business = rng.random(n) < 0.15
     income_business = np.where(has_business, _lognormal(rng, 50_000.0, 0.7, n) * skill, 0.0)
     income_other = rng.uniform(800.0, 6_000.0, n)
@@ -118,7 +121,7 @@ def _expenses_and_assets(
     )
     deposits = _lognormal(rng, 30_000.0, 1.0, n) * np.exp(-0.35 * z)
     return {
-        "expense_living": np.round(members * _lognormal(rng, 7_000.0, 0.25, n), -2),
+        "expense_living": np.round(members * _lognormal(rng, 6_000.0, 0.25, n), -2),
         "expense_production": np.round(0.35 * farm * np.exp(0.2 * rng.standard_normal(n)), -2),
         "expense_education": np.where(schooling, np.round(rng.uniform(3_000, 15_000, n), -2), 0.0),
         "expense_medical": np.round(
@@ -142,7 +145,8 @@ def _conduct(
     high_interest = informal & (rng.random(n) < _sigmoid(-1.2 + 1.3 * z))
     review_score = -0.9 * z + 0.7 * rng.standard_normal(n)
     review = _REVIEWS[np.digitize(review_score, [-1.3, -0.3, 0.9])]
-    years_with_bank = np.minimum(cols["years_resident"], rng.exponential(8.0, n).astype(np.int64))
+    adult_years = np.minimum(cols["years_resident"], cols["head_age"] - 18)
+    years_with_bank = np.minimum(adult_years, rng.exponential(8.0, n).astype(np.int64))
     return {
         "debt_informal": debt_informal,
         "informal_high_interest": high_interest,
