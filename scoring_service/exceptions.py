@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DecisionError", "ServiceError", "TenantError", "UsageError"]
+__all__ = ["DecisionError", "InputError", "ServiceError", "TenantError", "UsageError"]
 
 
 class ServiceError(Exception):
@@ -46,3 +46,9 @@ class DecisionError(ServiceError):
     """A decision cannot be stored, found or replayed."""
 
     default_code = "DECISION"
+
+
+class InputError(ServiceError, ValueError):
+    """A request or input row is malformed; ``fields["field"]`` names the offending field."""
+
+    default_code = "INPUT_INVALID"

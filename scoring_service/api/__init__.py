@@ -1,0 +1,51 @@
+"""The scoring HTTP API (FastAPI): ``create_app(settings)``.
+
+Routes: ``POST /v1/ratings``, ``GET /v1/decisions/{id}``, ``POST /v1/consents``,
+``GET /v1/consents/{id}``, ``GET /v1/reports/{store_id}``, ``GET /healthz``, ``GET /readyz``.
+Every call but the health checks carries the bank's key in ``X-API-Key``; every read is scoped
+to that bank. Errors are ``application/problem+json`` (:mod:`scoring_service.api.problems`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from scoring_service.api import health, ratings, records
+from scoring_service.api.problems import install_problem_handlers
+from scoring_service.api.services import Services
+from scoring_service.settings import NongxinSettings, get_settings
+
+__all__ = ["Services", "app_factory", "create_app"]
+
+
+def create_app(settings: NongxinSettings, *, services: Services | None = None) -> FastAPI:
+    """The FastAPI application; ``services`` default to :meth:`Services.from_settings`."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or Services.from_settings(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+
+    app = FastAPI(
+        title="nongxin scoring service",
+        version="1",
+        summary="Credit rating and limits for rural credit cooperatives (农信).",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    for module in (ratings, records, health):
+        app.include_router(module.router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """The app from the environment's settings (``uvicorn --factory``)."""
+    return create_app(get_settings())

@@ -1,0 +1,63 @@
+"""``POST /v1/ratings``: rate one household, persist the decision, answer it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bureau_adapters.compliance.subject import Subject
+from scoring_service.api.deps import BankDep, ServicesDep
+from scoring_service.api.schemas import RatingIn, RatingOut
+from scoring_service.api.views import rating_out
+from scoring_service.exceptions import TenantError
+from scoring_service.pipeline import DecisionContext, RatingRequest, decide, gather
+from scoring_service.pipeline.decide import OUTCOME_COLUMNS
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["ratings"])
+
+
+def _request(body: RatingIn) -> RatingRequest:
+    subject = Subject(body.applicant.name, body.applicant.id_type, body.applicant.id_number)
+    return RatingRequest(
+        bank_code=body.bank_code,
+        subject=subject,
+        survey=body.survey.model_dump(),
+        product=body.product,
+        query_reason=body.query_reason,
+        consent_id=body.consent_id,
+        operator=body.operator,
+        business_ref=body.business_ref,
+        household_id=body.household_id,
+    )
+
+
+@router.post(
+    "/ratings",
+    response_model=RatingOut,
+    summary="Rate one household",
+    responses={
+        401: {"description": "Missing or invalid API key (API_KEY_INVALID)."},
+        404: {"description": "Unknown bank, or not the API key's bank (BANK_NOT_FOUND)."},
+        422: {"description": "Invalid body, ID number (SUBJECT_INVALID), or consent (CONSENT_*)."},
+        503: {"description": "Bureau failed (PBOC_READ_TIMEOUT, PBOC_DBE003 ...) or no model."},
+    },
+)
+def create_rating(body: RatingIn, bank: BankDep, services: ServicesDep) -> RatingOut:
+    """Consent check → PBOC report (reused inside the bank's window) → features → champion →
+    knockouts → grade → limit; the decision is stored before this answer is sent. A failure
+    at any step stores no decision."""
+    if body.bank_code != bank:
+        raise TenantError(
+            f"Bank {body.bank_code} is not known to this API key.",
+            code="BANK_NOT_FOUND",
+            field="bank_code",
+        )
+    request = _request(body)
+    policy = services.policies.get(bank)
+    model = services.champions.get(bank)  # before the bureau: no paid query without a model
+    frame = gather([request], services.bureaus)
+    decisions = decide(frame, DecisionContext(bank, policy, model))
+    services.decisions.save(decisions, frame)
+    row = decisions.iloc[0].to_dict()
+    return rating_out({c: row[c] for c in OUTCOME_COLUMNS}, row, model.model.reason_catalog)

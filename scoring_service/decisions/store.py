@@ -1,0 +1,225 @@
+"""The decision store: append-only, one row per decision, every row with its lineage.
+
+Table ``service_decision`` lives next to the compliance tables (same engine, SQLite by default,
+PostgreSQL via a SQLAlchemy URL). UPDATE and DELETE are refused by triggers installed with the
+table. Every read is scoped by ``bank_code``: another bank's decision is simply not found.
+Inputs are stored as canonical JSON of the typed input row (no name, ID number or phone), so
+a decision can be recomputed (:mod:`scoring_service.decisions.replay`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bureau_adapters.compliance.db import UTCDateTime
+from scoring_service.exceptions import DecisionError
+from scoring_service.pipeline.decide import OUTCOME_COLUMNS
+from scoring_service.pipeline.inputs import INPUT_COLUMNS
+
+__all__ = ["SCHEMA_VERSION", "DecisionRecord", "DecisionStore", "decision_table"]
+
+SCHEMA_VERSION = "decision/1"
+metadata = sa.MetaData()
+decision_table = sa.Table(
+    "service_decision",
+    metadata,
+    sa.Column("decision_id", sa.String(32), primary_key=True),
+    sa.Column("bank_code", sa.String(8), nullable=False),
+    sa.Column("decided_at", UTCDateTime, nullable=False),
+    sa.Column("household_id", sa.String(64), nullable=True),
+    sa.Column("business_ref", sa.String(64), nullable=True),
+    sa.Column("model_name", sa.String(64), nullable=False),
+    sa.Column("model_version", sa.Integer, nullable=False),
+    sa.Column("model_hash", sa.String(80), nullable=False),
+    sa.Column("policy_bank_hash", sa.String(80), nullable=False),
+    sa.Column("policy_federation_hash", sa.String(80), nullable=False),
+    sa.Column("feature_catalog_version", sa.String(40), nullable=False),
+    sa.Column("report_ids", sa.Text, nullable=False),
+    sa.Column("inputs_hash", sa.String(40), nullable=False),
+    sa.Column("inputs_json", sa.Text, nullable=False),
+    sa.Column("outcome_json", sa.Text, nullable=False),
+    sa.Column("schema_version", sa.String(16), nullable=False),
+    sa.Index("ix_service_decision_bank", "bank_code", "decided_at"),
+)
+_SQLITE_GUARD = (
+    "CREATE TRIGGER IF NOT EXISTS service_decision_no_{op} BEFORE {OP} ON service_decision "
+    "BEGIN SELECT RAISE(ABORT, 'service_decision is append-only: {OP} refused'); END"
+)
+_PG_GUARD = (
+    "CREATE OR REPLACE FUNCTION service_decision_append_only() RETURNS trigger AS $$ BEGIN "
+    "RAISE EXCEPTION USING MESSAGE = 'service_decision is append-only: ' || TG_OP || ' refused'; "
+    "END; $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER service_decision_no_change BEFORE UPDATE OR DELETE ON service_decision "
+    "FOR EACH ROW EXECUTE FUNCTION service_decision_append_only()",
+)
+
+
+def _guard(target: sa.Table, connection: sa.Connection, **_: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        for op in ("update", "delete"):
+            connection.exec_driver_sql(_SQLITE_GUARD.format(op=op, OP=op.upper()))
+    elif connection.dialect.name == "postgresql":
+        for statement in _PG_GUARD:
+            connection.exec_driver_sql(statement)
+
+
+sa.event.listen(decision_table, "after_create", _guard)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready scalar: numpy → Python, NaN → None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def canonical_json(data: Mapping[str, Any]) -> str:
+    """Sorted keys, exact floats, no NaN."""
+    return json.dumps(
+        {k: _plain(v) for k, v in data.items()}, sort_keys=True, ensure_ascii=False, allow_nan=False
+    )
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One stored decision: outcome, inputs and lineage."""
+
+    decision_id: str
+    bank_code: str
+    decided_at: dt.datetime
+    household_id: str | None
+    business_ref: str | None
+    model_name: str
+    model_version: int
+    model_hash: str
+    policy_bank_hash: str
+    policy_federation_hash: str
+    feature_catalog_version: str
+    report_ids: str
+    inputs_hash: str
+    inputs: dict[str, Any]
+    outcome: dict[str, Any]
+    schema_version: str = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (ISO time)."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["decided_at"] = self.decided_at.isoformat()
+        return out
+
+
+def _row(decision: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def text(name: str) -> str | None:
+        value = _plain(decision.get(name))
+        return None if value is None else str(value)
+
+    return {
+        "decision_id": str(decision["decision_id"]),
+        "bank_code": str(decision["bank_code"]),
+        "decided_at": pd.Timestamp(decision["decided_at"]).to_pydatetime(),
+        "household_id": text("household_id"),
+        "business_ref": text("business_ref"),
+        "model_name": str(decision["model_name"]),
+        "model_version": int(decision["model_version"]),
+        "model_hash": str(decision["model_hash"]),
+        "policy_bank_hash": str(decision["policy_bank_hash"]),
+        "policy_federation_hash": str(decision["policy_federation_hash"]),
+        "feature_catalog_version": str(decision["feature_catalog_version"]),
+        "report_ids": text("report_ids") or "",
+        "inputs_hash": str(decision["inputs_hash"]),
+        "inputs_json": canonical_json({c: inputs[c] for c in INPUT_COLUMNS}),
+        "outcome_json": canonical_json({c: decision[c] for c in OUTCOME_COLUMNS}),
+        "schema_version": SCHEMA_VERSION,
+    }
+
+
+def _record(row: Any) -> DecisionRecord:
+    m = row._mapping
+    values = {k: m[k] for k in m if k not in ("inputs_json", "outcome_json")}
+    return DecisionRecord(
+        **values, inputs=json.loads(m["inputs_json"]), outcome=json.loads(m["outcome_json"])
+    )
+
+
+class DecisionStore:
+    """Append-only store of decisions, scoped by bank.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        Database (the table and its guard are created if missing).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine, checkfirst=True)
+
+    def save(
+        self,
+        decisions: pd.DataFrame,
+        inputs: pd.DataFrame,
+        *,
+        connection: sa.Connection | None = None,
+    ) -> int:
+        """Insert the rows of ``decisions`` (from :func:`~scoring_service.pipeline.decide`)
+        with their ``inputs`` (same index), in one transaction; returns the row count."""
+        if not decisions.index.equals(inputs.index):
+            raise DecisionError("Decisions and inputs must share one index.", field="inputs")
+        rows = [
+            _row(d, i)
+            for d, i in zip(decisions.to_dict("records"), inputs.to_dict("records"), strict=True)
+        ]
+        if not rows:
+            return 0
+        if connection is not None:
+            connection.execute(decision_table.insert(), rows)
+        else:
+            with self.engine.begin() as conn:
+                conn.execute(decision_table.insert(), rows)
+        return len(rows)
+
+    def get(self, bank_code: str, decision_id: str) -> DecisionRecord:
+        """The decision ``decision_id`` of ``bank_code``; another bank's is not found."""
+        query = sa.select(decision_table).where(
+            decision_table.c.bank_code == bank_code, decision_table.c.decision_id == decision_id
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise DecisionError(
+                f"No decision {decision_id[:40]!r} at bank {bank_code}.",
+                code="DECISION_NOT_FOUND",
+                field="decision_id",
+            )
+        return _record(row)
+
+    def find(self, decision_id: str) -> DecisionRecord:
+        """The decision ``decision_id`` whatever its bank (operators' CLI only)."""
+        query = sa.select(decision_table).where(decision_table.c.decision_id == decision_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise DecisionError(
+                f"No decision {decision_id[:40]!r}.", code="DECISION_NOT_FOUND", field="decision_id"
+            )
+        return _record(row)
+
+    def count(self, bank_code: str | None = None) -> int:
+        """Stored decisions (of one bank)."""
+        query = sa.select(sa.func.count()).select_from(decision_table)
+        if bank_code is not None:
+            query = query.where(decision_table.c.bank_code == bank_code)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())

@@ -1,0 +1,49 @@
+"""The rating pipeline shared by the API and the batch job (DESIGN.md, "How data flows").
+
+Two stages, so the batch re-rating job can skip bureau I/O when features are precomputed::
+
+    gather(requests, bureaus)   consent → bureau fetch or reuse → parse → features   (I/O)
+    decide(frame, context)      champion → knockouts → grade → limit → decision rows (pure)
+
+``rate(requests, bureaus, context) == decide(gather(requests, bureaus), context)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from scoring_service.pipeline.decide import OUTCOME_COLUMNS, DecisionContext, decide
+from scoring_service.pipeline.gather import BureauGateway, RatingRequest, gather
+from scoring_service.pipeline.inputs import (
+    BUREAU_COLUMNS,
+    CATEGORIES,
+    INPUT_COLUMNS,
+    SURVEY_COLUMNS,
+    input_frame,
+    inputs_hash,
+)
+
+__all__ = [
+    "BUREAU_COLUMNS",
+    "CATEGORIES",
+    "INPUT_COLUMNS",
+    "OUTCOME_COLUMNS",
+    "SURVEY_COLUMNS",
+    "BureauGateway",
+    "DecisionContext",
+    "RatingRequest",
+    "decide",
+    "gather",
+    "input_frame",
+    "inputs_hash",
+    "rate",
+]
+
+
+def rate(
+    requests: Sequence[RatingRequest], bureaus: BureauGateway, context: DecisionContext
+) -> pd.DataFrame:
+    """Both stages: the decisions of ``requests`` under ``context``."""
+    return decide(gather(requests, bureaus), context)
