@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.model_registry.synthetic import free_port, households
+from tests.model_registry.helpers import free_port, households, migrated_store_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / "config"
@@ -76,13 +76,9 @@ def trained() -> Trained:
 
 
 @pytest.fixture(scope="session")
-def migrated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def migrated_store() -> Path:
     """An empty, fully migrated MLflow SQLite store (copied, never used directly)."""
-    from mlflow.tracking import MlflowClient
-
-    path = tmp_path_factory.mktemp("store") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
-    return path
+    return migrated_store_template()
 
 
 @pytest.fixture

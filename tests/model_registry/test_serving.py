@@ -118,7 +118,7 @@ def test_unreachable_server_degrades_a_loaded_loader(
     """A real registry client against a closed loopback port: errors become RegistryUnavailable
     and the loader keeps serving what it has."""
     from model_registry.registry import ModelRegistry
-    from tests.model_registry.synthetic import free_port
+    from tests.model_registry.helpers import free_port
 
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")

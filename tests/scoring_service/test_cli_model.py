@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from model_registry.exceptions import PromotionRefused
 from scoring_service.cli import cli, main
-from tests.model_registry.synthetic import households
+from tests.model_registry.helpers import households, migrated_store_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +24,8 @@ pytestmark = [
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NONGXIN_HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "mlflow").mkdir(parents=True)
+    shutil.copyfile(migrated_store_template(), tmp_path / "home" / "mlflow" / "mlflow.db")
     monkeypatch.setenv("NONGXIN_CONFIG_DIR", str(REPO_ROOT / "config"))
     monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)

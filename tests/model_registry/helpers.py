@@ -1,13 +1,18 @@
-"""Test helpers: a synthetic household table with a known risk structure; a free port."""
+"""Test helpers: synthetic households with a known risk structure, a free port, and one
+migrated MLflow SQLite store shared by every test process of the machine."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import socket
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["free_port", "households"]
+__all__ = ["free_port", "households", "migrated_store_template"]
 
 
 def households(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -44,3 +49,23 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def migrated_store_template() -> Path:
+    """An empty MLflow SQLite store with every migration applied; copy it, never write to it.
+
+    Migrating a new store takes seconds, so it is done once per MLflow version and machine
+    (under a file lock, so parallel test workers wait for the first) and then copied.
+    """
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    root = Path(tempfile.gettempdir())
+    path = root / f"nongxin-test-mlflow-{mlflow.__version__}-{os.getuid()}.db"
+    with (root / f"{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            fresh = path.with_suffix(f".{os.getpid()}.tmp")
+            MlflowClient(tracking_uri=f"sqlite:///{fresh}").search_experiments()
+            os.replace(fresh, path)
+    return path
