@@ -70,7 +70,6 @@ PBOC_FEATURES: tuple[FeatureSpec, ...] = (
     _f("inq_org_cnt_12m", "queries", "count", "12m", f"Distinct querying institutions (PH010Q02) among {_APPLY}.", _Q + " PH010Q02"),
     _f("inq_nonbank_cnt_1m", "queries", "count", "1m", f"{_APPLY.capitalize()} by institution types 22, 23, 24, 25 or 51.", _Q + " PH010D01"),
     _f("inq_nonbank_cnt_3m", "queries", "count", "3m", f"{_APPLY.capitalize()} by institution types 22, 23, 24, 25 or 51.", _Q + " PH010D01"),
-    _f("inq_microlender_burst_2d", "queries", "count", "24m", f"Largest number of {_APPLY} by micro-lenders (institution type 51) dated on two consecutive days.", _Q + " PH010D01"),
     _f("days_since_last_query", "queries", "days", "as reported", "Days from the last query (PC05AR01, a month is read as its first day) to T.", "PC05AR01", "None when the report shows no last query.", "float"),
     _f("inq_without_new_account_3m", "queries", "count", "3m", "inq_apply_cnt_3m minus accounts opened in the window, floored at 0 (rejection proxy).", _Q + " PD01AR01"),
     _f("inq_volatility_24m", "queries", "ratio", "24m", "Coefficient of variation (population std / mean) of application-query counts in the four 6-month buckets of the window.", _Q, "None when there is no application query in 24 months.", "float"),
@@ -89,7 +88,6 @@ PBOC_FEATURES: tuple[FeatureSpec, ...] = (
     _f("card_util_6m_avg", "accounts", "ratio", "6m", "Average 6-month card utilisation PC02HJ05 / PC02HJ01.", "PC02HJ05 PC02HJ01", "None when there is no card limit.", "float"),
     _f("card_util_max", "accounts", "ratio", "as reported", "Maximum over open R2 accounts of used limit / account limit (PD01CJ02 / PD01AJ02).", "PD01CJ02 PD01AJ02", "None when no open R2 account has a positive limit.", "float"),
     _f("card_high_util_cnt", "accounts", "count", "as reported", "Open R2 accounts with utilisation above 80%.", "PD01CJ02 PD01AJ02"),
-    _f("card_over_limit_cnt", "accounts", "count", "as reported", "Open R2 accounts with utilisation above 100% (used limit over the account limit).", "PD01CJ02 PD01AJ02"),
     _f("monthly_obligation", "accounts", "yuan", "6m", "PC02EJ03 + PC02FJ03 + PC02GJ03 plus, over open R2, max(PD01CJ04, 10% of PD01CJ12).", "PC02EJ03 PC02FJ03 PC02GJ03 PD01CJ04 PD01CJ12", dtype="float"),
     _f("months_since_oldest_account", "accounts", "months", "all", "Whole months from the earliest account opening (PD01AR01) to T; below 6 is a thin file (白户).", "PD01AR01", _NONE_NO_ACC, "float"),
     _f("months_since_newest_account", "accounts", "months", "all", "Whole months from the latest account opening (PD01AR01) to T.", "PD01AR01", _NONE_NO_ACC, "float"),
@@ -107,7 +105,6 @@ PBOC_FEATURES: tuple[FeatureSpec, ...] = (
     _f("rural_inst_share", "farmer", "ratio", "all", "Share of accounts managed by village banks (PD01AD02 = 12, 村镇银行).", "PD01AD02", _NONE_NO_ACC, "float"),
     # --- delinquency -----------------------------------------------------------------------
     _f("cur_overdue_amt", "delinquency", "yuan", "as reported", "Current overdue total over D1/R4/R1/R2/R3 accounts: sum of PD01CJ06.", "PD01CJ06", dtype="float"),
-    _f("cur_overdue_amt_card", "delinquency", "yuan", "as reported", "Current overdue total over card accounts (R2/R3) only: sum of PD01CJ06 (the bank scorecard's card version).", "PD01AD01 PD01CJ06", dtype="float"),
     _f("cur_overdue_principal_31p", "delinquency", "yuan", "as reported", "Overdue principal 31+ days: sum of PD01CJ07 + CJ08 + CJ09 + CJ10.", "PD01CJ07 PD01CJ08 PD01CJ09 PD01CJ10", dtype="float"),
     _f("max_cur_overdue_periods", "delinquency", "count", "as reported", "Maximum current overdue periods (PD01CS02).", "PD01CS02"),
     _f("worst_status_3m", "delinquency", "rank", "3m", "Maximum status rank (N/M/*/#/C/A → 0, 1–7 → 1–7, D/Z → 3, B → 7, G → 8) of monthly statuses in the window.", "PD01DD01 PD01DR03 PD01ED01 PD01ER03", "0 when no monthly status falls in the window."),

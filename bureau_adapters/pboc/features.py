@@ -98,7 +98,7 @@ def features_frame(reports: Iterable[PersonalReport]) -> pd.DataFrame:
     >>> reports = [PersonalReport(report_id=str(i), report_date=date(2026, 6, 30))
     ...            for i in range(3)]
     >>> features_frame(reports).shape
-    (3, 94)
+    (3, 91)
     """
     reports = [_check(r) for r in reports]
     columns = _compute(reports)
@@ -240,7 +240,6 @@ def _query_features(flat: Flat, n: int) -> dict[str, np.ndarray]:
         "inq_org_cnt_12m": _nunique(g, inst, apply_ & win[12], n),
         "inq_nonbank_cnt_1m": _count(g, apply_ & nonbank & win[1], n),
         "inq_nonbank_cnt_3m": _count(g, apply_ & nonbank & win[3], n),
-        "inq_microlender_burst_2d": _burst(g, ords, apply_ & q["micro"] & win[24], n),
     }
     # four 6-month buckets over 24 months: bucket k holds [cutoff(6(k+1)), cutoff(6k)),
     # i.e. 4 minus the number of the 6/12/18/24-month windows the query falls in
@@ -252,15 +251,6 @@ def _query_features(flat: Flat, n: int) -> dict[str, np.ndarray]:
     spread = np.sqrt(((counts - mean[:, None]) ** 2).sum(axis=1) / 4.0)
     out["inq_volatility_24m"] = _ratio(spread, mean)
     return out
-
-
-def _burst(g: np.ndarray, ords: np.ndarray, sel: np.ndarray, n: int) -> np.ndarray:
-    """Per report, the most selected records dated on one day or the day before it."""
-    key = np.sort(g[sel].astype(np.int64) * 10_000_000 + ords[sel])
-    if key.size == 0:
-        return np.zeros(n)
-    within = np.searchsorted(key, key, "right") - np.searchsorted(key, key - 1, "left")
-    return _max(key // 10_000_000, within.astype(np.float64), n, 0.0)
 
 
 def _account_features(flat: Flat, n: int) -> dict[str, np.ndarray]:
@@ -279,7 +269,6 @@ def _account_features(flat: Flat, n: int) -> dict[str, np.ndarray]:
         "n_open_cards": _count(g, card, n),
         "card_util_max": _max(g[util_ok], util[util_ok], n, np.nan),
         "card_high_util_cnt": _count(g, util_ok & (util > 0.8), n),
-        "card_over_limit_cnt": _count(g, util_ok & (util > 1.0), n),
         "_card_min_payment": _sum(g[card], a["min_payment"][card], n),
         "months_since_oldest_account": _max(g[has_open], age_months[has_open], n, np.nan),
         "months_since_newest_account": _min(g[has_open], age_months[has_open], n, np.nan),
@@ -294,7 +283,6 @@ def _account_features(flat: Flat, n: int) -> dict[str, np.ndarray]:
         "joint_guarantee_loans": _count(g, a["joint"], n),
         "rural_inst_share": _ratio(_count(g, a["village"], n), n_acc),
         "cur_overdue_amt": _sum(g, np.where(kind <= 4, a["overdue"], 0.0), n),
-        "cur_overdue_amt_card": _sum(g, np.where((kind == 3) | (kind == 4), a["overdue"], 0.0), n),
         "cur_overdue_principal_31p": _sum(g, a["principal_31p"], n),
         "max_cur_overdue_periods": _max(g, a["periods"], n, 0.0),
         "special_trans_cnt_24m": _count(

@@ -125,8 +125,7 @@ def flatten(reports: Sequence[PersonalReport]) -> Flat:
 
     n = len(reports)
     accounts, months = _Rows(*_ACCOUNT_COLS), _Rows(*_MONTH_COLS)
-    queries = _Rows("g", "ord", "reason", "nonbank", "micro", "inst")
-    special = _Rows("g", "ord")
+    queries, special = _Rows("g", "ord", "reason", "nonbank", "inst"), _Rows("g", "ord")
     institutions: dict[str, int] = {}
     scalar_rows: list[list[float]] = []
     t_ord = np.empty(n, dtype=np.int64)
@@ -149,7 +148,6 @@ def flatten(reports: Sequence[PersonalReport]) -> Flat:
                     q.query_date.toordinal(),
                     _REASONS.get(q.reason, 0),  # type: ignore[arg-type]
                     q.institution_type in _NONBANK_QUERY,
-                    q.institution_type == "51",
                     inst,
                 )
             )
@@ -160,7 +158,7 @@ def flatten(reports: Sequence[PersonalReport]) -> Flat:
     flat.accounts = accounts.arrays(("g", "type", "open_ord", "open_midx"), _BOOL_ACCOUNT)
     flat.months = months.arrays(("g", "acc", "age", "midx"), _BOOL_MONTH)
     flat.months["acc_g"] = flat.accounts["g"]
-    flat.queries = queries.arrays(("g", "ord", "reason", "inst"), ("nonbank", "micro"))
+    flat.queries = queries.arrays(("g", "ord", "reason", "inst"), ("nonbank",))
     flat.special = special.arrays(("g", "ord"))
     return flat
 
