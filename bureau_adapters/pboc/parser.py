@@ -170,7 +170,7 @@ _RECORDS: dict[tuple[Any, ...], Any] = {}
 def _small_record(
     model: type, el: etree._Element, direct: dict[str, _Handler], warnings: list[str]
 ) -> Any:
-    key = (model, *[(child.tag, child.text) for child in el])
+    key = (model, el.tag, *[(child.tag, child.text) for child in el])
     found = _RECORDS.get(key)
     if found is not None:
         return found
