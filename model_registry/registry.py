@@ -315,28 +315,28 @@ class ModelRegistry:
             return pd.read_parquet(path)
 
     def compare(self, name: str, a: int, b: int) -> pd.DataFrame:
-        """Two versions side by side: lineage, metrics, aliases and model summary."""
-        rows: dict[str, dict[str, Any]] = {}
-        for v in (a, b):
-            info = self.version(name, v)
-            model = self.load(name, v)
-            col: dict[str, Any] = {"aliases": ", ".join(info.aliases) or "-"}
-            col |= {
-                k.removeprefix("nongxin."): val
-                for k, val in info.tags.items()
-                if k.startswith("nongxin.") and k != "nongxin.metrics"
-            }
-            col |= {f"metric.{k}": round(val, 4) for k, val in sorted(info.metrics.items())}
-            col |= {
-                "mode": model.mode,
-                "statistical_features": len(model.statistical.features) if model.statistical else 0,
-                "expert_card": f"{model.expert.name}@{model.expert.version}"
-                if model.expert
-                else "-",
-                "cutoffs_max_pd": ", ".join(
-                    f"{g}≤{p:g}"
-                    for g, p in zip(model.scale.grades, model.scale.max_pd, strict=True)
-                ),
-            }
-            rows[f"v{v}"] = col
-        return pd.DataFrame(rows)
+        """Two versions side by side: aliases, lineage, approvals, metrics, model summary."""
+        columns = {f"v{v}": _summary(self.version(name, v), self.load(name, v)) for v in (a, b)}
+        return pd.DataFrame(columns).fillna("-")
+
+
+def _summary(info: VersionInfo, model: RatingModel) -> dict[str, Any]:
+    """One column of :meth:`ModelRegistry.compare` (evidence JSON left out: see ``show``)."""
+    out: dict[str, Any] = {"aliases": ", ".join(info.aliases) or "-"}
+    out |= {
+        key.removeprefix("nongxin."): value
+        for key, value in sorted(info.tags.items())
+        if key.startswith("nongxin.") and key != "nongxin.metrics" and not key.endswith(".evidence")
+    }
+    out |= {f"metric.{k}": round(v, 4) for k, v in sorted(info.metrics.items())}
+    cut = zip(model.scale.grades, model.scale.max_pd, strict=True)
+    out |= {
+        "mode": model.mode,
+        "statistical_features": 0 if model.statistical is None else len(model.statistical.features),
+        "expert_card": "-"
+        if model.expert is None
+        else f"{model.expert.name}@{model.expert.version}",
+        "cutoffs_max_pd": ", ".join(f"{g}<={p:g}" for g, p in cut),
+        "knockouts": ", ".join(r.code for r in model.knockouts) or "-",
+    }
+    return out

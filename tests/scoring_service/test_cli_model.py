@@ -73,6 +73,8 @@ def test_model_lifecycle(workdir: Path, capsys: pytest.CaptureFixture[str]) -> N
     compared = run("compare", "farmer-rating", "1", "2").output
     assert "metric.test_auc" in compared
     assert "v2" in compared
+    assert "champion.approved_by" in compared
+    assert "evidence" not in compared
     back = run("rollback", "farmer-rating", "--approver", "zhao").output
     assert "farmer-rating@champion -> version 1 (was version 3)" in back
     lines = run("history", "farmer-rating").output.splitlines()
