@@ -21,6 +21,7 @@ Errors are :class:`~bureau_adapters.exceptions.BureauError` subclasses with stab
 ``PBOC_MISSING_FIELD``      no report number or report time
 ``PBOC_BAD_REPORT_DATE``    the report time is not a date
 ``PBOC_EMPTY_BATCH``        a batch file without any ``<Document>``
+``PBOC_TRUNCATED_BATCH``    a batch file whose last ``<Document>`` never ends
 ``PBOC_<ResultCode>``       (:class:`~bureau_adapters.exceptions.BureauRejected`) the
                             envelope carries an error code such as ``DBE003``
 ==========================  ========================================================
@@ -29,7 +30,6 @@ Errors are :class:`~bureau_adapters.exceptions.BureauError` subclasses with stab
 from __future__ import annotations
 
 import dataclasses
-import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,6 @@ __all__ = [
 ]
 
 PARSER_VERSION = "pboc-xml/2"
-_DOCUMENT = re.compile(rb"<Document[\s>].*?</Document\s*>", re.DOTALL)
 
 
 def parse_report(
@@ -137,10 +136,28 @@ def parse_batch(
 ) -> list[PersonalReport | EnterpriseReport]:
     """Parse a file of several concatenated ``<Document>`` envelopes or reports, in order."""
     data = _bytes(data, max_bytes)
-    documents = [m.group(0) for m in _DOCUMENT.finditer(data)]
+    documents = _documents(data)
     if not documents:
         raise MalformedReportError("The batch file holds no <Document>.", code="PBOC_EMPTY_BATCH")
     return [parse_report(doc, max_bytes=max_bytes) for doc in documents]
+
+
+def _documents(data: bytes) -> list[bytes]:
+    """The ``<Document>…</Document>`` spans of a batch file, found in one linear pass."""
+    out: list[bytes] = []
+    position = 0
+    while (start := data.find(b"<Document", position)) >= 0:
+        end = data.find(b"</Document", start)
+        close = data.find(b">", end) if end >= 0 else -1
+        if close < 0:
+            raise MalformedReportError(
+                f"The batch file is truncated: document {len(out) + 1} has no </Document>.",
+                code="PBOC_TRUNCATED_BATCH",
+                document=len(out) + 1,
+            )
+        out.append(data[start : close + 1])
+        position = close + 1
+    return out
 
 
 def parse_file(

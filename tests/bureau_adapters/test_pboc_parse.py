@@ -250,6 +250,13 @@ def test_batch_file(pboc_fixtures: Path) -> None:
     with pytest.raises(MalformedReportError, match="holds no <Document>") as info:
         parse_batch(b"<?xml version='1.0'?>\n")
     assert info.value.code == "PBOC_EMPTY_BATCH"
+    with pytest.raises(MalformedReportError, match="document 2 has no </Document>") as cut:
+        parse_batch(personal + b"\n" + enterprise[:1000])
+    assert cut.value.code == "PBOC_TRUNCATED_BATCH"
+    # many unterminated openings are refused in linear time (no regex backtracking)
+    with pytest.raises(MalformedReportError, match="document 1 has no") as many:
+        parse_batch(b"<Document>" * 200_000)
+    assert many.value.code == "PBOC_TRUNCATED_BATCH"
 
 
 def _envelope_with(message: bytes) -> bytes:
