@@ -37,13 +37,19 @@ class RatingConfig:
 
 
 def rating_config(
-    config_dir: Path, bank: str | None = None, *, columns: Collection[str] = ()
+    config_dir: Path,
+    bank: str | None = None,
+    *,
+    columns: Collection[str] = (),
+    expert_card: str | None = None,
 ) -> RatingConfig:
     """The federation's (``bank=None``) or a bank's rating configuration.
 
     ``columns`` are the data's columns: federation knockouts reading absent columns are left
     out with a note; a bank's knockouts and expert card must find theirs (else
-    :class:`EvidenceError` names the missing ones).
+    :class:`EvidenceError` names the missing ones). ``expert_card`` (a name under
+    ``expert_cards/``) adds an expert card to the federation-wide model, blended at the middle
+    of the federation's allowed expert weight.
     """
     root = Path(config_dir)
     catalog = ReasonCatalog.from_yaml(root / "reason_codes.yaml")
@@ -59,7 +65,12 @@ def rating_config(
             for r in rules
             if r.column not in present
         ]
-        return RatingConfig(scale, "statistical", 0.5, None, kept, catalog, notes)
+        if expert_card is None:
+            return RatingConfig(scale, "statistical", 0.5, None, kept, catalog, notes)
+        card = ExpertCard.from_yaml(root / "expert_cards" / f"{expert_card}.yaml")
+        _require(card.input_columns, present, f"Expert card {expert_card}")
+        low, high = lines.blend_expert_weight_range
+        return RatingConfig(scale, "blend", (low + high) / 2.0, card, kept, catalog, notes)
     policy = load_policy(bank, root)
     rating = policy.bank.rating
     scale = GradeScale.from_mapping(
@@ -71,11 +82,12 @@ def rating_config(
     card = card.with_weights(weights) if weights else card
     rules = knockout_rules(policy.knockouts)
     needed = [*card.input_columns, *(r.column for r in rules)]
-    missing = list(dict.fromkeys(c for c in needed if c not in present))
-    if missing:
-        raise EvidenceError(
-            f"Bank {bank}'s expert card and knockouts read columns the data lacks: {missing}.",
-            columns=missing,
-        )
+    _require(needed, present, f"Bank {bank}'s expert card and knockouts")
     weight = 0.5 if rating.expert_weight is None else float(rating.expert_weight)
     return RatingConfig(scale, rating.mode, weight, card, rules, catalog)
+
+
+def _require(needed: Collection[str], present: set[str], what: str) -> None:
+    missing = list(dict.fromkeys(c for c in needed if c not in present))
+    if missing:
+        raise EvidenceError(f"{what} read columns the data lacks: {missing}.", columns=missing)

@@ -97,6 +97,10 @@ def _training_frame(
 @click.option("--target", default="default_12m", show_default=True, help="0/1 outcome column.")
 @click.option("--on", default="household_id", show_default=True, help="Join column.")
 @click.option("--bank", help="Train under this bank's policy (mode, cut-offs, expert card).")
+@click.option(
+    "--expert-card",
+    help="Without --bank: blend this card (config/expert_cards/NAME.yaml) with the model.",
+)
 @click.option("--name", help=_NAME_HELP)
 @click.option("--feature-catalog-version", default="none", show_default=True)
 @click.option("--exclude", multiple=True, help="Column never to use as a feature (repeatable).")
@@ -116,6 +120,7 @@ def train(
     target: str,
     on: str,
     bank: str | None,
+    expert_card: str | None,
     name: str | None,
     feature_catalog_version: str,
     exclude: tuple[str, ...],
@@ -139,7 +144,13 @@ def train(
     frame = _training_frame(data_path, outcomes_path, province, target, on)
     y = frame.pop(target)
     _say(f"read {len(frame):,} rows x {frame.shape[1]} columns, bad rate {y.mean():.2%}", start)
-    config = rating_config(get_registry_settings().config_dir, bank, columns=frame.columns)
+    if bank is not None and expert_card is not None:
+        raise UsageError(
+            "--expert-card is for federation-wide models; a bank's policy names its card."
+        )
+    config = rating_config(
+        get_registry_settings().config_dir, bank, columns=frame.columns, expert_card=expert_card
+    )
     for note in config.notes:
         _say(note, start)
     result = train_rating_model(
