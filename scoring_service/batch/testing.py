@@ -1,0 +1,50 @@
+"""A book and a champion for tests, benchmarks and demos of the batch job (sandbox only).
+
+:func:`sandbox_book_and_model` turns a sandbox province into a book and trains a small
+statistical model on it with its outcomes, so a run needs no registry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from scoring_service.batch.book import BOOK_KEY, build_book
+
+__all__ = ["sandbox_book_and_model", "train_sandbox_model"]
+
+_SCALE = {"A": 0.02, "B": 0.05, "C": 0.10, "D": 0.20}
+
+
+def train_sandbox_model(book: pd.DataFrame, outcomes: pd.DataFrame, *, seed: int = 0) -> str:
+    """A statistical model (JSON) trained on a book and the province's ``default_12m``."""
+    from model_registry.train import train_rating_model
+    from rating_models.rating import GradeScale, ReasonCatalog, knockout_rules
+    from scoring_service.pipeline import INPUT_COLUMNS
+    from scoring_service.settings import get_settings
+
+    y = outcomes.set_index(BOOK_KEY).loc[book[BOOK_KEY], "default_12m"].to_numpy()
+    skip = {"bank_code", "requested_product"}
+    cols = [c for c in INPUT_COLUMNS if c not in skip and book[c].nunique(dropna=True) > 1]
+    result = train_rating_model(
+        book[[BOOK_KEY, *cols]],
+        y,
+        name="farmer-rating",
+        scale=GradeScale.from_mapping(_SCALE),
+        knockouts=knockout_rules(["age_outside_18_65"]),
+        reason_catalog=ReasonCatalog.from_yaml(get_settings().config_dir / "reason_codes.yaml"),
+        feature_catalog_version="pboc-features/1",
+        seed=seed,
+    )
+    return str(result.model.to_json())
+
+
+def sandbox_book_and_model(province_dir: Path, out_dir: Path) -> tuple[Path, Path]:
+    """``(book.parquet, model.json)`` of a sandbox province, written under ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    book_path, model_path = out_dir / "book.parquet", out_dir / "model.json"
+    build_book(province_dir, book_path)
+    outcomes = pd.read_parquet(province_dir / "outcomes.parquet")
+    model_path.write_text(train_sandbox_model(pd.read_parquet(book_path), outcomes))
+    return book_path, model_path

@@ -1,0 +1,134 @@
+"""``nongxin rerate``: a run SIGKILLed mid-way and restarted has every household exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from scoring_service.cli import cli, main
+from scoring_service.pipeline import OUTCOME_COLUMNS
+
+REPO = Path(__file__).resolve().parents[2]
+NONGXIN = Path(sys.executable).with_name("nongxin")
+
+
+@pytest.fixture(scope="module")
+def book_and_model(
+    small_province: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    from scoring_service.batch.testing import sandbox_book_and_model
+
+    return sandbox_book_and_model(small_province, tmp_path_factory.mktemp("rerate"))
+
+
+def _args(book: Path, model: Path, out: Path, run_id: str, chunk: int) -> list[str]:
+    return [
+        "rerate", "--all", "--input", str(book), "--model", str(model), "--out", str(out),
+        "--run-id", run_id, "--chunk-rows", str(chunk), "--no-report", "--quiet",
+    ]  # fmt: skip
+
+
+def _env(home: Path) -> dict[str, str]:
+    return {**os.environ, "NONGXIN_HOME": str(home), "NONGXIN_CONFIG_DIR": str(REPO / "config")}
+
+
+def _ledger_lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.is_file() else 0
+
+
+def _kill_after_chunks(cmd: list[str], env: dict[str, str], ledger: Path, chunks: int) -> None:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while _ledger_lines(ledger) < chunks and proc.poll() is None:
+            if time.monotonic() > deadline:
+                pytest.fail("the run wrote no chunk within 60 s")
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before it was killed: {proc.stderr.read()!r}")  # type: ignore[union-attr]
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+        proc.stderr.close()  # type: ignore[union-attr]
+
+
+def test_sigkilled_run_resumes_with_every_household_exactly_once(
+    book_and_model: tuple[Path, Path], tmp_path: Path
+) -> None:
+    book, model = book_and_model
+    out = tmp_path / "runs"
+    cmd = [str(NONGXIN), *_args(book, model, out, "annual", 20)]
+    env = _env(tmp_path / "home")
+    decisions = out / "annual" / "decisions"
+    _kill_after_chunks(cmd, env, out / "annual" / "ledger.jsonl", 2)
+    done_before = sorted(p.name for p in decisions.glob("part-*"))
+    assert 2 <= len(done_before) < 20  # killed mid-way (400 households, 20 chunks)
+    (decisions / ".part-000019.parquet.99999.tmp").write_bytes(b"half a parquet file")
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=120)
+    assert not list(decisions.glob("*.tmp"))
+    assert json.loads((out / "annual" / "manifest.json").read_text())["status"] == "complete"
+    got = pd.read_parquet(sorted(decisions.glob("part-*.parquet")))
+    households = pd.read_parquet(book, columns=["household_id"])["household_id"]
+    assert got["household_id"].is_unique
+    assert sorted(got["household_id"]) == sorted(households)
+    assert got["decided_at"].nunique() == 1  # one decision time per run, resumed or not
+    whole = _uninterrupted(book, model, tmp_path / "whole")
+    cols = ["household_id", *OUTCOME_COLUMNS, "inputs_hash", "model_hash"]
+    pd.testing.assert_frame_equal(
+        got[cols].sort_values("household_id", ignore_index=True),
+        whole[cols].sort_values("household_id", ignore_index=True),
+    )
+
+
+def _uninterrupted(book: Path, model: Path, out: Path) -> pd.DataFrame:
+    result = CliRunner().invoke(cli, _args(book, model, out, "once", 100))
+    assert result.exit_code == 0, result.output
+    return pd.read_parquet(sorted((out / "once" / "decisions").glob("part-*.parquet")))
+
+
+def test_restart_with_other_chunking_is_refused(
+    book_and_model: tuple[Path, Path],
+    tmp_path: Path,
+    nongxin_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    book, model = book_and_model
+    first = CliRunner().invoke(cli, _args(book, model, tmp_path, "r", 200))
+    assert first.exit_code == 0, first.output
+    with pytest.raises(SystemExit, match="2"):
+        main(_args(book, model, tmp_path, "r", 100))
+    assert "error[USAGE]: Run 'r' was started with another chunk_rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--bank", "301"], "Give --bank CODE (repeatable) or --all, not both."),
+        (["--run-id", "../x"], "The run id must be 1-64 letters"),
+        (["--chunk-rows", "0"], "'chunk_rows' of a re-rating job must be an int in"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(
+    book_and_model: tuple[Path, Path],
+    tmp_path: Path,
+    nongxin_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    book, model = book_and_model
+    args = _args(book, model, tmp_path, "r", 100)
+    with pytest.raises(SystemExit, match="2"):
+        main([*args, *extra])
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
