@@ -45,6 +45,8 @@ INTERNAL_DTD = b"<!DOCTYPE Document [<!ELEMENT Document ANY>]><Document/>"
         (INTERNAL_DTD, "XML_DTD"),
         ('<?xml version="1.0" encoding="UTF-16"?><a/>'.encode("utf-16"), "XML_ENCODING"),
         (b'<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE a+AD4-<a/>', "XML_ENCODING"),
+        (b"<a>" + b"<!ENTITY " * 1_000_000, "XML_ENTITY"),  # no quadratic scan
+        (b"<a>" + b"<!DOCTYPE " * 1_000_000, "XML_DTD"),
         (b"<a>" * 300 + b"</a>" * 300, "XML_TOO_DEEP"),
         (b"<a>" * 100_000 + b"</a>" * 100_000, "XML_TOO_DEEP"),
     ],
@@ -58,6 +60,8 @@ INTERNAL_DTD = b"<!DOCTYPE Document [<!ELEMENT Document ANY>]><Document/>"
         "internal-dtd",
         "utf16",
         "utf7-hides-doctype",
+        "many-entity-openings",
+        "many-doctype-openings",
         "deep-300",
         "deep-100k",
     ],
