@@ -1,0 +1,98 @@
+"""A sandbox province as one modelling frame: survey + PBOC and Qianhai features + outcomes.
+
+Used by the main job and the notebooks; the same parsing and feature code as the live
+bureau path (:func:`bureau_adapters.pboc.parse_file`, :func:`features_frame`,
+:func:`qh_features_from_province`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from bureau_adapters.pboc import parse_file
+from bureau_adapters.pboc.features import features_frame
+from bureau_adapters.pboc.models import PersonalReport
+from bureau_adapters.qianhai.offline import qh_features_from_province
+
+__all__ = ["OUTCOME_COLUMNS", "PII_COLUMNS", "bureau_features", "model_frame", "pboc_features"]
+
+#: Sandbox-only columns: the truth a model must never see as an input.
+OUTCOME_COLUMNS: tuple[str, ...] = ("true_pd", "default_12m")
+#: Personal data of the survey; kept in the frame for the bureau layer, never a feature.
+PII_COLUMNS: tuple[str, ...] = ("head_name", "id_type", "id_number", "phone")
+
+
+def pboc_features(province: Path, household_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """``pboc-features/1`` of the cached PBOC reports, indexed by ``household_id``.
+
+    Parameters
+    ----------
+    province : Path
+        Sandbox province folder (``reports/pboc/<household_id>.xml``).
+    household_ids : sequence of str, optional
+        Only these households (default: every report file, in file-name order).
+    """
+    folder = Path(province) / "reports" / "pboc"
+    if household_ids is None:
+        files = sorted(folder.glob("*.xml"))
+    else:
+        files = [folder / f"{h}.xml" for h in household_ids]
+    reports = [parse_file(path) for path in files]
+    personal = [r for r in reports if isinstance(r, PersonalReport)]
+    frame = features_frame(personal)
+    ids = [p.stem for p, r in zip(files, reports, strict=True) if isinstance(r, PersonalReport)]
+    frame.insert(0, "report_id", frame.index.to_numpy())
+    frame.index = pd.Index(ids, name="household_id")
+    return frame
+
+
+def bureau_features(province: Path) -> pd.DataFrame:
+    """PBOC and Qianhai (``qh_*``) features of every household, indexed by ``household_id``."""
+    pboc = pboc_features(province)
+    qh = qh_features_from_province(Path(province))
+    qh.index.name = "household_id"
+    return pboc.join(qh, how="outer")
+
+
+def model_frame(
+    province: Path, *, outcomes: bool = True, cache: Path | None = None
+) -> pd.DataFrame:
+    """One row per household: the survey, its bureau features and (sandbox) outcomes.
+
+    Parameters
+    ----------
+    province : Path
+        Sandbox province folder.
+    outcomes : bool, default True
+        Join ``true_pd`` and ``default_12m`` from ``outcomes.parquet``.
+    cache : Path, optional
+        A parquet file: read when it exists and is newer than the province's manifest, else
+        written (reports are parsed once per province, not once per notebook).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``household_id`` first, survey columns, ``report_id``, bureau features, outcomes.
+    """
+    folder = Path(province)
+    manifest = folder / "manifest.json"
+    if cache is not None and cache.is_file() and cache.stat().st_mtime >= manifest.stat().st_mtime:
+        cached = pd.read_parquet(cache)
+        if not outcomes:
+            return cached.drop(columns=list(OUTCOME_COLUMNS), errors="ignore")
+        if set(OUTCOME_COLUMNS) <= set(cached.columns):
+            return cached
+    frame = pd.read_parquet(folder / "households.parquet").set_index("household_id")
+    frame = frame.join(bureau_features(folder), how="left")
+    if outcomes:
+        truth = pd.read_parquet(folder / "outcomes.parquet").set_index("household_id")
+        frame = frame.join(truth[list(OUTCOME_COLUMNS)], how="left")
+    frame = frame.reset_index()
+    if cache is not None:
+        tmp = cache.with_name(cache.name + ".tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(cache)
+    return frame
