@@ -6,10 +6,10 @@ from fastapi import APIRouter
 
 from bureau_adapters.compliance.subject import Subject
 from scoring_service.api.deps import BankDep, ServicesDep
-from scoring_service.api.schemas import RatingIn, RatingOut
+from scoring_service.api.schemas import RatingIn, RatingOut, ScoreIn, ScoreOut
 from scoring_service.api.views import rating_out
 from scoring_service.exceptions import TenantError
-from scoring_service.pipeline import DecisionContext, RatingRequest, decide, gather
+from scoring_service.pipeline import DecisionContext, RatingRequest, decide, gather, input_frame
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
 
 __all__ = ["router"]
@@ -61,3 +61,31 @@ def create_rating(body: RatingIn, bank: BankDep, services: ServicesDep) -> Ratin
     services.decisions.save(decisions, frame)
     row = decisions.iloc[0].to_dict()
     return rating_out({c: row[c] for c in OUTCOME_COLUMNS}, row, model.model.reason_catalog)
+
+
+@router.post(
+    "/scores", response_model=ScoreOut, summary="Score one input row (no bureau, not stored)"
+)
+def score(body: ScoreIn, bank: BankDep, services: ServicesDep) -> ScoreOut:
+    """The decide stage alone on a given input row: champion → knockouts → grade → limit.
+    Nothing is queried or stored (what-if and comparison with plain model serving)."""
+    if body.bank_code != bank:
+        raise TenantError(
+            f"Bank {body.bank_code} is not known to this API key.",
+            code="BANK_NOT_FOUND",
+            field="bank_code",
+        )
+    model = services.champions.get(bank)
+    frame = input_frame([{**body.inputs, "bank_code": bank}])
+    row = decide(frame, DecisionContext(bank, services.policies.get(bank), model)).iloc[0]
+    return ScoreOut(
+        score=float(row["score"]),
+        pd=float(row["pd"]),
+        grade=str(row["grade"]),
+        knockouts=[c for c in str(row["knockout"]).split(";") if c],
+        reasons=[c for c in str(row["reasons"]).split(";") if c],
+        limit=int(row["limit"]),
+        binding=str(row["binding"]).split("+"),
+        model_version=int(row["model_version"]),
+        inputs_hash=str(row["inputs_hash"]),
+    )

@@ -20,6 +20,8 @@ __all__ = [
     "RatingIn",
     "RatingOut",
     "ReasonOut",
+    "ScoreIn",
+    "ScoreOut",
     "SurveyIn",
 ]
 
@@ -179,6 +181,33 @@ class RatingOut(BaseModel):
     )
     limit_terms: LimitTermsOut
     lineage: LineageOut
+
+
+class ScoreIn(_Strict):
+    """Scoring only: the full input row given (survey + ``pboc-features/1``), no bureau query,
+    nothing stored."""
+
+    bank_code: str = Field(
+        pattern=r"^[0-9]{3}$", description="Bank code; must be the API key's bank."
+    )
+    inputs: dict[str, float | int | bool | str | None] = Field(
+        description="Survey columns (docs/data-model.md, incl. requested_product) and PBOC "
+        "features by catalog name (null = missing)."
+    )
+
+
+class ScoreOut(BaseModel):
+    """Score, PD, grade and limit of one input row (not a stored decision)."""
+
+    score: float = Field(description="Score, points (higher is better).")
+    pd: float = Field(ge=0, le=1, description="Probability of default within 12 months (0-1).")
+    grade: str = Field(description="Grade A-E under the bank's cut-offs.")
+    knockouts: list[str] = Field(description="Knockout codes hit.")
+    reasons: list[str] = Field(description="Top reason codes.")
+    limit: int = Field(ge=0, description="Credit limit, yuan.")
+    binding: list[str] = Field(description="What set the limit (see RatingOut.binding).")
+    model_version: int
+    inputs_hash: str
 
 
 class ConsentIn(_Strict):

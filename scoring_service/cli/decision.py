@@ -38,7 +38,8 @@ def show(decision_id: str) -> None:
 @click.argument("decision_id")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 def replay_cmd(decision_id: str, as_json: bool) -> None:
-    """Recompute DECISION_ID with its model version and the bank's policy; exit 1 if it differs.
+    """Recompute DECISION_ID with its model version and the bank's policy; exit 1 if it differs
+    (beyond float rounding of score or PD, which is reported).
 
     The model version is loaded from the registry; the policy is the current
     config/banks/<bank>.yaml, whose content hash must equal the stored one.
@@ -60,14 +61,19 @@ def replay_cmd(decision_id: str, as_json: bool) -> None:
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    elif result.identical:
+    elif result.equivalent:
+        how = (
+            "identical"
+            if result.identical
+            else "identical up to float rounding of " + ", ".join(d.field for d in result.rounding)
+        )
         click.echo(
-            f"decision {decision_id}: identical (model {record.model_name} v{record.model_version}, "
+            f"decision {decision_id}: {how} (model {record.model_name} v{record.model_version}, "
             f"grade {record.outcome['grade']}, limit {record.outcome['limit']})"
         )
     else:
         click.echo(f"decision {decision_id}: DIFFERS in {len(result.differences)} field(s)")
         for d in result.differences:
             click.echo(f"  {d.field}: stored {d.stored!r} -> recomputed {d.recomputed!r}")
-    if not result.identical:
+    if not result.equivalent:
         raise SystemExit(1)

@@ -8,6 +8,7 @@ hash must match too — a changed policy is reported as a difference, never sile
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from scoring_service.pipeline.decide import OUTCOME_COLUMNS, DecisionContext, de
 from scoring_service.pipeline.inputs import input_frame
 
 __all__ = ["Difference", "ReplayResult", "replay"]
+
+_FLOAT_FIELDS = frozenset({"score", "pd"})
 
 
 @dataclass(frozen=True)
@@ -36,10 +39,17 @@ class ReplayResult:
 
     decision_id: str
     differences: list[Difference] = field(default_factory=list)
+    rounding: list[Difference] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
-        """True when every lineage hash and outcome field is the same."""
+        """True when every lineage hash and outcome field is exactly the same."""
+        return not self.differences and not self.rounding
+
+    @property
+    def equivalent(self) -> bool:
+        """True when nothing differs beyond floating-point rounding (relative 1e-12) of
+        ``score`` / ``pd``; grade, limit, reasons and hashes are compared exactly."""
         return not self.differences
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,7 +57,9 @@ class ReplayResult:
         return {
             "decision_id": self.decision_id,
             "identical": self.identical,
+            "equivalent": self.equivalent,
             "differences": [vars(d) for d in self.differences],
+            "rounding": [vars(d) for d in self.rounding],
         }
 
 
@@ -89,9 +101,19 @@ def replay(
     if str(out["inputs_hash"]) != record.inputs_hash:
         diffs.append(Difference("inputs_hash", record.inputs_hash, str(out["inputs_hash"])))
     recomputed = json.loads(canonical_json({c: out[c] for c in OUTCOME_COLUMNS}))
-    diffs += [
+    changed = [
         Difference(c, record.outcome.get(c), recomputed[c])
         for c in OUTCOME_COLUMNS
         if record.outcome.get(c) != recomputed[c]
     ]
-    return ReplayResult(record.decision_id, diffs)
+    rounding = [d for d in changed if _rounding_only(d)]
+    diffs += [d for d in changed if not _rounding_only(d)]
+    return ReplayResult(record.decision_id, diffs, rounding)
+
+
+def _rounding_only(d: Difference) -> bool:
+    """A float field off by rounding only: a score summed over a frame of another height
+    can differ in its last bits (the scorer's row sum is not order-fixed)."""
+    if d.field not in _FLOAT_FIELDS or d.stored is None or d.recomputed is None:
+        return False
+    return math.isclose(float(d.stored), float(d.recomputed), rel_tol=1e-12, abs_tol=0.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from bureau_adapters.pboc.features import PBOC_CATALOG_VERSION
 from credit_limit import EffectivePolicy, compute_limits
 from model_registry.serving import LoadedModel
 from scoring_service.exceptions import InputError
-from scoring_service.pipeline.inputs import hex_ids, input_frame, inputs_hash
+from scoring_service.pipeline.inputs import SURVEY_COLUMNS, hex_ids, input_frame, inputs_hash
 
 __all__ = ["OUTCOME_COLUMNS", "DecisionContext", "decide"]
 
@@ -120,27 +121,28 @@ def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
     knocked = knockout != ""
     pd_values = rated["pd"].to_numpy(dtype=np.float64)
     grade = _grades(pd_values, knocked, context.policy)
+    survey = inputs[list(SURVEY_COLUMNS)]  # the limit engine reads survey columns only
     limits = compute_limits(
-        inputs.assign(grade=grade, product=inputs["requested_product"], knockout=knockout),
+        survey.assign(grade=grade, product=survey["requested_product"], knockout=knockout),
         context.policy,
     )
-    out = pd.DataFrame(index=frame.index)
-    out["decision_id"] = hex_ids(len(frame))
-    out["bank_code"] = inputs["bank_code"]
+    n = len(frame)
+    cols: dict[str, Any] = {"decision_id": hex_ids(n), "bank_code": inputs["bank_code"].to_numpy()}
     for name in ("household_id", "business_ref", "report_ids"):
         if name in frame.columns:
-            out[name] = frame[name].to_numpy()
-    out["score"] = rated["score"].to_numpy(dtype=np.float64)
-    out["pd"] = pd_values
-    out["model_grade"] = rated["grade"].astype(str).to_numpy()
-    out["grade"] = grade.astype(str)
-    out["escalate"] = rated["escalate"].to_numpy(dtype=bool)
-    out["knockout"] = knockout
-    out["reasons"] = _reasons(rated, model.model.n_reasons)
-    out["limit"] = limits["limit"].to_numpy(dtype=np.int64)
-    out["binding"] = limits["binding"].astype(str).to_numpy()
-    for name in OUTCOME_COLUMNS[9:]:
-        out[name] = limits[name].to_numpy(dtype=np.float64)
+            cols[name] = frame[name].to_numpy()
+    cols |= {
+        "score": rated["score"].to_numpy(dtype=np.float64),
+        "pd": pd_values,
+        "model_grade": rated["grade"].astype(str).to_numpy(),
+        "grade": grade.astype(str),
+        "escalate": rated["escalate"].to_numpy(dtype=bool),
+        "knockout": knockout,
+        "reasons": _reasons(rated, model.model.n_reasons),
+        "limit": limits["limit"].to_numpy(dtype=np.int64),
+        "binding": limits["binding"].astype(str).to_numpy(),
+    }
+    cols |= {name: limits[name].to_numpy(dtype=np.float64) for name in OUTCOME_COLUMNS[9:]}
     lineage = (
         model.name,
         int(model.version),
@@ -149,8 +151,11 @@ def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
         context.policy.federation_hash,
         context.feature_catalog_version,
     )
-    for name, value in zip(_LINEAGE_COLUMNS, lineage, strict=True):
-        out[name] = value
-    out["inputs_hash"] = inputs_hash(inputs)
-    out["decided_at"] = pd.Timestamp(context.decided_at)
+    cols |= {
+        name: np.full(n, value, dtype=object if isinstance(value, str) else np.int64)
+        for name, value in zip(_LINEAGE_COLUMNS, lineage, strict=True)
+    }
+    cols["inputs_hash"] = inputs_hash(inputs)
+    cols["decided_at"] = np.full(n, pd.Timestamp(context.decided_at))
+    out = pd.DataFrame(cols, index=frame.index)
     return out

@@ -87,43 +87,61 @@ INPUT_COLUMNS: tuple[str, ...] = ("bank_code", *SURVEY_COLUMNS, *BUREAU_COLUMNS)
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
-_DTYPES = {"str": np.dtype(object), "int": np.dtype(np.int64), "float": np.dtype(np.float64)}
+_STR = ("bank_code", *(c for c, k in SURVEY_COLUMNS.items() if k == "str"))
+_BOOL = tuple(c for c, k in SURVEY_COLUMNS.items() if k == "bool")
+_INT = tuple(c for c, k in SURVEY_COLUMNS.items() if k == "int")
+_NUMBER = tuple(c for c, k in SURVEY_COLUMNS.items() if k in ("int", "float"))
+_NUMERIC = (*_NUMBER, *BUREAU_COLUMNS)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _typed(name: str, kind: str, values: pd.Series) -> pd.Series:
-    """``values`` as ``kind``; a missing or ill-typed value raises naming the field."""
-    if kind == "bool":
-        if values.dtype == np.bool_:
-            return values
-        if not values.map(lambda v: isinstance(v, bool | np.bool_)).all():
-            raise InputError(f"The survey field {name!r} must be true or false.", field=name)
-        return values.astype(bool)
+def _strings(name: str, values: pd.Series) -> np.ndarray:
     if values.isna().any():
         raise InputError(f"The survey field {name!r} is missing.", field=name)
-    if kind == "str":
-        return values if values.dtype == object else values.astype(str).astype(object)
-    if values.dtype.kind not in "iuf":
-        values = pd.to_numeric(values, errors="coerce")
-        if values.isna().any():
-            raise InputError(f"The survey field {name!r} must be a number.", field=name)
-    if kind == "int" and values.dtype.kind == "f" and not (values == values.round()).all():
+    return (
+        values.to_numpy(dtype=object)
+        if values.dtype == object
+        else values.astype(str).to_numpy(dtype=object)
+    )
+
+
+def _bools(name: str, values: pd.Series) -> np.ndarray:
+    if values.dtype == np.bool_:
+        return values.to_numpy()
+    if not values.map(lambda v: isinstance(v, bool | np.bool_)).all():
+        raise InputError(f"The survey field {name!r} must be true or false.", field=name)
+    return values.to_numpy(dtype=bool)
+
+
+def _numbers(raw: pd.DataFrame) -> np.ndarray:
+    """The numeric columns as one float64 block (slow path only for untyped values)."""
+    try:
+        block = raw[list(_NUMERIC)].to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        cols = []
+        for name in _NUMERIC:
+            col = pd.to_numeric(raw[name], errors="coerce").to_numpy(dtype=np.float64)
+            bad = np.isnan(col) & raw[name].notna().to_numpy()
+            if name in SURVEY_COLUMNS and bad.any():
+                raise InputError(
+                    f"The survey field {name!r} must be a number.", field=name
+                ) from None
+            cols.append(col)
+        block = np.column_stack(cols)
+    survey = block[:, : len(_NUMBER)]
+    if np.isnan(survey).any():
+        name = _NUMBER[int(np.isnan(survey).any(axis=0).argmax())]
+        raise InputError(f"The survey field {name!r} is missing.", field=name)
+    ints = block[:, [_NUMERIC.index(c) for c in _INT]]
+    if (ints != np.floor(ints)).any():
+        name = _INT[int((ints != np.floor(ints)).any(axis=0).argmax())]
         raise InputError(f"The survey field {name!r} must be a whole number.", field=name)
-    return values if values.dtype == _DTYPES[kind] else values.astype(_DTYPES[kind])
-
-
-def _feature(values: pd.Series) -> pd.Series:
-    if values.dtype == np.float64:
-        return values
-    if values.dtype.kind in "iub":
-        return values.astype(np.float64)
-    return pd.to_numeric(values, errors="coerce").astype(np.float64)
+    return block
 
 
 def input_frame(data: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """The typed input frame: :data:`INPUT_COLUMNS` in order, bureau features as float64.
-
-    A frame that is already typed is returned as a column selection (no copy per column),
-    which keeps the batch path cheap.
+    """The typed input frame: :data:`INPUT_COLUMNS` in order; text columns as ``object``,
+    flags as ``bool``, every number (survey counts included) as ``float64``.
 
     Raises
     ------
@@ -134,14 +152,11 @@ def input_frame(data: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFram
     missing = [c for c in INPUT_COLUMNS if c not in raw.columns]
     if missing:
         raise InputError(f"Input columns missing: {missing}.", field=missing[0], columns=missing)
-    typed = {"bank_code": _typed("bank_code", "str", raw["bank_code"])}
-    typed |= {name: _typed(name, kind, raw[name]) for name, kind in SURVEY_COLUMNS.items()}
-    typed |= {name: _feature(raw[name]) for name in BUREAU_COLUMNS}
-    changed = {name: col for name, col in typed.items() if col is not raw[name]}
-    out = raw[list(INPUT_COLUMNS)]
-    if changed:
-        out = out.assign(**changed)
-    return out
+    parts = {name: _strings(name, raw[name]) for name in _STR}
+    parts |= {name: _bools(name, raw[name]) for name in _BOOL}
+    numbers = pd.DataFrame(_numbers(raw), index=raw.index, columns=list(_NUMERIC), copy=False)
+    out = pd.concat([pd.DataFrame(parts, index=raw.index), numbers], axis=1)
+    return out[list(INPUT_COLUMNS)]
 
 
 def _hex(words: np.ndarray) -> np.ndarray:
@@ -161,11 +176,22 @@ def hex_ids(n: int) -> np.ndarray:
 def inputs_hash(frame: pd.DataFrame) -> np.ndarray:
     """Per row, ``<columns digest>-<row hash>`` of the typed inputs (vectorised, stable).
 
-    The row hash is pandas' seeded 64-bit hash of the values (numbers as float64, so an
-    integer and the same float hash alike); the digest names the column list it covers.
+    Numbers are hashed by their float64 bits (-0.0 as 0.0, every NaN alike), text by pandas'
+    seeded hash; the words are folded in :data:`INPUT_COLUMNS` order. The digest names the
+    column list the hash covers.
     """
-    cols = list(INPUT_COLUMNS)
-    typed = frame[cols].astype({c: np.float64 for c in cols if frame[c].dtype.kind in "biuf"})
-    rows = pd.util.hash_pandas_object(typed, index=False).to_numpy(dtype=np.uint64)
-    digest = hashlib.sha256("\x1f".join(cols).encode()).hexdigest()[:8]
-    return np.char.add(f"{digest}-", _hex(rows[:, None]))
+    n = len(frame)
+    acc = np.full(n, 0xCBF29CE484222325, dtype=np.uint64)
+    numbers = frame[list(_NUMERIC)].to_numpy(dtype=np.float64) + 0.0
+    numbers[np.isnan(numbers)] = np.nan
+    words = {name: numbers[:, j].view(np.uint64) for j, name in enumerate(_NUMERIC)}
+    for name in _STR:
+        words[name] = pd.util.hash_array(frame[name].to_numpy(dtype=object))
+    for name in _BOOL:
+        words[name] = frame[name].to_numpy(dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for name in INPUT_COLUMNS:
+            acc = (acc ^ words[name]) * _MIX
+            acc ^= acc >> np.uint64(29)
+    digest = hashlib.sha256("\x1f".join(INPUT_COLUMNS).encode()).hexdigest()[:8]
+    return np.char.add(f"{digest}-", _hex(acc[:, None]))

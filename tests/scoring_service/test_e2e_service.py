@@ -112,9 +112,7 @@ def env(
         bureau = BureauSettings(
             pboc_endpoint=simulator.endpoint, pboc_read_timeout=1.0, pboc_connect_retries=0
         )
-        services = Services.build(
-            settings, engine, registry=registry, bureau_settings=bureau, refresh_seconds=0.05
-        )
+        services = Services.build(settings, engine, registry=registry, bureau_settings=bureau)
         keys = {}
         for code in ("301", "302"):
             services.tenancy.add_bank(code, f"bank {code}", config_dir=CONFIG)
@@ -314,8 +312,9 @@ def test_registry_down_keeps_serving_the_cached_champion(
     env.consent(row)
     loader: ChampionLoader = env.services.champions.loader("301")
     loader.get()
-    up = loader.registry
+    up, refresh = loader.registry, loader.refresh_seconds
     loader.registry = ModelRegistry(f"http://127.0.0.1:{_closed_port()}")
+    loader.refresh_seconds = 1e-6  # every request re-resolves the champion
     try:
         response = env.post(rating_body(row))
         assert response.status_code == 200, response.text
@@ -328,6 +327,7 @@ def test_registry_down_keeps_serving_the_cached_champion(
     finally:
         loader.registry = up
         loader.get()
+        loader.refresh_seconds = refresh
 
 
 def _closed_port() -> int:
@@ -359,3 +359,35 @@ def test_openapi_documents_units_and_codes(env: Env) -> None:
     assert "grade_cap" in rating["binding"]["description"]
     responses = schema["paths"]["/v1/ratings"]["post"]["responses"]
     assert {"401", "404", "422", "503"} <= set(responses)
+
+
+def test_scoring_only_matches_the_pipeline_and_stores_nothing(
+    env: Env, small_province: Path
+) -> None:
+    from scoring_service.api.testing import province_frame
+    from scoring_service.pipeline import INPUT_COLUMNS, DecisionContext, decide
+
+    frame = province_frame(small_province)
+    row = frame[frame["bank_code"] == "301"].iloc[[4]]
+    cols = [c for c in INPUT_COLUMNS if c != "bank_code"]
+    inputs = row[cols].astype(object).where(row[cols].notna(), None).iloc[0].to_dict()
+    inputs = {k: v.item() if hasattr(v, "item") else v for k, v in inputs.items()}
+    before = env.decisions()
+    response = env.client.post(
+        "/v1/scores",
+        json={"bank_code": "301", "inputs": inputs},
+        headers={"X-API-Key": env.keys["301"]},
+    )
+    assert response.status_code == 200, response.text
+    context = DecisionContext(
+        "301", env.services.policies.get("301"), env.services.champions.get("301")
+    )
+    expected = decide(row, context).iloc[0]
+    body = response.json()
+    assert (body["score"], body["grade"], body["limit"]) == (
+        expected["score"],
+        expected["grade"],
+        expected["limit"],
+    )
+    assert body["inputs_hash"] == expected["inputs_hash"]
+    assert env.decisions() == before

@@ -1,0 +1,384 @@
+"""Load test of ``nongxin serve`` on loopback, beside ``mlflow models serve`` on the same card.
+
+Set-up (in a temporary NONGXIN_HOME): a sandbox province, a champion trained on it and
+registered in the embedded MLflow registry, the PBOC simulator, bank 301 with an API key and a
+consent per household, and one rating per household first so every report is in the store.
+Then, for ``nongxin serve --workers 1`` and ``--workers 2``:
+
+* full rating (``POST /v1/ratings``: consent check, report reused from the store, parse,
+  features, champion, knockouts, grade, limit, decision persisted) — wrk at concurrency 1 and
+  8 (closed loop), and an open-loop client at ``--rate`` requests/s (p50/p99, errors);
+* scoring only (``POST /v1/scores``: the decide stage on a given input row) — wrk at 1 and 8;
+
+and ``mlflow models serve --env-manager local`` of the same registered version (``POST
+/invocations``, one row) — wrk at 1 and 8. Every run is bounded in time (``--seconds``) and
+the open-loop client in count too. Needs ``wrk`` (``apt-get install -y wrk``).
+
+    MLFLOW_DISABLE_TELEMETRY=true .venv/bin/python benchmarks/service_load.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config"
+BIN = Path(sys.executable).parent
+LUA = """
+local bodies = {}
+for line in io.lines(os.getenv("BODIES")) do bodies[#bodies + 1] = line end
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = os.getenv("API_KEY") or ""
+request = function()
+  i = i % #bodies + 1
+  return wrk.format(nil, os.getenv("TARGET_PATH"), nil, bodies[i])
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} not ready after {seconds:.0f}s")
+
+
+@contextmanager
+def process(cmd: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+    log = Path(tempfile.gettempdir()) / f"nongxin-load-{os.getpid()}.log"
+    with log.open("ab") as sink:
+        proc = subprocess.Popen(cmd, env=env, stdout=sink, stderr=sink)
+    try:
+        wait_ready(ready_url)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def wrk(
+    url: str, path: str, bodies: Path, key: str, conns: int, seconds: int, lua: Path
+) -> dict[str, Any]:
+    env = {**os.environ, "BODIES": str(bodies), "API_KEY": key, "TARGET_PATH": path}
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{conns}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            "-s",
+            str(lua),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    ).stdout
+    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {
+        "conns": conns,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _ms(pct["50"]),
+        "p99_ms": _ms(pct["99"]),
+        "requests": int(total.group(1)) if total else 0,
+        "errors": (int(non2xx.group(1)) if non2xx else 0)
+        + (sum(map(int, sock.groups())) if sock else 0),
+    }
+
+
+async def _open_loop(
+    url: str, bodies: list[str], key: str, rate: float, seconds: float
+) -> dict[str, Any]:
+    """Requests sent at a fixed rate whatever the answers (bounded: rate x seconds)."""
+    n = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=10
+    ) as client:
+
+        async def one(body: str) -> None:
+            nonlocal errors
+            t0 = time.perf_counter()
+            try:
+                r = await client.post("/v1/ratings", content=body)
+                ok = r.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            latencies.append((time.perf_counter() - t0) * 1e3)
+            errors += not ok
+
+        start = time.perf_counter()
+        tasks = []
+        for i in range(n):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(bodies[i % len(bodies)])))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "rate": rate,
+        "achieved_rps": n / elapsed,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[min(len(latencies) - 1, math.ceil(0.99 * len(latencies)) - 1)],
+        "requests": n,
+        "errors": errors,
+    }
+
+
+def setup(tmp: Path, households: int) -> dict[str, Any]:
+    """Province, champion, registry, simulator, bank + key, consents; bodies on disk."""
+    from model_registry.registry import ModelRegistry
+    from scoring_service.api.testing import (
+        province_frame,
+        rating_body,
+        register_champion,
+        train_champion,
+    )
+    from scoring_service.pipeline import INPUT_COLUMNS
+    from scoring_service.sandbox import generate_province
+
+    home = tmp / "home"
+    os.environ.update(NONGXIN_HOME=str(home), NONGXIN_CONFIG_DIR=str(CONFIG))
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    province = tmp / "province"
+    generate_province(province, households=households, banks=3, seed=7)
+    version = register_champion(train_champion(province, CONFIG), ModelRegistry())
+    frame = province_frame(province)
+    rows = frame[frame["bank_code"] == "301"].reset_index(drop=True)
+    ratings = tmp / "ratings.jsonl"
+    ratings.write_text(
+        "\n".join(json.dumps(rating_body(r), ensure_ascii=False) for _, r in rows.iterrows()) + "\n"
+    )
+    scores = tmp / "scores.jsonl"
+    cols = [c for c in INPUT_COLUMNS if c != "bank_code"]
+    records = rows[cols].astype(object).where(rows[cols].notna(), None).to_dict("records")
+    scores.write_text(
+        "\n".join(
+            json.dumps({"bank_code": "301", "inputs": r}, ensure_ascii=False, default=_plain)
+            for r in records
+        )
+        + "\n"
+    )
+    model = train_champion(province, CONFIG).model
+    split = rows[model.input_columns].astype(object).where(rows[model.input_columns].notna(), None)
+    mlflow_bodies = tmp / "mlflow.jsonl"
+    mlflow_bodies.write_text(
+        "\n".join(
+            json.dumps(
+                {"dataframe_split": {"columns": list(split.columns), "data": [list(r)]}},
+                default=_plain,
+            )
+            for r in split.itertuples(index=False)
+        )
+        + "\n"
+    )
+    return {
+        "home": home,
+        "province": province,
+        "version": version,
+        "rows": rows,
+        "ratings": ratings,
+        "scores": scores,
+        "mlflow": mlflow_bodies,
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def prepare_bank(home: Path, rows: pd.DataFrame) -> str:
+    from bureau_adapters.compliance.consent import ConsentRegistry
+    from bureau_adapters.compliance.db import create_engine
+    from scoring_service.api.testing import record_consent
+    from scoring_service.tenancy import Tenancy
+
+    engine = create_engine(f"sqlite:///{home / 'nongxin.db'}")
+    tenancy = Tenancy(engine)
+    tenancy.add_bank("301", "双峰农商行", config_dir=CONFIG)
+    consents = ConsentRegistry(engine)
+    for number in rows["id_number"]:
+        record_consent(consents, "301", str(number))
+    key = tenancy.add_key("301", "load test").secret
+    engine.dispose()
+    return key
+
+
+def serve_runs(
+    s: dict[str, Any], key: str, endpoint: str, workers: int, seconds: int, rate: float, lua: Path
+) -> dict[str, Any]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "NONGXIN_BUREAU_PBOC_ENDPOINT": endpoint}
+    cmd = [str(BIN / "nongxin"), "serve", "--port", str(port), "--workers", str(workers)]
+    out: dict[str, Any] = {"workers": workers}
+    with process(cmd, env, f"{url}/healthz"):
+        bodies = s["ratings"].read_text().splitlines()
+        with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=30) as client:
+            warm = [
+                client.post("/v1/ratings", content=b).status_code for b in bodies
+            ]  # fills the store
+        if set(warm) != {200}:
+            raise SystemExit(f"warm-up failed: {sorted(set(warm))}")
+        out["rating"] = [
+            wrk(url, "/v1/ratings", s["ratings"], key, c, seconds, lua) for c in (1, 8)
+        ]
+        out["rating_rate"] = asyncio.run(_open_loop(url, bodies, key, rate, seconds))
+        out["score"] = [wrk(url, "/v1/scores", s["scores"], key, c, seconds, lua) for c in (1, 8)]
+    return out
+
+
+def mlflow_runs(s: dict[str, Any], seconds: int, lua: Path) -> list[dict[str, Any]]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{s['home'] / 'mlflow' / 'mlflow.db'}"}
+    cmd = [
+        str(BIN / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        f"models:/farmer-rating/{s['version']}",
+        "--env-manager",
+        "local",
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+    ]
+    with process(cmd, env, f"{url}/ping"):
+        return [wrk(url, "/invocations", s["mlflow"], "", c, seconds, lua) for c in (1, 8)]
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> str:
+    lines = [
+        "# Scoring service load test (`benchmarks/service_load.py`)",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other engineers' jobs "
+        f"(load average at start {results['load']}); Python {platform.python_version()}; loopback; "
+        f"client wrk 4.1 (1 thread) on the same cores. Card: federation statistical scorecard "
+        f"trained on a {args.households}-household sandbox province (bank 301: {results['n301']} households). "
+        f"SQLite decision store (WAL). Each run {args.seconds} s.",
+        "",
+        "Command: `MLFLOW_DISABLE_TELEMETRY=true .venv/bin/python benchmarks/service_load.py "
+        f"--households {args.households} --seconds {args.seconds} --rate {args.rate:g}`",
+        "",
+        "| server | request | concurrency / rate | req/s | p50 ms | p99 ms | requests | errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for run in results["serve"]:
+        w = f"nongxin serve, {run['workers']} worker(s)"
+        for r in run["rating"]:
+            lines.append(
+                f"| {w} | full rating | c={r['conns']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['requests']} | {r['errors']} |"
+            )
+        o = run["rating_rate"]
+        lines.append(
+            f"| {w} | full rating | open loop {o['rate']:g}/s | {o['achieved_rps']:.0f} | {o['p50_ms']:.1f} | {o['p99_ms']:.1f} | {o['requests']} | {o['errors']} |"
+        )
+        for r in run["score"]:
+            lines.append(
+                f"| {w} | scoring only | c={r['conns']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['requests']} | {r['errors']} |"
+            )
+    for r in results["mlflow"]:
+        lines.append(
+            f"| mlflow models serve | /invocations, 1 row | c={r['conns']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['requests']} | {r['errors']} |"
+        )
+    best_ml = max(r["rps"] for r in results["mlflow"])
+    best_score = {run["workers"]: max(r["rps"] for r in run["score"]) for run in results["serve"]}
+    lines += [
+        "",
+        "Scoring-only throughput / mlflow models serve (best concurrency each): "
+        + ", ".join(f"{w} worker(s) {v / best_ml:.1f}x" for w, v in best_score.items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--households", type=int, default=400)
+    parser.add_argument("--seconds", type=int, default=8, help="Duration of each run (bounded).")
+    parser.add_argument("--rate", type=float, default=200.0, help="Open-loop rate, requests/s.")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "service.md")
+    args = parser.parse_args()
+    from bureau_adapters.pboc.simulator import PbocSimulator
+
+    results: dict[str, Any] = {"load": f"{os.getloadavg()[0]:.1f}", "serve": []}
+    with tempfile.TemporaryDirectory(prefix="nongxin-load-") as tmp_name:
+        tmp = Path(tmp_name)
+        lua = tmp / "post.lua"
+        lua.write_text(LUA)
+        s = setup(tmp, args.households)
+        results["n301"] = len(s["rows"])
+        key = prepare_bank(s["home"], s["rows"])
+        with PbocSimulator(s["province"]) as simulator:
+            for workers in (1, 2):
+                run = serve_runs(s, key, simulator.endpoint, workers, args.seconds, args.rate, lua)
+                results["serve"].append(run)
+                print(json.dumps(run), flush=True)
+        results["mlflow"] = mlflow_runs(s, args.seconds, lua)
+        print(json.dumps(results["mlflow"]), flush=True)
+    text = report(results, args)
+    args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""The decision store (SQLite and PostgreSQL): append-only, scoped by bank, replayable."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from bureau_adapters.compliance.testing import (
+    isolated_engine,
+    postgres_test_url,
+    postgres_unavailable,
+)
+from credit_limit import load_policy
+from model_registry.serving import LoadedModel
+from scoring_service.api.testing import province_frame, train_champion
+from scoring_service.decisions import DecisionStore, replay
+from scoring_service.exceptions import DecisionError
+from scoring_service.pipeline import DecisionContext, decide, input_frame
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DecisionStore]:
+    if request.param == "postgresql":
+        why = postgres_unavailable(postgres_test_url())
+        if why:
+            pytest.skip(why)
+    with isolated_engine(request.param, tmp_path) as engine:
+        yield DecisionStore(engine)
+
+
+@pytest.fixture(scope="module")
+def model(small_province: Path) -> LoadedModel:
+    return LoadedModel("farmer-rating", 2, "champion", train_champion(small_province, CONFIG).model)
+
+
+@pytest.fixture(scope="module")
+def inputs(small_province: Path) -> pd.DataFrame:
+    frame = province_frame(small_province)
+    frame = frame[frame["bank_code"] == "301"].head(6).reset_index(drop=True)
+    typed = input_frame(frame)
+    typed["household_id"] = frame["household_id"].to_numpy()
+    typed["report_ids"] = [f"pboc:R{i}@{i + 1}" for i in range(len(frame))]
+    return typed
+
+
+def _decide(inputs: pd.DataFrame, model: LoadedModel) -> pd.DataFrame:
+    return decide(inputs, DecisionContext("301", load_policy("301", CONFIG), model))
+
+
+def test_saved_decisions_read_back_with_lineage(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    decisions = _decide(inputs, model)
+    assert store.save(decisions, inputs) == len(inputs)
+    first = decisions.iloc[0]
+    record = store.get("301", first["decision_id"])
+    assert record.model_version == 2
+    assert record.model_hash == model.content_hash
+    assert record.report_ids == "pboc:R0@1"
+    assert record.outcome["grade"] == first["grade"]
+    assert record.outcome["limit"] == first["limit"]
+    assert record.inputs["land_mu"] == inputs["land_mu"].iloc[0]
+    assert "id_number" not in record.inputs
+    assert "head_name" not in record.inputs
+    assert store.count("301") == len(inputs)
+
+
+def test_another_banks_decision_is_not_found(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    decisions = _decide(inputs.head(1), model)
+    store.save(decisions, inputs.head(1))
+    with pytest.raises(DecisionError, match="No decision") as info:
+        store.get("302", decisions["decision_id"].iloc[0])
+    assert info.value.code == "DECISION_NOT_FOUND"
+
+
+def test_one_row_replays_exactly(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    """The service stores one row at a time: its replay (one row) is bit-identical."""
+    for i in range(len(inputs)):
+        decisions = _decide(inputs.iloc[[i]], model)
+        store.save(decisions, inputs.iloc[[i]])
+        record = store.get("301", decisions["decision_id"].iloc[0])
+        result = replay(record, load_model=lambda n, v: model, policy=load_policy("301", CONFIG))
+        assert result.identical, result.to_dict()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE service_decision SET grade_unused = 1", "DELETE FROM service_decision"],
+)
+def test_the_store_is_append_only(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel, statement: str
+) -> None:
+    store.save(_decide(inputs.head(2), model), inputs.head(2))
+    sql = statement.replace("grade_unused = 1", "model_version = 9")
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(sa.text(sql))
+    assert store.count() == 2
+
+
+def test_a_failed_batch_leaves_no_row(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    decisions = _decide(inputs.head(3), model)
+    decisions.loc[decisions.index[2], "decision_id"] = decisions["decision_id"].iloc[0]
+    with pytest.raises(sa.exc.IntegrityError, match=r"(?i)unique|duplicate"):
+        store.save(decisions, inputs.head(3))
+    assert store.count() == 0
+
+
+def test_replay_is_identical_from_stored_inputs(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    decisions = _decide(inputs, model)
+    store.save(decisions, inputs)
+    policy = load_policy("301", CONFIG)
+    for decision_id in decisions["decision_id"]:
+        result = replay(store.get("301", decision_id), load_model=lambda n, v: model, policy=policy)
+        assert result.equivalent, result.to_dict()
+        assert {d.field for d in result.rounding} <= {"score", "pd"}
+
+
+def test_replay_lists_what_differs(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    decisions = _decide(inputs.head(1), model)
+    store.save(decisions, inputs.head(1))
+    record = store.get("301", decisions["decision_id"].iloc[0])
+    other = dataclasses.replace(model.model, n_reasons=2)
+    changed = LoadedModel(model.name, model.version, "replay", other)
+    result = replay(record, load_model=lambda n, v: changed, policy=load_policy("301", CONFIG))
+    fields = [d.field for d in result.differences]
+    assert fields[0] == "model_hash"
+    assert "reasons" in fields
+    assert result.to_dict()["identical"] is False

@@ -1,0 +1,148 @@
+"""The pipeline's decide stage: deterministic, vectorised, same answer online and in batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credit_limit import load_policy
+from model_registry.serving import LoadedModel
+from scoring_service.api.testing import province_frame, train_champion
+from scoring_service.exceptions import InputError
+from scoring_service.pipeline import (
+    BUREAU_COLUMNS,
+    INPUT_COLUMNS,
+    OUTCOME_COLUMNS,
+    DecisionContext,
+    decide,
+    input_frame,
+    inputs_hash,
+)
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+@pytest.fixture(scope="module")
+def book(small_province: Path) -> pd.DataFrame:
+    """Bank 301's households: survey + PBOC features (the batch job's precomputed frame)."""
+    frame = province_frame(small_province)
+    return frame[frame["bank_code"] == "301"].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def context(small_province: Path) -> DecisionContext:
+    model = train_champion(small_province, CONFIG).model
+    return DecisionContext(
+        "301", load_policy("301", CONFIG), LoadedModel("farmer-rating", 3, "champion", model)
+    )
+
+
+def _outcome(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[list(OUTCOME_COLUMNS)].reset_index(drop=True)
+
+
+def test_same_inputs_and_versions_give_the_same_decisions(
+    book: pd.DataFrame, context: DecisionContext
+) -> None:
+    first, second = decide(book, context), decide(book, context)
+    pd.testing.assert_frame_equal(_outcome(first), _outcome(second))
+    assert (first["inputs_hash"] == second["inputs_hash"]).all()
+    assert first["decision_id"].is_unique
+    assert not set(first["decision_id"]) & set(second["decision_id"])
+
+
+def test_one_row_online_equals_the_batch_row(book: pd.DataFrame, context: DecisionContext) -> None:
+    batch = decide(book, context)
+    for i in (0, 7, len(book) - 1):
+        online = decide(book.iloc[[i]], context)
+        pd.testing.assert_frame_equal(_outcome(online), _outcome(batch.iloc[[i]]))
+
+
+def test_row_order_does_not_change_a_decision(book: pd.DataFrame, context: DecisionContext) -> None:
+    order = np.random.default_rng(3).permutation(len(book))
+    shuffled = decide(book.iloc[order], context).sort_index()
+    pd.testing.assert_frame_equal(_outcome(shuffled), _outcome(decide(book, context)))
+
+
+def test_decisions_carry_lineage_and_respect_the_policy(
+    book: pd.DataFrame, context: DecisionContext
+) -> None:
+    out = decide(book, context)
+    policy = context.policy
+    assert (out["model_version"] == 3).all()
+    assert (out["model_hash"] == context.model.content_hash).all()
+    assert (out["policy_bank_hash"] == policy.bank_hash).all()
+    assert (out["feature_catalog_version"] == "pboc-features/1").all()
+    assert (out["limit"] % policy.bank.rounding.unit == 0).all()
+    assert (out["limit"] <= out["cap_regulatory"]).all()
+    knocked = out["knockout"] != ""
+    assert (out.loc[knocked, "grade"] == "E").all()
+    assert (out.loc[knocked, "limit"] == 0).all()
+    regraded = policy.bank.rating.grades_for_pd(out.loc[~knocked, "pd"].to_numpy())
+    assert (out.loc[~knocked, "grade"].to_numpy() == regraded).all()
+
+
+def test_knockout_forces_grade_e_and_zero_limit(
+    book: pd.DataFrame, context: DecisionContext
+) -> None:
+    row = book.iloc[[0]].assign(head_age=80)  # federation knockout age_outside_18_65
+    out = decide(row, context).iloc[0]
+    assert out["knockout"] == "K05"
+    assert out["grade"] == "E"
+    assert out["limit"] == 0
+    assert out["binding"] == "knockout"
+    assert out["reasons"].startswith("K05")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "match"),
+    [
+        ("land_mu", "lots", "'land_mu' must be a number"),
+        ("head_age", None, "'head_age' is missing"),
+        ("head_age", 40.5, "'head_age' must be a whole number"),
+        ("bad_habits", "no", "'bad_habits' must be true or false"),
+    ],
+)
+def test_malformed_inputs_name_the_field(
+    book: pd.DataFrame, column: str, value: object, match: str
+) -> None:
+    row = book.iloc[[0]].astype({column: object})
+    row[column] = [value]
+    with pytest.raises(InputError, match=match) as info:
+        input_frame(row)
+    assert info.value.fields["field"] == column
+
+
+def test_rows_of_another_bank_are_refused(book: pd.DataFrame, context: DecisionContext) -> None:
+    with pytest.raises(InputError, match="must belong to bank 301"):
+        decide(book.head(3).assign(bank_code="302"), context)
+
+
+def test_missing_columns_are_listed(book: pd.DataFrame) -> None:
+    with pytest.raises(InputError, match="Input columns missing") as info:
+        input_frame(book.drop(columns=["land_mu", "card_util"]))
+    assert info.value.fields["columns"] == ["land_mu", "card_util"]
+
+
+@settings(max_examples=10, deadline=None)
+@given(income=st.floats(0, 1e7), i=st.integers(0, 50))
+def test_inputs_hash_changes_with_inputs_and_ignores_int_or_float(
+    book: pd.DataFrame, income: float, i: int
+) -> None:
+    row = input_frame(book.iloc[[i % len(book)]])
+    same = row.astype({"head_age": np.float64})
+    assert inputs_hash(row)[0] == inputs_hash(same)[0]
+    changed = row.assign(income_wage=income)
+    if income != row["income_wage"].iloc[0]:
+        assert inputs_hash(changed)[0] != inputs_hash(row)[0]
+
+
+def test_input_frame_has_the_declared_columns_in_order(book: pd.DataFrame) -> None:
+    frame = input_frame(book)
+    assert list(frame.columns) == list(INPUT_COLUMNS)
+    assert all(frame[c].dtype == np.float64 for c in BUREAU_COLUMNS)
