@@ -24,9 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import rating_models.rating  # noqa: F401  (importing rating_models.expert first is circular)
-
-# isort: split
 from model_registry.exceptions import ModelFormatError
 from rating_models.exceptions import RatingModelsError
 from rating_models.expert import ExpertCard, indicator_inputs

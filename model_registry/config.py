@@ -12,9 +12,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import rating_models.rating  # noqa: F401  (importing rating_models.expert first is circular)
-
-# isort: split
 from credit_limit.config import load_federation, load_policy
 from model_registry.exceptions import EvidenceError
 from rating_models.expert import ExpertCard

@@ -19,9 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import rating_models.rating  # noqa: F401  (importing rating_models.expert first is circular)
-
-# isort: split
 from model_registry.bundle import DevelopmentProfile, RatingModel
 from model_registry.exceptions import EvidenceError
 from rating_models import Scorecard
