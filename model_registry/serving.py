@@ -4,6 +4,9 @@
 most once per ``refresh_seconds``, keeps loaded models by version, and switches to a new
 champion at the first refresh after the alias moved. When the registry cannot be reached it
 keeps serving the version it has and :meth:`ChampionLoader.health` says so (for ``/readyz``).
+MLflow's HTTP client retries with back-off for minutes by default; a serving process should
+set ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` and ``MLFLOW_HTTP_REQUEST_TIMEOUT`` low (requests
+keep being served from the cache while a refresh waits, but the refresh itself holds on).
 A decision should record :attr:`LoadedModel.name`, :attr:`LoadedModel.version` and
 :attr:`LoadedModel.content_hash`.
 """
@@ -83,7 +86,8 @@ class ChampionLoader:
         self.bank = bank
         self.refresh_seconds = float(refresh_seconds)
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below
+        self._refreshing = threading.Lock()  # held by the one caller refreshing
         self._cache: dict[int, LoadedModel] = {}
         self._current: LoadedModel | None = None
         self._checked_at: float | None = None
@@ -105,12 +109,22 @@ class ChampionLoader:
         )
 
     def get(self) -> LoadedModel:
-        """The champion: cached, re-resolved at most once per ``refresh_seconds``."""
+        """The champion: cached, re-resolved at most once per ``refresh_seconds``.
+
+        One caller refreshes while the others keep getting the cached version, so a slow or
+        hanging registry never holds up requests once a model is loaded (before the first
+        load, callers wait for it).
+        """
         with self._lock:
+            current = self._current
             now = self._clock()
             due = self._checked_at is None or now - self._checked_at >= self.refresh_seconds
-            if due or self._current is None:
-                self._refresh(now)
+        if (due or current is None) and self._refreshing.acquire(blocking=current is None):
+            try:
+                self._refresh()
+            finally:
+                self._refreshing.release()
+        with self._lock:
             if self._current is None:
                 raise RegistryUnavailable(
                     f"No champion of {self.name} could be loaded: {self._last_error}",
@@ -119,20 +133,32 @@ class ChampionLoader:
                 )
             return self._current
 
-    def _refresh(self, now: float) -> None:
-        self._checked_at = now
+    def _refresh(self) -> None:
+        """Resolve the alias and load a version not cached yet; registry calls hold no lock."""
+        with self._lock:
+            now = self._clock()
+            fresh = self._checked_at is not None and now - self._checked_at < self.refresh_seconds
+            if self._current is not None and fresh:
+                return  # another caller refreshed meanwhile
+            self._checked_at = now
         try:
             info = self.registry.resolve_for_bank(self.name, "champion", self.bank)
             version = int(info.version)
-            if version not in self._cache:
-                model = self.registry.load(self.name, version)
+            loaded = self._cache.get(version)
+            if loaded is None:
                 alias = next((a for a in info.aliases if a.startswith("champion")), "champion")
-                self._cache[version] = LoadedModel(self.name, version, alias, model)
-            self._current = self._cache[version]
+                loaded = LoadedModel(
+                    self.name, version, alias, self.registry.load(self.name, version)
+                )
+        except RegistryError as exc:  # unreachable, or the alias vanished: keep serving
+            with self._lock:
+                self._last_error = f"{exc.code}: {exc}"
+            return
+        with self._lock:
+            self._cache[version] = loaded
+            self._current = loaded
             self._last_ok = datetime.now(UTC).isoformat(timespec="seconds")
             self._last_error = None
-        except RegistryError as exc:  # unreachable, or the alias vanished: keep serving
-            self._last_error = f"{exc.code}: {exc}"
 
     def health(self) -> dict[str, Any]:
         """``status`` (``ok``, ``degraded`` — serving a cached version while the registry

@@ -142,3 +142,29 @@ def test_loader_from_settings(fake: FakeRegistry, monkeypatch: pytest.MonkeyPatc
     assert (loader.name, loader.bank, loader.refresh_seconds) == ("farmer-rating-b", "303", 5.0)
     with pytest.raises(RegistryError, match="'refresh_seconds' must be > 0"):
         ChampionLoader(fake, "farmer-rating", refresh_seconds=0)
+
+
+def test_a_hanging_refresh_does_not_hold_up_requests(fake: FakeRegistry) -> None:
+    import threading
+
+    clock = Clock()
+    loader = ChampionLoader(fake, "farmer-rating", refresh_seconds=30, clock=clock)
+    assert loader.get().version == 1
+    release, entered = threading.Event(), threading.Event()
+    original = fake.resolve_for_bank
+
+    def hanging(name: str, role: str, bank: str | None) -> _Info:
+        entered.set()
+        release.wait(timeout=10)
+        return original(name, role, bank)
+
+    fake.resolve_for_bank = hanging  # type: ignore[method-assign]
+    fake.champion = 2
+    clock.now = 31.0
+    refresher = threading.Thread(target=loader.get)
+    refresher.start()
+    assert entered.wait(timeout=10)
+    assert loader.get().version == 1  # served from the cache while the refresh hangs
+    release.set()
+    refresher.join(timeout=10)
+    assert loader.get().version == 2
