@@ -253,9 +253,15 @@ def test_cli_simulator_serves_until_terminated(province: Path, nongxin_home: Pat
         assert httpx.get(url.group(1) + "/pboc/SingleQuery?wsdl", timeout=5).status_code == 200
     finally:
         process.send_signal(signal.SIGTERM)  # as a service manager stops it; Ctrl-C is SIGINT
-        status = process.wait(timeout=10)
-        if process.stderr is not None:
-            process.stderr.close()
+        try:
+            status = process.wait(timeout=60)  # generous: CI machines may be loaded
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a server behind, even when the test fails
+            process.wait()
+            raise
+        finally:
+            if process.stderr is not None:
+                process.stderr.close()
     assert status == 0
 
 
