@@ -26,7 +26,7 @@ Promotion evidence
     at promotion (``--validation``). The recent population (``--recent``) is always given.
     Thresholds come from the red lines (``model_validation`` in ``config/federation.yaml``).
     Approver and evidence become version tags; every alias move is appended to the model's
-    ``nongxin.history.NNNNNN`` tags, since MLflow keeps no alias history.
+    ``nongxin.history.NNNNNN-<random>`` tags, since MLflow keeps no alias history.
 
 Errors: see :mod:`model_registry.exceptions`.
 """

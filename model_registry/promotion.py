@@ -4,9 +4,10 @@ MLflow aliases move without history or approval, so nongxin records both itself:
 
 * on the **version**: ``nongxin.<alias>.approved_by``, ``.approved_at`` and ``.evidence``
   (the gate report as JSON, with the content hashes of the test set and recent population);
-* on the **registered model**: one tag per event, ``nongxin.history.000001``, … (JSON:
-  action, alias, version, previous version, approver, time, evidence hash). Keys only grow;
-  an event is never rewritten. :func:`history` reads them back in order.
+* on the **registered model**: one tag per event, ``nongxin.history.000001-<random>``, …
+  (JSON: action, alias, version, previous version, approver, time, evidence hash). Keys only
+  grow and carry a random suffix, so an event is never rewritten, not even by two concurrent
+  promotions. :func:`history` reads them back in order.
 
 Evidence: the test set defaults to the hold-out logged with the version at registration
 (``evidence/validation.parquet`` in its run); ``validation=`` overrides it. The recent
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +61,7 @@ def history(registry: ModelRegistry, name: str, alias: str | None = None) -> lis
         for key, value in registry.model_tags(name).items()
         if key.startswith(HISTORY_PREFIX)
     ]
-    events.sort(key=lambda e: e.seq)
+    events.sort(key=lambda e: (e.seq, e.at))
     return [e for e in events if alias is None or e.alias == alias]
 
 
@@ -67,7 +69,10 @@ def _append(registry: ModelRegistry, name: str, **fields: Any) -> HistoryEvent:
     existing = history(registry, name)
     seq = (existing[-1].seq if existing else 0) + 1
     event = HistoryEvent(seq=seq, at=datetime.now(UTC).isoformat(timespec="seconds"), **fields)
-    registry.set_model_tag(name, f"{HISTORY_PREFIX}{seq:06d}", event.to_json())
+    # the random suffix keeps two concurrent promotions from writing the same key
+    registry.set_model_tag(
+        name, f"{HISTORY_PREFIX}{seq:06d}-{uuid.uuid4().hex[:8]}", event.to_json()
+    )
     return event
 
 

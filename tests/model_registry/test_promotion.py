@@ -89,6 +89,9 @@ def test_gated_promotion_refusal_approval_history_and_rollback(
         ("promote", "champion", worse),
         ("rollback", "champion", good),
     ]
+    keys = [k for k in registry.model_tags(NAME) if k.startswith("nongxin.history.")]
+    assert len(keys) == 4
+    assert all(len(k.rsplit("-", 1)[1]) == 8 for k in keys)
     with pytest.raises(RegistryError, match="no earlier champion"):
         rollback(registry, NAME, approver="cro-zhao")
 
