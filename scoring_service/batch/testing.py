@@ -7,12 +7,13 @@ statistical model on it with its outcomes, so a run needs no registry.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from scoring_service.batch.book import BOOK_KEY, build_book
 
-__all__ = ["sandbox_book_and_model", "train_sandbox_model"]
+__all__ = ["cached_book_and_model", "sandbox_book_and_model", "train_sandbox_model"]
 
 _SCALE = {"A": 0.02, "B": 0.05, "C": 0.10, "D": 0.20}
 
@@ -48,3 +49,17 @@ def sandbox_book_and_model(province_dir: Path, out_dir: Path) -> tuple[Path, Pat
     outcomes = pd.read_parquet(province_dir / "outcomes.parquet")
     model_path.write_text(train_sandbox_model(pd.read_parquet(book_path), outcomes))
     return book_path, model_path
+
+
+_BUILT: dict[Path, tuple[Path, Path]] = {}
+
+
+def cached_book_and_model(province_dir: Path, tmp_path_factory: Any) -> tuple[Path, Path]:
+    """:func:`sandbox_book_and_model` once per province and process (pytest's temp folders).
+
+    The files are read-only for the caller: copy what you need to change.
+    """
+    key = Path(province_dir).resolve()
+    if key not in _BUILT or not all(p.is_file() for p in _BUILT[key]):
+        _BUILT[key] = sandbox_book_and_model(key, tmp_path_factory.mktemp("batch-book"))
+    return _BUILT[key]

@@ -25,9 +25,9 @@ NONGXIN = Path(sys.executable).with_name("nongxin")
 def book_and_model(
     small_province: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:
-    from scoring_service.batch.testing import sandbox_book_and_model
+    from scoring_service.batch.testing import cached_book_and_model
 
-    return sandbox_book_and_model(small_province, tmp_path_factory.mktemp("rerate"))
+    return cached_book_and_model(small_province, tmp_path_factory)
 
 
 def _args(book: Path, model: Path, out: Path, run_id: str, chunk: int) -> list[str]:
