@@ -153,6 +153,10 @@ def psi_frame(
     return table
 
 
+def _has(old: pd.DataFrame, new: pd.DataFrame, columns: tuple[str, ...]) -> bool:
+    return all(c in old.columns and c in new.columns for c in columns)
+
+
 def build_report(
     run_id: str,
     new: pd.DataFrame,
@@ -164,7 +168,7 @@ def build_report(
     previous_run: str | None = None,
 ) -> RerateReport:
     """All tables of the report from new (and old) decision rows."""
-    from scoring_service.batch.triggers import trigger_reasons
+    from scoring_service.batch.triggers import TRIGGER_COLUMNS, trigger_reasons
 
     paired = _paired(new, old)
     summary = paired.groupby("bank_code").agg(
@@ -186,7 +190,7 @@ def build_report(
         .rename_axis("trigger")
         .rename("households")
         .reset_index()
-        if old is not None and not old.empty
+        if old is not None and not old.empty and _has(old, new, TRIGGER_COLUMNS)
         else pd.DataFrame(columns=["trigger", "households"])
     )
     return RerateReport(

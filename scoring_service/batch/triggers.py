@@ -17,7 +17,7 @@ from scoring_service.batch.ledger import RunFolder
 from scoring_service.exceptions import UsageError
 from scoring_service.pipeline import input_frame, inputs_hash
 
-__all__ = ["TRIGGERS", "changed_rows", "trigger_reasons"]
+__all__ = ["TRIGGERS", "TRIGGER_COLUMNS", "changed_rows", "trigger_reasons"]
 
 #: Reasons a household is re-rated, most specific first.
 TRIGGERS = (
@@ -27,6 +27,9 @@ TRIGGERS = (
     "village_status",
     "survey_change",
 )
+
+#: Decision columns :func:`trigger_reasons` compares.
+TRIGGER_COLUMNS = ("report_ids", "bureau_hash", "credit_village_status", "inputs_hash")
 
 
 def _keys(households: pd.Series, hashes: np.ndarray | pd.Series) -> pd.Index:
@@ -63,8 +66,7 @@ def trigger_reasons(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
     Both frames hold decision rows (``household_id``, ``report_ids``, ``bureau_hash``,
     ``credit_village_status``, ``inputs_hash``); the result is indexed like ``new``.
     """
-    cols = ["report_ids", "bureau_hash", "credit_village_status", "inputs_hash"]
-    prev = old.drop_duplicates(BOOK_KEY, keep="last").set_index(BOOK_KEY)[cols]
+    prev = old.drop_duplicates(BOOK_KEY, keep="last").set_index(BOOK_KEY)[list(TRIGGER_COLUMNS)]
     joined = prev.reindex(new[BOOK_KEY].to_numpy())
     joined.index = new.index
     conditions = [
