@@ -228,6 +228,6 @@ def train_rating_model(
         metrics,
         evidence.reset_index(drop=True),
         "target",
-        data_hash(frame),
+        data_hash(frame.assign(__outcome__=target.astype(np.int64))),
         {**skipped, **card.dropped_features_},
     )

@@ -149,7 +149,8 @@ def test_lineage_refuses_empty_fields_and_hash_is_content_based(trained: Any) ->
     frame = trained.frame
     assert data_hash(frame) == data_hash(frame.copy())
     assert data_hash(frame) != data_hash(frame.assign(noise=frame["noise"] + 1e-9))
-    assert trained.good.training_data_sha256 == data_hash(frame)
+    assert trained.good.training_data_sha256 == data_hash(frame.assign(__outcome__=trained.y))
+    assert trained.good.training_data_sha256 != data_hash(frame.assign(__outcome__=1 - trained.y))
 
 
 def test_log_model_in_a_run_loads_back(

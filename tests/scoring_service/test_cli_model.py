@@ -31,6 +31,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     frame, y = households(2500, seed=5)
     frame.assign(default_12m=y).to_parquet(tmp_path / "train.parquet")
+    frame.to_parquet(tmp_path / "features.parquet")
+    frame[["household_id"]].assign(default_12m=y).to_parquet(tmp_path / "outcomes.parquet")
     households(600, seed=6)[0].to_parquet(tmp_path / "recent.parquet")
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -48,7 +50,10 @@ def test_model_lifecycle(workdir: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert json.loads((workdir / "m1" / "training.json").read_text())["metrics"]["test_auc"] > 0.7
     weak = ["--exclude", "income_total", "--exclude", "debt_total", "--exclude", "village_review"]
     assert run("train", "--data", "train.parquet", *weak, "--out", "m2").exit_code == 0
-    assert run("train", "--data", "train.parquet", "--out", "m3").exit_code == 0
+    joined = ["--data", "features.parquet", "--outcomes", "outcomes.parquet"]
+    assert run("train", *joined, "--out", "m3").exit_code == 0
+    lineage = [json.loads((workdir / m / "training.json").read_text()) for m in ("m1", "m3")]
+    assert lineage[0]["training_data_sha256"] == lineage[1]["training_data_sha256"]
     for folder in ("m1", "m2", "m3"):
         assert run("register", folder, "--author", "alice").exit_code == 0
     listed = run("list").output
