@@ -33,7 +33,7 @@ def train_sandbox_model(book: pd.DataFrame, outcomes: pd.DataFrame, *, seed: int
         y,
         name="farmer-rating",
         scale=GradeScale.from_mapping(_SCALE),
-        knockouts=knockout_rules(["age_outside_18_65"]),
+        knockouts=knockout_rules(["pboc_serious_delinquency_24m", "age_outside_18_65"]),
         reason_catalog=ReasonCatalog.from_yaml(get_settings().config_dir / "reason_codes.yaml"),
         feature_catalog_version="pboc-features/1",
         seed=seed,

@@ -36,10 +36,10 @@ def _run(
     return folder
 
 
-def _changed_book(book: Path, out: Path) -> tuple[Path, dict[str, list[str]]]:
-    """The book a month later: 4 village downgrades, 3 new reports with an overdue, 2 surveys."""
+def _changed_book(book: Path, out: Path, ids: list[str]) -> tuple[Path, dict[str, list[str]]]:
+    """The book a month later: 4 village downgrades, 3 new reports with an overdue, 2 surveys
+    (among ``ids``)."""
     frame = pd.read_parquet(book)
-    ids = frame["household_id"].to_numpy()
     picked = {
         "village_status": list(ids[:4]),
         "new_bureau_report": list(ids[4:7]),
@@ -63,7 +63,8 @@ def test_only_changed_households_are_rerated_and_the_trigger_is_named(
     book, model = book_and_model
     models = model_file(model, BANKS)
     first = _run(book, tmp_path, "first", models)
-    later, picked = _changed_book(book, tmp_path)
+    before = first.read_decisions().set_index("household_id")["limit"]
+    later, picked = _changed_book(book, tmp_path, sorted(before.index[before > 0]))
     daily = _run(later, tmp_path, "daily", models, since="first")
     got = daily.read_decisions()
     assert sorted(got["household_id"]) == sorted(h for ids in picked.values() for h in ids)
