@@ -161,11 +161,13 @@ def fit_numeric(name: str, column: Any, y: npt.NDArray[np.float64], s: FitSettin
         cuts, trend = list(range(1, grid.size + 1)), "manual"
     else:
         occupied = np.flatnonzero(total > 0)  # drop empty micro bins
+        if occupied.size == 0:  # no regular value at all: one empty interval
+            occupied = np.zeros(1, dtype=np.intp)
         grid, total, bad = grid[occupied[:-1]], total[occupied], bad[occupied]
         cuts, trend = _merge_numeric(total, bad, n_bad, n_all - n_bad, s, tail)
     bounds = [0, *cuts]
-    counts = np.add.reduceat(total, bounds) if total.size else np.zeros(1)
-    bads = np.add.reduceat(bad, bounds) if total.size else np.zeros(1)
+    counts = np.add.reduceat(total, bounds)
+    bads = np.add.reduceat(bad, bounds)
     edges = grid[np.asarray(cuts, dtype=np.intp) - 1] if cuts else np.empty(0)
     bins = numeric_bins(name, edges, [[v] for v in specials])
     counts = np.concatenate([counts, [missing.sum()], [i.size for i in special_idx]])
@@ -177,6 +179,8 @@ def _merge_numeric(
     total: FloatArray, bad: FloatArray, n_bad: float, n_good: float, s: FitSettings, tail: float
 ) -> tuple[list[int], str]:
     """Cuts (micro-grid indices) of the final bins: merge coarse groups, then refine."""
+    if total.size <= 1:
+        return [], "none"
     coarse = _coarse(total, s.n_prebins, tail)
     bounds = [0, *coarse]
     cuts, trend = _merge(

@@ -292,3 +292,15 @@ def test_identifier_like_column_is_one_bin(rng: np.random.Generator) -> None:
     ids = pd.DataFrame({"household_id": [f"H{i:08d}" for i in range(len(X))]})
     table = WOEBinning(n_jobs=1).fit(ids, y).tables_["household_id"]
     assert table.iv == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("method", ["optimal", "chi", "tree"])
+@pytest.mark.parametrize("fill", [np.nan, -1.0, 3.0])
+def test_degenerate_numeric_columns(rng: np.random.Generator, method: str, fill: float) -> None:
+    X, y = credit_like(rng, 500)
+    X = X.assign(empty=fill)  # all missing, all special, or constant
+    binning = WOEBinning(method, special_values={"empty": [-1]}, n_jobs=1).fit(X, y)
+    table = binning.tables_["empty"]
+    assert sum(table.count) == len(X)
+    assert table.iv == pytest.approx(0.0, abs=1e-12)
+    assert binning.transform(X)["empty"].eq(0.0).all()
