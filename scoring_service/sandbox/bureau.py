@@ -20,7 +20,7 @@ from scoring_service.sandbox.accounts import (
     new_accounts,
 )
 from scoring_service.sandbox.institutions import BIG_BANKS, NONBANK, VILLAGE_BANKS
-from scoring_service.sandbox.months import month_index, months_back
+from scoring_service.sandbox.months import months_back
 from scoring_service.sandbox.performance import fill_performance
 
 __all__ = ["BureauFacts", "Guarantee", "Query", "draw_bureau"]
@@ -241,8 +241,3 @@ def draw_bureau(p: HouseholdProfile, thin: bool, rnd: random.Random) -> BureauFa
     facts.self_queries_1m = int(rnd.random() < 0.04)
     facts.crc_score = _crc_score(p, thin, rnd)
     return facts
-
-
-def report_month(facts: BureauFacts) -> int:
-    """The integer month of the report date."""
-    return month_index(facts.report_date)

@@ -18,7 +18,27 @@ __all__ = ["ProvinceSummary", "auc", "bayes_auc", "summarise"]
 
 @dataclass(frozen=True)
 class ProvinceSummary:
-    """What ``generate_province`` made, and where."""
+    """What ``generate_province`` made, and where.
+
+    Attributes
+    ----------
+    path : Path
+        The province folder.
+    seed, as_of, households, banks
+        The arguments it was generated with (``as_of`` as ``YYYY-MM-DD``).
+    households_per_bank : Mapping[str, int]
+        Households of each bank code (``301``, ``302``, ...), banks without households included.
+    bank_names : Mapping[str, str]
+        Chinese name of each bank code.
+    default_rate : float
+        Share of households with ``default_12m == 1``.
+    thin_file_share : float
+        Share of thin-file households (白户: no loan or card account in the PBOC report).
+    bayes_auc : float
+        AUC of ``true_pd`` against ``default_12m``: the ceiling for any model.
+    manifest, households_table, outcomes_table, pboc_reports, qianhai_results : Path
+        Where the files are.
+    """
 
     path: Path
     seed: int

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bureau_adapters.identity import birth_date, is_valid_resident_id
@@ -72,6 +72,7 @@ def test_the_observable_terms_rank_like_the_true_pd(province: pd.DataFrame) -> N
     )
 
 
+@settings(deadline=None, max_examples=60)
 @given(
     ages=st.lists(st.integers(18, 90), min_size=1, max_size=20),
     on=st.dates(dt.date(2000, 1, 1), dt.date(2040, 12, 31)),
@@ -89,6 +90,7 @@ def test_ids_are_valid_and_make_the_exact_age(ages: list[int], on: dt.date, seed
         assert int(number[16]) % 2 == int(is_male)
 
 
+@settings(deadline=None)
 @given(day=st.dates(dt.date(2000, 1, 1), dt.date(2040, 12, 31)), n=st.integers(0, 60))
 def test_months_back_stays_in_the_right_month(day: dt.date, n: int) -> None:
     back = months_back(day, n)
