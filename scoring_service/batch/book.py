@@ -26,10 +26,20 @@ import pyarrow.parquet as pq
 from scoring_service.exceptions import UsageError
 from scoring_service.pipeline.inputs import BUREAU_COLUMNS, INPUT_COLUMNS
 
-__all__ = ["BOOK_KEY", "PII_COLUMNS", "BookInfo", "book_info", "build_book", "iter_chunks"]
+__all__ = [
+    "BOOK_KEY",
+    "PASS_THROUGH",
+    "PII_COLUMNS",
+    "BookInfo",
+    "book_info",
+    "build_book",
+    "iter_chunks",
+]
 
 #: The key of a book: one row per household.
 BOOK_KEY = "household_id"
+#: Book columns a decision carries besides its inputs (report lineage, event triggers).
+PASS_THROUGH: tuple[str, ...] = ("business_ref", "report_ids", "report_date")
 #: Survey columns that never enter a book (they stay in the bureau layer).
 PII_COLUMNS: tuple[str, ...] = ("head_name", "id_type", "id_number", "phone")
 
@@ -96,12 +106,18 @@ def iter_chunks(
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """``(chunk number, rows)`` of a book, ``chunk_rows`` at a time (the last may be short).
 
+    Only the key, :data:`PASS_THROUGH` and the decision inputs are read (a book may carry
+    more, such as Qianhai's ``qh_*`` features).
+
     Rows of banks not in ``banks`` are dropped *after* cutting, so chunk numbers do not
     depend on the bank selection. Chunks in ``skip`` (done ones) are not converted.
     """
     book = _parquet(path)
+    names = book.schema_arrow.names
+    columns = [c for c in (BOOK_KEY, *PASS_THROUGH, *INPUT_COLUMNS) if c in names]
     wanted = None if banks is None else pa.array(list(banks), type=pa.string())
-    for number, batch in enumerate(book.iter_batches(batch_size=chunk_rows)):
+    batches = book.iter_batches(batch_size=chunk_rows, columns=columns)
+    for number, batch in enumerate(batches):
         if number in skip:
             continue
         if wanted is not None:

@@ -31,11 +31,13 @@ __all__ = ["decisions_schema", "run_spark", "spark_session"]
 _SAMPLE_ROWS = 64
 
 
-def spark_session(master: str = "local[2]", *, batch_rows: int = 100_000) -> Any:
+def spark_session(master: str | None = None, *, batch_rows: int = 100_000) -> Any:
     """A SparkSession for re-rating: UTC, Arrow batches of ``batch_rows``, no UI.
 
-    Executors run this interpreter (``PYSPARK_PYTHON``) unless the environment says
-    otherwise (on a cluster: the packed venv, see ``docs/spark.md``).
+    ``master`` defaults to ``NONGXIN_SPARK_MASTER``, else ``local[2]``; an empty value
+    leaves the master to ``spark-submit``. Executors run this interpreter
+    (``PYSPARK_PYTHON``) unless the environment says otherwise (on a cluster: the packed
+    venv, see ``docs/spark.md``).
     """
     try:
         from pyspark.sql import SparkSession
@@ -45,9 +47,11 @@ def spark_session(master: str = "local[2]", *, batch_rows: int = 100_000) -> Any
         ) from exc
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if master is None:
+        master = os.environ.get("NONGXIN_SPARK_MASTER", "local[2]")
+    builder = SparkSession.builder.master(master) if master else SparkSession.builder
     return (
-        SparkSession.builder.master(master)
-        .appName("nongxin-rerate")
+        builder.appName("nongxin-rerate")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
