@@ -101,67 +101,41 @@ def _header(
     doc.close("PRH", 1)
 
 
-def _identity(doc: Doc, person: Person, facts: BureauFacts, quirks: Quirks) -> None:
-    updated = day_text(months_back(facts.report_date, 7), quirks.month_only_dates)
+def _identity(doc: Doc, person: Person, updated: str) -> None:
     doc.open("PIM", 1)
     doc.open("PB01", 2)
-    doc.open("PB01A", 3)
-    doc.items(4, [
+    doc.block("PB01A", 3, [
         ("PB01AD01", "1" if person.male else "2"), ("PB01AR01", person.birth.isoformat()),
         ("PB01AD02", _EDUCATION[person.education]), ("PB01AD03", "4" if person.education == "college" else "5"),
         ("PB01AD04", person.employment), ("PB01AQ01", ""), ("PB01AQ02", escape(person.address)),
         ("PB01AD05", "CHN"), ("PB01AQ03", escape(person.address)),
     ])  # fmt: skip
-    doc.close("PB01A", 3)
     doc.open("PB01B", 3)
     doc.items(4, [("PB01BS01", 1)])
-    doc.open("PB01BH", 4)
-    doc.items(5, [("PB01BQ01", person.phone), ("PB01BR01", updated)])
-    doc.close("PB01BH", 4)
+    doc.block("PB01BH", 4, [("PB01BQ01", person.phone), ("PB01BR01", updated)])
     doc.close("PB01B", 3)
     doc.close("PB01", 2)
     doc.close("PIM", 1)
-    doc.open("PMM", 1)
-    doc.open("PB02", 2)
-    rows: list[tuple[str, object]] = [("PB020D01", _MARITAL[person.marital])]
+
+
+def _family_home_work(doc: Doc, person: Person, updated: str) -> None:
+    marriage: list[tuple[str, object]] = [("PB020D01", _MARITAL[person.marital])]
     if person.spouse_id:
-        rows += [
-            ("PB020Q01", escape(person.spouse_name)),
-            ("PB020D02", "10"),
-            ("PB020I01", person.spouse_id),
-            ("PB020Q02", ""),
-            ("PB020Q03", person.spouse_phone),
-        ]
-    doc.items(3, rows)
-    doc.close("PB02", 2)
-    doc.close("PMM", 1)
-    doc.open("PRM", 1)
-    doc.open("PB03", 2)
-    doc.items(
-        3,
-        [
-            ("PB030D01", "11"),
-            ("PB030Q01", escape(person.address)),
-            ("PB030Q02", ""),
-            ("PB030R01", updated),
-        ],
+        marriage += [
+            ("PB020Q01", escape(person.spouse_name)), ("PB020D02", "10"), ("PB020I01", person.spouse_id),
+            ("PB020Q02", ""), ("PB020Q03", person.spouse_phone),
+        ]  # fmt: skip
+    doc.nested(("PMM", "PB02"), 1, marriage)
+    home = escape(person.address)
+    doc.nested(
+        ("PRM", "PB03"),
+        1,
+        [("PB030D01", "11"), ("PB030Q01", home), ("PB030Q02", ""), ("PB030R01", updated)],
     )
-    doc.close("PB03", 2)
-    doc.close("PRM", 1)
-    doc.open("POM", 1)
-    doc.open("PB04", 2)
-    doc.items(
-        3,
-        [
-            ("PB040D01", person.employment),
-            ("PB040Q01", "--"),
-            ("PB040D02", "99"),
-            ("PB040D03", "A"),
-            ("PB040R02", updated),
-        ],
-    )
-    doc.close("PB04", 2)
-    doc.close("POM", 1)
+    doc.nested(("POM", "PB04"), 1, [
+        ("PB040D01", person.employment), ("PB040Q01", "--"), ("PB040D02", "99"), ("PB040D03", "A"),
+        ("PB040R02", updated),
+    ])  # fmt: skip
 
 
 def _score(doc: Doc, facts: BureauFacts) -> None:
@@ -180,7 +154,9 @@ def render_report(person: Person, facts: BureauFacts, quirks: Quirks, rnd: rando
     """The report XML (no declaration, like the real decoded samples) as text."""
     doc = Doc("Document")
     _header(doc, person, facts, quirks, rnd)
-    _identity(doc, person, facts, quirks)
+    updated = day_text(months_back(facts.report_date, 7), quirks.month_only_dates)
+    _identity(doc, person, updated)
+    _family_home_work(doc, person, updated)
     _score(doc, facts)
     render_summaries(doc, facts, quirks.month_only_dates)
     style = DetailStyle(

@@ -211,15 +211,11 @@ def _guarantees(doc: Doc, facts: BureauFacts, rnd: random.Random) -> None:
 def _public(doc: Doc, facts: BureauFacts, style: DetailStyle) -> None:
     T = facts.report_date
     if facts.telecom_arrears:
-        doc.open("PND", 1)
-        doc.open("PE01", 2)
-        doc.block("PE01A", 3, [
+        doc.nested(("PND", "PE01", "PE01A"), 1, [
             ("PE01AD01", "TE"), ("PE01AQ01", "中国移动湖南分公司"), ("PE01AD02", "2"),
             ("PE01AR01", months_back(T, 60).isoformat()), ("PE01AD03", "1"), ("PE01AJ01", facts.telecom_arrears),
             ("PE01AR02", month_label(month_index(T) - 1)), ("PE01AQ02", "N" * 21 + "123"),
         ])  # fmt: skip
-        doc.close("PE01", 2)
-        doc.close("PND", 1)
     court = f"{style.county}人民法院"
     for unit, seg, records in (
         ("PCJ", "PF02", facts.judgments),
@@ -229,34 +225,29 @@ def _public(doc: Doc, facts: BureauFacts, style: DetailStyle) -> None:
             continue
         doc.open(unit, 1)
         for filed, amount in records:
-            doc.open(seg, 2)
-            if seg == "PF02":
-                rows: list[tuple[str, object]] = [
-                    ("PF02AQ01", court),
-                    ("PF02AQ02", "借款合同纠纷"),
-                    ("PF02AR01", filed.isoformat()),
-                    ("PF02AD01", "1"),
-                    ("PF02AQ03", "判决"),
-                    ("PF02AR02", (filed + dt.timedelta(days=25)).isoformat()),
-                    ("PF02AQ04", "借款"),
-                    ("PF02AJ01", amount),
-                ]
-            else:
-                rows = [
-                    ("PF03AQ01", court),
-                    ("PF03AQ02", "借款合同纠纷"),
-                    ("PF03AR01", filed.isoformat()),
-                    ("PF03AD01", "001"),
-                    ("PF03AQ03", "执行中"),
-                    ("PF03AR02", ""),
-                    ("PF03AQ04", "借款"),
-                    ("PF03AJ01", amount),
-                    ("PF03AQ05", "--"),
-                    ("PF03AJ02", 0),
-                ]
-            doc.block(f"{seg}A", 3, rows)
-            doc.close(seg, 2)
+            rows = (
+                _judgment(court, filed, amount)
+                if seg == "PF02"
+                else _enforcement(court, filed, amount)
+            )
+            doc.nested((seg, f"{seg}A"), 2, rows)
         doc.close(unit, 1)
+
+
+def _judgment(court: str, filed: dt.date, amount: int) -> list[tuple[str, object]]:
+    return [
+        ("PF02AQ01", court), ("PF02AQ02", "借款合同纠纷"), ("PF02AR01", filed.isoformat()), ("PF02AD01", "1"),
+        ("PF02AQ03", "判决"), ("PF02AR02", (filed + dt.timedelta(days=25)).isoformat()), ("PF02AQ04", "借款"),
+        ("PF02AJ01", amount),
+    ]  # fmt: skip
+
+
+def _enforcement(court: str, filed: dt.date, amount: int) -> list[tuple[str, object]]:
+    return [
+        ("PF03AQ01", court), ("PF03AQ02", "借款合同纠纷"), ("PF03AR01", filed.isoformat()), ("PF03AD01", "001"),
+        ("PF03AQ03", "执行中"), ("PF03AR02", ""), ("PF03AQ04", "借款"), ("PF03AJ01", amount),
+        ("PF03AQ05", "--"), ("PF03AJ02", 0),
+    ]  # fmt: skip
 
 
 def _queries(doc: Doc, facts: BureauFacts) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from scoring_service.sandbox.bureau import BureauFacts
 from scoring_service.sandbox.pboc_summary import (
+    Exposure,
     category_groups,
     exposure,
     overdue_summary,
@@ -14,6 +15,7 @@ from scoring_service.sandbox.xmltext import Doc, day_text
 
 __all__ = ["render_summaries"]
 
+_OVERDUE_ITEMS = ("PC02DD01", "PC02DS02", "PC02DS03", "PC02DJ01", "PC02DS04")
 _EXPOSURE_UNITS = (("D1", "E"), ("R4", "F"), ("R1", "G"), ("R2", "H"), ("R3", "I"))
 
 
@@ -32,43 +34,25 @@ def _accounts_summary(doc: Doc, facts: BureauFacts) -> None:
     if late:
         doc.open("PC02D", 3)
         doc.items(4, [("PC02DS01", len(late))])
-        for code, accs, months, amount, longest in late:
-            doc.block(
-                "PC02DH",
-                4,
-                [
-                    ("PC02DD01", code),
-                    ("PC02DS02", accs),
-                    ("PC02DS03", months),
-                    ("PC02DJ01", amount),
-                    ("PC02DS04", longest),
-                ],
-            )
+        for row in late:
+            doc.block("PC02DH", 4, list(zip(_OVERDUE_ITEMS, row, strict=True)))
         doc.close("PC02D", 3)
     for kind, letter in _EXPOSURE_UNITS:
         exp = exposure(facts.accounts, kind)
-        if exp is None:
-            continue
-        p = f"PC02{letter}"
-        if kind in ("D1", "R4", "R1"):
-            rows: list[tuple[str, object]] = [
-                (f"{p}S01", exp.institutions),
-                (f"{p}S02", exp.accounts),
-                (f"{p}J01", exp.limit),
-                (f"{p}J02", exp.balance),
-                (f"{p}J03", exp.due_or_high),
-            ]
-        else:
-            rows = [
-                (f"{p}S01", exp.institutions),
-                (f"{p}S02", exp.accounts),
-                (f"{p}J01", exp.limit),
-                (f"{p}J02", exp.due_or_high),
-                (f"{p}J03", exp.low),
-                (f"{p}J04", exp.used),
-                (f"{p}J05", exp.avg_used),
-            ]
-        doc.block(p, 3, rows)
+        if exp is not None:
+            doc.block(f"PC02{letter}", 3, _exposure_rows(f"PC02{letter}", kind, exp))
+
+
+def _exposure_rows(p: str, kind: str, exp: Exposure) -> list[tuple[str, object]]:
+    head: list[tuple[str, object]] = [
+        (f"{p}S01", exp.institutions),
+        (f"{p}S02", exp.accounts),
+        (f"{p}J01", exp.limit),
+    ]
+    if kind in ("D1", "R4", "R1"):
+        return [*head, (f"{p}J02", exp.balance), (f"{p}J03", exp.due_or_high)]
+    cards = [exp.due_or_high, exp.low, exp.used, exp.avg_used]
+    return head + [(f"{p}J0{k}", v) for k, v in enumerate(cards, start=2)]
 
 
 def _guarantee_summary(doc: Doc, facts: BureauFacts) -> None:

@@ -66,53 +66,32 @@ def _credoo(z: float, facts: BureauFacts, rnd: random.Random) -> list[dict[str, 
     return [{**record, **_OK}]
 
 
+def _hint(source: str, score: int | str, mark: str, built: str, status: str) -> dict[str, Any]:
+    return {
+        "sourceId": source,
+        "rskScore": score,
+        "rskMark": mark,
+        "dataBuildTime": built,
+        "dataStatus": status,
+    }
+
+
 def _risk_hints(
     z: float, facts: BureauFacts, delinq: float, rnd: random.Random
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if delinq >= 2 or rnd.random() < _sigmoid(-4.0 + 1.2 * z):
-        score: int = int(min(45, max(10, round(20 + 8 * z + rnd.gauss(0.0, 5.0)))))
+        score = int(min(45, max(10, round(20 + 8 * z + rnd.gauss(0.0, 5.0)))))
         status = "3" if rnd.random() < 0.03 else "1"
-        out.append(
-            {
-                "sourceId": "A",
-                "rskScore": score,
-                "rskMark": "",
-                "dataBuildTime": _day(facts.report_date, rnd, 400),
-                "dataStatus": status,
-            }
-        )
+        out.append(_hint("A", score, "", _day(facts.report_date, rnd, 400), status))
     if facts.enforcements:
         mark = "B1" if rnd.random() < 0.6 else "B2"
-        out.append(
-            {
-                "sourceId": "B",
-                "rskScore": "",
-                "rskMark": mark,
-                "dataBuildTime": facts.enforcements[0][0].isoformat(),
-                "dataStatus": "1",
-            }
-        )
+        out.append(_hint("B", "", mark, facts.enforcements[0][0].isoformat(), "1"))
     if rnd.random() < _sigmoid(-5.5 + 1.0 * z):
-        out.append(
-            {
-                "sourceId": "C",
-                "rskScore": "",
-                "rskMark": rnd.choice(("C1", "C2", "C3", "C4")),
-                "dataBuildTime": _day(facts.report_date, rnd, 700),
-                "dataStatus": "2",
-            }
-        )
+        mark = rnd.choice(("C1", "C2", "C3", "C4"))
+        out.append(_hint("C", "", mark, _day(facts.report_date, rnd, 700), "2"))
     if rnd.random() < 0.01:
-        out.append(
-            {
-                "sourceId": "99",
-                "rskScore": -1,
-                "rskMark": "99",
-                "dataBuildTime": "99",
-                "dataStatus": "99",
-            }
-        )
+        out.append(_hint("99", -1, "99", "99", "99"))
     return [{**r, **_OK} for r in out] if out else list(_NO_DATA)
 
 

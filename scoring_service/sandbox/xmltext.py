@@ -36,6 +36,14 @@ class Doc:
         self.items(depth + 1, pairs)
         self.close(tag, depth)
 
+    def nested(self, tags: tuple[str, ...], depth: int, pairs: list[tuple[str, object]]) -> None:
+        """``<a><b>…pairs…</b></a>`` for ``tags = ("a", "b")``, starting at ``depth``."""
+        for k, tag in enumerate(tags):
+            self.open(tag, depth + k)
+        self.items(depth + len(tags), pairs)
+        for k in range(len(tags) - 1, -1, -1):
+            self.close(tags[k], depth + k)
+
     def text(self, root: str) -> str:
         """The finished document."""
         return "\n".join([*self.lines, f"</{root}>"])
