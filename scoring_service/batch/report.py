@@ -219,13 +219,22 @@ def write_report(
     models: Mapping[str, LoadedModel],
     *,
     development: Path | None = None,
+    previous_table: Path | None = None,
 ) -> dict[str, Path]:
-    """Build the report of a finished run and write ``report/*.csv`` and ``report/index.html``."""
+    """Build the report of a finished run and write ``report/*.csv`` and ``report/index.html``.
+
+    "Old" decisions come from ``previous_table`` (parquet with at least ``household_id``,
+    ``grade``, ``limit``; ``model_grade`` and ``override_grade`` for override checks) when
+    given, else from the run ``previous_run`` of the same folder.
+    """
     from scoring_service.batch.report_html import render_report
 
     new = folder.read_decisions(DECISION_COLUMNS)
     old = None
-    if previous_run is not None:
+    if previous_table is not None:
+        old = _previous_table(previous_table)
+        previous_run = str(previous_table)
+    elif previous_run is not None:
         old = RunFolder(folder.root.parent, previous_run).read_decisions(DECISION_COLUMNS)
     model = models[sorted(models)[0]]
     dev = pd.read_parquet(development) if development is not None else _evidence(model)
@@ -242,6 +251,16 @@ def write_report(
     paths["html"] = out / "index.html"
     paths["html"].write_text(render_report(report), encoding="utf-8")
     return paths
+
+
+def _previous_table(path: Path) -> pd.DataFrame:
+    from scoring_service.exceptions import UsageError
+
+    old = pd.read_parquet(path)
+    missing = [c for c in (BOOK_KEY, "grade", "limit") if c not in old.columns]
+    if missing:
+        raise UsageError(f"The previous decisions {path} lack columns {missing}.", field="previous")
+    return old
 
 
 def _evidence(model: LoadedModel) -> pd.DataFrame | None:

@@ -108,6 +108,12 @@ def _previous(out: Path, run_id: str, explicit: str | None) -> str | None:
     help="Old decisions of the report (default: the last complete run in OUT).",
 )
 @click.option(
+    "--previous",
+    "previous_table",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Old decisions as a table (parquet: household_id, grade, limit[, override_grade]).",
+)
+@click.option(
     "--development",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Development sample for feature PSI (default: the champion's evidence).",
@@ -164,5 +170,7 @@ def _run(**o: Any) -> None:
         from scoring_service.batch.report import write_report
 
         old = _previous(o["out"], run_id, o["previous_run"] or since)
-        paths = write_report(folder, old, models, development=o["development"])
+        paths = write_report(
+            folder, old, models, development=o["development"], previous_table=o["previous_table"]
+        )
         click.echo(f"report: {paths['html']}")
