@@ -91,10 +91,9 @@ print(f"thin-file share: {thin.mean():.1%} (survey flag: {households['thin_file'
         ("code", '''\
 from sklearn.model_selection import train_test_split
 
-from model_registry.train import NON_FEATURES
+from scoring_service.mainjob.frame import feature_columns
 
-X = frame.drop(columns=[c for c in frame.columns if c in NON_FEATURES or c == "report_id"])
-X = X.loc[:, X.nunique() > 1]  # constant columns carry no information
+X = frame[feature_columns(frame)]  # no identifiers, personal data, outcomes or constants
 y = frame["default_12m"].to_numpy()
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=11)
 print(f"{X.shape[1]} candidate variables; bad rate {y.mean():.2%}")'''),
@@ -162,17 +161,16 @@ print(spec.to_sql()[:400])'''),
         ("code", '''\
 import numpy as np
 
-from model_registry.train import NON_FEATURES
 from rating_models import Scorecard
 from rating_models.expert import ExpertCard, expert_score
 from rating_models.metrics import auc
 from rating_models.rating import PDCalibration
+from scoring_service.mainjob.frame import feature_columns
 
 rng = np.random.default_rng(11)
 test = rng.random(len(frame)) < 0.3
 train_rows, test_rows = frame[~test], frame[test]
-features = [c for c in frame.columns if c not in NON_FEATURES and c != "report_id"
-            and train_rows[c].nunique() > 1]
+features = feature_columns(train_rows)
 statistical = Scorecard().fit(train_rows[features], train_rows["default_12m"]).spec_
 expert = ExpertCard.from_yaml(CONFIG / "expert_cards" / "federation_default.yaml")
 # expert points -> PD: a logistic calibration fitted on the training rows
@@ -265,7 +263,7 @@ from model_registry import Lineage, ModelRegistry, promote, train_rating_model
 from model_registry.config import rating_config
 from model_registry.flavor import input_example
 
-data = frame.drop(columns=["true_pd", "default_12m"])
+data = frame.drop(columns=["true_pd", "default_12m", "report_id", "report_date"])
 config = rating_config(CONFIG, "301", columns=data.columns)
 result = train_rating_model(
     data, frame["default_12m"], name="farmer-rating", scale=config.scale, expert=config.expert,

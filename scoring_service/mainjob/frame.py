@@ -17,16 +17,35 @@ from bureau_adapters.pboc.features import features_frame
 from bureau_adapters.pboc.models import PersonalReport
 from bureau_adapters.qianhai.offline import qh_features_from_province
 
-__all__ = ["OUTCOME_COLUMNS", "PII_COLUMNS", "bureau_features", "model_frame", "pboc_features"]
+__all__ = [
+    "NOT_FEATURES",
+    "OUTCOME_COLUMNS",
+    "PII_COLUMNS",
+    "bureau_features",
+    "feature_columns",
+    "model_frame",
+    "pboc_features",
+]
 
 #: Sandbox-only columns: the truth a model must never see as an input.
 OUTCOME_COLUMNS: tuple[str, ...] = ("true_pd", "default_12m")
 #: Personal data of the survey; kept in the frame for the bureau layer, never a feature.
 PII_COLUMNS: tuple[str, ...] = ("head_name", "id_type", "id_number", "phone")
+#: Columns of a model frame that are never candidate features.
+NOT_FEATURES: tuple[str, ...] = (
+    "household_id", "bank_code", "village_id", *PII_COLUMNS, "survey_date", "thin_file",
+    "report_id", "report_date", *OUTCOME_COLUMNS,
+)  # fmt: skip
+
+
+def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """Candidate features of a model frame: not in :data:`NOT_FEATURES`, not constant."""
+    return [c for c in frame.columns if c not in NOT_FEATURES and frame[c].nunique() > 1]
 
 
 def pboc_features(province: Path, household_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """``pboc-features/1`` of the cached PBOC reports, indexed by ``household_id``.
+    """``pboc-features/1`` of the cached PBOC reports, indexed by ``household_id``, after
+    the ``report_id`` and ``report_date`` they came from.
 
     Parameters
     ----------
@@ -44,6 +63,8 @@ def pboc_features(province: Path, household_ids: Sequence[str] | None = None) ->
     personal = [r for r in reports if isinstance(r, PersonalReport)]
     frame = features_frame(personal)
     ids = [p.stem for p, r in zip(files, reports, strict=True) if isinstance(r, PersonalReport)]
+    dates = [r.report_date for r in reports if isinstance(r, PersonalReport)]
+    frame.insert(0, "report_date", pd.to_datetime(dates))
     frame.insert(0, "report_id", frame.index.to_numpy())
     frame.index = pd.Index(ids, name="household_id")
     return frame
