@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from scoring_service.tenancy import Tenancy
@@ -9,11 +12,16 @@ from scoring_service.tenancy import Tenancy
 __all__ = ["bank"]
 
 
-def _tenancy() -> Tenancy:
+@contextmanager
+def _tenancy() -> Iterator[Tenancy]:
     from bureau_adapters.compliance.db import create_engine
     from scoring_service.settings import get_settings
 
-    return Tenancy(create_engine(get_settings().resolved_database_url()))
+    engine = create_engine(get_settings().resolved_database_url())
+    try:
+        yield Tenancy(engine)
+    finally:
+        engine.dispose()
 
 
 @click.group()
@@ -28,7 +36,8 @@ def add(bank_code: str, name: str) -> None:
     """Register BANK_CODE (its policy config/banks/BANK_CODE.yaml must be valid)."""
     from scoring_service.settings import get_settings
 
-    added = _tenancy().add_bank(bank_code, name, config_dir=get_settings().config_dir)
+    with _tenancy() as tenancy:
+        added = tenancy.add_bank(bank_code, name, config_dir=get_settings().config_dir)
     click.echo(f"added bank {added.bank_code} {added.name}")
 
 
@@ -37,7 +46,8 @@ def add(bank_code: str, name: str) -> None:
 @click.option("--label", default="default", show_default=True, help="What the key is for.")
 def add_key(bank_code: str, label: str) -> None:
     """Create an API key for BANK_CODE and print it once (only its hash is kept)."""
-    key = _tenancy().add_key(bank_code, label)
+    with _tenancy() as tenancy:
+        key = tenancy.add_key(bank_code, label)
     click.echo(f"key {key.key_id} for bank {key.bank_code} ({key.label}); shown once:", err=True)
     click.echo(key.secret)
 
@@ -45,7 +55,8 @@ def add_key(bank_code: str, label: str) -> None:
 @bank.command("list")
 def list_banks() -> None:
     """Registered banks and their number of active keys."""
-    banks = _tenancy().banks()
+    with _tenancy() as tenancy:
+        banks = tenancy.banks()
     if not banks:
         click.echo("no banks")
     for b in banks:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -18,19 +20,25 @@ def decision() -> None:
     """Stored decisions: show one with its lineage; replay it from its inputs and versions."""
 
 
-def _store() -> DecisionStore:
+@contextmanager
+def _store() -> Iterator[DecisionStore]:
     from bureau_adapters.compliance.db import create_engine
     from scoring_service.decisions import DecisionStore
     from scoring_service.settings import get_settings
 
-    return DecisionStore(create_engine(get_settings().resolved_database_url()))
+    engine = create_engine(get_settings().resolved_database_url())
+    try:
+        yield DecisionStore(engine)
+    finally:
+        engine.dispose()
 
 
 @decision.command("show")
 @click.argument("decision_id")
 def show(decision_id: str) -> None:
     """Print decision DECISION_ID (inputs, outcome, lineage) as JSON."""
-    record = _store().find(decision_id)
+    with _store() as store:
+        record = store.find(decision_id)
     click.echo(json.dumps(record.to_dict(), indent=2, ensure_ascii=False, sort_keys=True))
 
 
@@ -50,7 +58,8 @@ def replay_cmd(decision_id: str, as_json: bool) -> None:
     from scoring_service.decisions import replay
     from scoring_service.settings import get_settings
 
-    record = _store().find(decision_id)
+    with _store() as store:
+        record = store.find(decision_id)
     registry = ModelRegistry()
     result = replay(
         record,

@@ -391,3 +391,46 @@ def test_scoring_only_matches_the_pipeline_and_stores_nothing(
     )
     assert body["inputs_hash"] == expected["inputs_hash"]
     assert env.decisions() == before
+
+
+def _database_url(env: Env) -> str:
+    engine = env.services.engine
+    if env.backend == "sqlite":
+        return engine.url.render_as_string(hide_password=False)
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        schema = conn.execute(sa.text("SHOW search_path")).scalar_one()
+    return f"{postgres_test_url()}?options=-csearch_path%3D{schema}"
+
+
+def test_decision_cli_shows_and_replays_a_stored_decision(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from scoring_service.cli import cli
+    from scoring_service.settings import get_settings
+
+    row = env.household()
+    env.consent(row)
+    decision_id = env.post(rating_body(row)).json()["decision_id"]
+    monkeypatch.setenv("NONGXIN_HOME", str(env.home))
+    monkeypatch.setenv("NONGXIN_CONFIG_DIR", str(CONFIG))
+    monkeypatch.setenv("NONGXIN_DATABASE_URL", _database_url(env))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        shown = runner.invoke(cli, ["decision", "show", decision_id])
+        assert shown.exit_code == 0, shown.output
+        assert f'"decision_id": "{decision_id}"' in shown.output
+        assert str(row["id_number"]) not in shown.output
+        replayed = runner.invoke(cli, ["decision", "replay", decision_id])
+        assert replayed.exit_code == 0, replayed.output
+        assert f"decision {decision_id}: identical" in replayed.output
+        missing = runner.invoke(cli, ["decision", "replay", "0" * 32])
+        assert missing.exit_code != 0
+        assert "No decision" in str(missing.exception)
+    finally:
+        get_settings.cache_clear()
