@@ -12,7 +12,7 @@ import pandas as pd
 from scoring_service.mainjob.context import JobContext, StepFailed
 from scoring_service.mainjob.frame import model_frame, pboc_features
 
-__all__ = ["OPERATOR", "bureau_step", "generate_step"]
+__all__ = ["OPERATOR", "bureau_step", "generate_step", "record_consents"]
 
 #: Who the main job says it is in consents, queries and approvals.
 OPERATOR = "nongxin-demo"
@@ -36,8 +36,9 @@ def generate_step(ctx: JobContext) -> None:
     ctx.say(f"written to {ctx.province}")
 
 
-def _record_consents(engine: Any, households: pd.DataFrame, as_of: dt.date) -> int:
-    """One signed PBOC loan-approval consent per household, at its bank."""
+def record_consents(engine: Any, households: pd.DataFrame, as_of: dt.date) -> int:
+    """One signed PBOC loan-approval consent per household, at its bank (signed a week
+    before ``as_of``, valid a year)."""
     from bureau_adapters.compliance import ConsentRegistry
 
     registry = ConsentRegistry(engine)
@@ -96,9 +97,9 @@ def bureau_step(ctx: JobContext) -> None:
     engine = create_engine()
     ensure_schema(engine)
     ctx.state["engine"] = engine
-    n = _record_consents(engine, households, dt.date.today())
-    ctx.say(f"recorded {n:,} signed consents (PBOC, reason {_REASON} loan approval)")
     sample = households.sample(min(ctx.sample, len(households)), random_state=ctx.seed)
+    n = record_consents(engine, sample, dt.date.today())
+    ctx.say(f"recorded {n:,} signed consents (PBOC, reason {_REASON} loan approval)")
     with PbocSimulator(ctx.province) as simulator:
         ctx.say(f"PBOC simulator on {simulator.endpoint}")
         results = _query_sample(engine, simulator.endpoint, sample)
@@ -115,9 +116,12 @@ def bureau_step(ctx: JobContext) -> None:
     ctx.say(
         f"audit log: {audited} rows; fetched reports give the same features as the cached files"
     )
-    frame = model_frame(ctx.province, cache=ctx.out / "frame.parquet")
+    cache = ctx.out / "frame.parquet"
+    cache.unlink(missing_ok=True)  # a new province: parse again
+    frame = model_frame(ctx.province, cache=cache, progress=ctx.progress)
     ctx.state["frame"] = frame
     ctx.say(
-        f"parsed the other {len(frame) - len(results):,} reports from the province's cached "
-        f"files (same parser): {frame.shape[1]} columns incl. PBOC and Qianhai features"
+        f"parsed every household's report from the province's cached files (pulled at the "
+        f"survey, same parser): {len(frame):,} rows x {frame.shape[1]} columns incl. PBOC and "
+        f"Qianhai features"
     )

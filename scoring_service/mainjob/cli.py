@@ -16,6 +16,7 @@ def _quiet_third_parties() -> None:
     """MLflow's table-creation logs and artifact progress bars would drown the steps."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow is imported
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -58,6 +59,7 @@ def demo(households: int, seed: int, sample: int) -> None:
         seed=seed,
         sample=sample,
         echo=click.echo,
+        progress=True,
     )
     run_main_job(ctx)
     click.echo("")

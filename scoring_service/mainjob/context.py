@@ -36,6 +36,8 @@ class JobContext:
         province's cached report files).
     echo : callable
         Where each step's lines go (``click.echo`` in the CLI).
+    progress : bool
+        Progress bars on stderr for long work.
     """
 
     home: Path
@@ -45,6 +47,7 @@ class JobContext:
     seed: int = 20260630
     sample: int = 50
     echo: Callable[[str], None] = print
+    progress: bool = False
     state: dict[str, Any] = field(default_factory=dict)
     timings: list[tuple[str, float]] = field(default_factory=list)
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from bureau_adapters.pboc import parse_file
 from bureau_adapters.pboc.features import features_frame
@@ -43,7 +44,9 @@ def feature_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in NOT_FEATURES and frame[c].nunique() > 1]
 
 
-def pboc_features(province: Path, household_ids: Sequence[str] | None = None) -> pd.DataFrame:
+def pboc_features(
+    province: Path, household_ids: Sequence[str] | None = None, *, progress: bool = False
+) -> pd.DataFrame:
     """``pboc-features/1`` of the cached PBOC reports, indexed by ``household_id``, after
     the ``report_id`` and ``report_date`` they came from.
 
@@ -53,13 +56,16 @@ def pboc_features(province: Path, household_ids: Sequence[str] | None = None) ->
         Sandbox province folder (``reports/pboc/<household_id>.xml``).
     household_ids : sequence of str, optional
         Only these households (default: every report file, in file-name order).
+    progress : bool, default False
+        A progress bar on stderr while parsing.
     """
     folder = Path(province) / "reports" / "pboc"
     if household_ids is None:
         files = sorted(folder.glob("*.xml"))
     else:
         files = [folder / f"{h}.xml" for h in household_ids]
-    reports = [parse_file(path) for path in files]
+    bar = tqdm(files, desc="parse PBOC reports", unit="report", disable=not progress)
+    reports = [parse_file(path) for path in bar]
     personal = [r for r in reports if isinstance(r, PersonalReport)]
     frame = features_frame(personal)
     ids = [p.stem for p, r in zip(files, reports, strict=True) if isinstance(r, PersonalReport)]
@@ -70,16 +76,16 @@ def pboc_features(province: Path, household_ids: Sequence[str] | None = None) ->
     return frame
 
 
-def bureau_features(province: Path) -> pd.DataFrame:
+def bureau_features(province: Path, *, progress: bool = False) -> pd.DataFrame:
     """PBOC and Qianhai (``qh_*``) features of every household, indexed by ``household_id``."""
-    pboc = pboc_features(province)
+    pboc = pboc_features(province, progress=progress)
     qh = qh_features_from_province(Path(province))
     qh.index.name = "household_id"
     return pboc.join(qh, how="outer")
 
 
 def model_frame(
-    province: Path, *, outcomes: bool = True, cache: Path | None = None
+    province: Path, *, outcomes: bool = True, cache: Path | None = None, progress: bool = False
 ) -> pd.DataFrame:
     """One row per household: the survey, its bureau features and (sandbox) outcomes.
 
@@ -92,6 +98,8 @@ def model_frame(
     cache : Path, optional
         A parquet file: read when it exists and is newer than the province's manifest, else
         written (reports are parsed once per province, not once per notebook).
+    progress : bool, default False
+        A progress bar on stderr while parsing.
 
     Returns
     -------
@@ -107,7 +115,7 @@ def model_frame(
         if set(OUTCOME_COLUMNS) <= set(cached.columns):
             return cached
     frame = pd.read_parquet(folder / "households.parquet").set_index("household_id")
-    frame = frame.join(bureau_features(folder), how="left")
+    frame = frame.join(bureau_features(folder, progress=progress), how="left")
     if outcomes:
         truth = pd.read_parquet(folder / "outcomes.parquet").set_index("household_id")
         frame = frame.join(truth[list(OUTCOME_COLUMNS)], how="left")

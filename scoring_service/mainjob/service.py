@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
 
-from scoring_service.mainjob.bureau import OPERATOR
+from scoring_service.mainjob.bureau import OPERATOR, record_consents
 from scoring_service.mainjob.context import JobContext, StepFailed
 
 __all__ = ["applicants", "service_step"]
@@ -56,6 +57,8 @@ def service_step(ctx: JobContext) -> None:
     settings = NongxinSettings(home=ctx.home, config_dir=ctx.config_dir)
     banks = sorted(ctx.state["summary"].households_per_bank)
     people = applicants(ctx)
+    record_consents(ctx.state["engine"], people, dt.date.today())
+    ctx.say(f"recorded the {len(people)} applicants' signed consents")
     rated = []
     with PbocSimulator(ctx.province) as simulator:
         bureau = BureauSettings.from_env().model_copy(update={"pboc_endpoint": simulator.endpoint})
