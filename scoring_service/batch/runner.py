@@ -30,6 +30,7 @@ def run_job(
     policies: Mapping[str, EffectivePolicy],
     *,
     progress: bool = True,
+    workers: int = 1,
     spark: Any = None,
 ) -> dict[str, Any]:
     """Start or resume ``job`` in ``folder``; the completed run's manifest.
@@ -44,6 +45,8 @@ def run_job(
         Champion and effective policy by bank.
     progress : bool
         Progress bar on stderr (pandas engine).
+    workers : int
+        Worker processes of the pandas engine (1: none).
     spark : SparkSession, optional
         The session of the Spark engine (default: a ``local[2]`` one).
     """
@@ -55,7 +58,7 @@ def run_job(
 
         select = changed_rows(RunFolder(folder.root.parent, job.changed_since))
     if job.engine == "pandas":
-        stats = run_pandas(job, folder, decider, select=select, progress=progress)
+        stats = run_pandas(job, folder, decider, select=select, progress=progress, workers=workers)
         seconds = stats.seconds
     else:
         if select is not None:

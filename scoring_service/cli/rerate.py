@@ -92,6 +92,13 @@ def _previous(out: Path, run_id: str, explicit: str | None) -> str | None:
     help="Rows per chunk (memory is about one chunk).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes deciding chunks in parallel (pandas engine).",
+)
+@click.option(
     "--model",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="A RatingModel JSON file instead of the registry champion.",
@@ -163,7 +170,12 @@ def _run(**o: Any) -> None:
     job = RerateJob(book, tuple(banks) if o["bank"] else None, o["chunk_rows"], o["engine"], since)
     models = _models(o["model"], banks, folder)
     manifest = run_job(
-        job, folder, models, load_policies(banks, config_dir), progress=not o["quiet"]
+        job,
+        folder,
+        models,
+        load_policies(banks, config_dir),
+        progress=not o["quiet"],
+        workers=o["workers"],
     )
     click.echo(f"run {run_id}: {manifest['rows']} decisions in {folder.decisions}")
     if o["report"]:

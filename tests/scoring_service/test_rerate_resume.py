@@ -132,3 +132,17 @@ def test_bad_input_is_one_line_and_status_2(
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_two_worker_processes_decide_as_one(
+    book_and_model: tuple[Path, Path], tmp_path: Path, nongxin_home: Path
+) -> None:
+    book, model = book_and_model
+    args = _args(book, model, tmp_path, "two", 50)
+    result = CliRunner().invoke(cli, [*args, "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    two = pd.read_parquet(sorted((tmp_path / "two" / "decisions").glob("part-*.parquet")))
+    one = _uninterrupted(book, model, tmp_path / "one")
+    assert len(list((tmp_path / "two" / "decisions").glob("part-*.parquet"))) == 8
+    cols = ["household_id", *OUTCOME_COLUMNS, "inputs_hash"]
+    pd.testing.assert_frame_equal(two[cols], one[cols])  # same rows, same (book) order
