@@ -188,8 +188,9 @@ for segment, mask in [("thin file", test_rows["thin_file"]), ("thick file", ~tes
                  "AUC expert": auc(y, pd_expert[mask.to_numpy()]),
                  "AUC true PD (ceiling)": auc(y, test_rows.loc[mask, "true_pd"])})
 pd.DataFrame(rows).round(3)'''),
-        ("md", "## Agree or escalate\n\nBoth cards grade each farmer; when the grades differ "
-               "by more than the allowed notches the file goes to a credit committee."),
+        ("md", "## Agree or escalate\n\nBoth cards grade each farmer; where their grades "
+               "differ the file goes to a credit officer (`escalate`), with the more cautious "
+               "grade meanwhile."),
         ("code", '''\
 from rating_models.rating import GradeScale, combine_ratings
 
@@ -213,6 +214,7 @@ pd.crosstab(combined["grade_statistical"], combined["grade_expert"], margins=Tru
         ("code", SETUP),
         ("code", '''\
 from credit_limit import BankPolicy, EffectivePolicy, PolicyValidationError, load_policy, whatif
+from credit_limit.whatif import render_whatif
 
 current = load_policy("301", CONFIG)
 print(current.bank.name, current.bank.version, "mode", current.bank.rating.mode)
@@ -240,12 +242,12 @@ book = households[households["bank_code"] == "301"].merge(outcomes, on="househol
 from credit_limit import grades_for_pd
 
 book = book.assign(pd=book["true_pd"], grade=grades_for_pd(book["true_pd"], current.bank.rating.cutoffs))
-whatif(book, current, proposed).round(0)'''),
+print(render_whatif(whatif(book, current, proposed), current, proposed))'''),
         ("md", "## The same proposal with tighter cut-offs: re-grade and compare"),
         ("code", '''\
 rating = current.bank.rating.model_dump(mode="json") | {"cutoffs": {"A": 0.008, "B": 0.02, "C": 0.045, "D": 0.09}}
 tighter = proposal(k_income={"A": 3.0, "B": 3.0, "C": 2.5, "D": 1.5}, rating=rating)
-whatif(book, current, tighter, regrade=True).round(0)'''),
+print(render_whatif(whatif(book, current, tighter, regrade=True), current, tighter))'''),
     ],
     "05_register_and_promote": [
         ("md", "# 05 · Register, gate, promote, load by alias\n\nModels live in MLflow (an "
