@@ -23,6 +23,7 @@ def generate_step(ctx: JobContext) -> None:
     """Generate the sandbox province (replacing an earlier demo province)."""
     from scoring_service.sandbox import generate_province
 
+    ctx.out.mkdir(parents=True, exist_ok=True)
     s = generate_province(
         ctx.province, households=ctx.households, banks=ctx.banks, seed=ctx.seed, overwrite=True
     )

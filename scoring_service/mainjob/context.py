@@ -58,8 +58,8 @@ class JobContext:
 
     @property
     def province(self) -> Path:
-        """The sandbox province folder."""
-        return self.out / "province"
+        """The sandbox province folder, ``NONGXIN_HOME/sandbox`` (replaced on each run)."""
+        return self.home / "sandbox"
 
     def say(self, message: str) -> None:
         """One indented line under the current step."""

@@ -80,14 +80,14 @@ def test_the_job_has_the_issues_steps_in_order() -> None:
 def test_main_job_end_to_end(
     nongxin_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from scoring_service.mainjob.cli import demo
+    from scoring_service.cli import cli
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("NONGXIN_DATABASE_URL", raising=False)
     monkeypatch.delenv("NONGXIN_BUREAU_DATABASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)  # anything MLflow writes relative to the cwd stays here
     result = CliRunner().invoke(
-        demo, ["--households", "1500", "--sample", "10"], catch_exceptions=False
+        cli, ["demo", "--households", "1500", "--sample", "10"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
     out = result.output
@@ -103,3 +103,4 @@ def test_main_job_end_to_end(
     for heading in ("Grade distribution per bank", "Limits per bank", "Migration", "audit"):
         assert heading in text
     assert "id_number" not in text
+    assert len(list((nongxin_home / "sandbox" / "reports" / "pboc").iterdir())) == 1500
