@@ -59,6 +59,19 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     binning_, estimator_, selection_, spec_, classes_, features_, n_features_in_
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from rating_models import Scorecard
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"util": rng.random(2000), "crop": rng.choice(["tea", "grain"], 2000)})
+    >>> y = (rng.random(2000) < 0.1 + 0.3 * X["util"]).astype(int)
+    >>> card = Scorecard(pdo=20, base_points=600, base_odds=50).fit(X, y)
+    >>> card.spec_.feature_names
+    ['util']
+    >>> bool(card.predict_score(X.head(3)).min() > 0)
+    True
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {

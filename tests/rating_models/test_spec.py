@@ -127,3 +127,23 @@ def test_malformed_specs_fail_with_a_reason(mutate: object, message: str) -> Non
     mutate(data)  # type: ignore[operator]
     with pytest.raises(SpecError, match=message):
         ScorecardSpec.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "rating_models.binning.estimator",
+        "rating_models.scorecard.estimator",
+        "rating_models.scorecard.scaling",
+        "rating_models.scorecard.spec",
+        "rating_models.selection",
+    ],
+)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(importlib.import_module(module), optionflags=flags)
+    assert result.attempted > 0
+    assert result.failed == 0
