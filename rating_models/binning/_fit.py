@@ -138,7 +138,7 @@ def _merge(
 def fit_numeric(name: str, column: Any, y: npt.NDArray[np.float64], s: FitSettings) -> BinningTable:
     """Bin one numeric variable (``y`` is 0/1 as float).
 
-    One pass assigns the regular values to a micro grid of ``8 * n_prebins`` quantiles; the
+    One pass assigns the regular values to a micro grid of ``20 * n_prebins`` quantiles; the
     merge runs on ``n_prebins`` coarse groups of it, then each cut is refined on the micro grid.
     """
     x = as_float(column, name)
