@@ -62,7 +62,10 @@ def test_auc_and_ks_match_reference_implementations(data: list[tuple[int, int]])
     y = np.array([r[0] for r in data])
     s = np.array([r[1] for r in data], dtype=float) / 7.0  # many ties
     assert auc(y, s) == pytest.approx(roc_auc_score(y, s))
-    assert ks(y, s) == pytest.approx(ks_2samp(s[y == 1], s[y == 0]).statistic)
+    # method="asymp": the statistic does not depend on the method, and the exact p-value
+    # computation warns on some samples (warnings are errors in this suite)
+    reference = ks_2samp(s[y == 1], s[y == 0], method="asymp").statistic
+    assert ks(y, s) == pytest.approx(reference)
 
 
 def test_gains_table_hand_checked() -> None:
