@@ -82,8 +82,10 @@ def run_steps(ctx: JobContext, steps: list[tuple[str, Step]]) -> None:
         start = time.perf_counter()
         try:
             step(ctx)
-        except StepFailed:
-            raise
+        except StepFailed as exc:
+            raise StepFailed(
+                f"step {number} ({title}) failed: {exc}", step=title, **exc.fields
+            ) from exc
         except Exception as exc:
             code = getattr(exc, "code", type(exc).__name__)
             raise StepFailed(

@@ -65,7 +65,7 @@ def train_step(ctx: JobContext) -> None:
 
 def promote_step(ctx: JobContext) -> None:
     """Register the model with its lineage, run the validation gate, promote to champion."""
-    from model_registry import Lineage, ModelRegistry, promote
+    from model_registry import Lineage, ModelRegistry, PromotionRefused, promote
     from model_registry.flavor import input_example
 
     registry = ModelRegistry()
@@ -86,7 +86,16 @@ def promote_step(ctx: JobContext) -> None:
         description="Main job: federation farmer rating (scorecard + expert card).",
     )
     ctx.say(f"registered {MODEL_NAME} v{info.version} in {registry.tracking_uri}")
-    event, report = promote(registry, MODEL_NAME, int(info.version), approver=OPERATOR, recent=data)
+    try:
+        event, report = promote(
+            registry, MODEL_NAME, int(info.version), approver=OPERATOR, recent=data
+        )
+    except PromotionRefused as exc:
+        raise StepFailed(
+            f"[{exc.code}] {exc} The champion stays as it was; an empty NONGXIN_HOME starts "
+            "the registry afresh.",
+            version=int(info.version),
+        ) from exc
     for check in report.checks if report else ():
         ctx.say(f"gate: pass  {check.name}: {check.message}")
     was = "-" if event.previous is None else f"v{event.previous}"

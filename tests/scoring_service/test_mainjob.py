@@ -104,3 +104,12 @@ def test_main_job_end_to_end(
         assert heading in text
     assert "id_number" not in text
     assert len(list((nongxin_home / "sandbox" / "reports" / "pboc").iterdir())) == 1500
+
+
+def test_a_step_refusing_with_its_own_message_is_named_too(tmp_path: Path) -> None:
+    def refuse(ctx: JobContext) -> None:
+        raise StepFailed("2 policy violation(s): banks/301.yaml ...", violations=2)
+
+    with pytest.raises(StepFailed, match=r"^step 1 \(policies\) failed: 2 policy") as info:
+        run_steps(_ctx(tmp_path, []), [("policies", refuse)])
+    assert info.value.fields == {"step": "policies", "violations": 2}
