@@ -6,7 +6,11 @@ tiled to N rows (rows drawn with a seeded generator, fresh household ids), strea
 in row groups. Each measured run is ``nongxin rerate`` in its own process (so peak RSS is that
 run's alone, from ``wait4``): score, grade, limit, reasons and lineage written as parquet parts.
 
-Run: ``.venv/bin/python benchmarks/rerate_scale.py --rows 1000000 4000000 --spark-rows 1000000``
+Peak RSS is the run process's own (``wait4``; for Spark the largest of the driver, the JVM and
+its Python workers, not their sum; pandas workers likewise count one process). Spark runs
+``local[2]`` and its time includes the session start.
+
+Run: ``.venv/bin/python benchmarks/rerate_scale.py --rows 1000000 4000000 --workers 1 2 --spark-rows 1000000``
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ def main() -> None:
     parser.add_argument("--spark-rows", type=int, nargs="*", default=[1_000_000])
     parser.add_argument("--seed-households", type=int, default=5_000)
     parser.add_argument("--chunk-rows", type=int, default=250_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
     from scoring_service.batch.testing import sandbox_book_and_model
@@ -75,10 +80,13 @@ def main() -> None:
         env["NONGXIN_HOME"] = str(tmp / "home")
         generate_province(tmp / "p", households=args.seed_households, banks=3, seed=11)
         seed_book, model = sandbox_book_and_model(tmp / "p", tmp / "seed")
-        print("| engine | households | chunk rows | wall s (median) | rows/s | peak RSS MiB |")
-        print("|---|---:|---:|---:|---:|---:|")
-        runs = [("pandas", n) for n in args.rows] + [("spark", n) for n in args.spark_rows]
-        for engine, rows in runs:
+        print(
+            "| engine | workers | households | chunk rows | wall s (median) | rows/s | peak RSS MiB |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        runs = [("pandas", n, w) for n in args.rows for w in args.workers]
+        runs += [("spark", n, 2) for n in args.spark_rows]
+        for engine, rows, workers in runs:
             book = tmp / f"book-{rows}.parquet"
             if not book.exists():
                 tile_book(seed_book, book, rows)
@@ -86,15 +94,16 @@ def main() -> None:
             for r in range(args.repeats):
                 cli = [
                     "rerate", "--all", "--input", str(book), "--model", str(model),
-                    "--out", str(tmp / "runs"), "--run-id", f"{engine}-{rows}-{r}",
+                    "--out", str(tmp / "runs"), "--run-id", f"{engine}-{rows}-{workers}-{r}",
                     "--engine", engine, "--chunk-rows", str(args.chunk_rows),
+                    *(["--workers", str(workers)] if engine == "pandas" else []),
                     "--no-report", "--quiet",
                 ]  # fmt: skip
                 results.append(measure(cli, env))
             wall = float(np.median([w for w, _ in results]))
             rss = max(m for _, m in results)
             print(
-                f"| {engine} | {rows:,} | {args.chunk_rows:,} | {wall:.1f} | {rows / wall:,.0f} | {rss:,.0f} |",
+                f"| {engine} | {workers} | {rows:,} | {args.chunk_rows:,} | {wall:.1f} | {rows / wall:,.0f} | {rss:,.0f} |",
                 flush=True,
             )
 
