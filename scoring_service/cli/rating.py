@@ -196,7 +196,12 @@ def fit(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output table (.csv or .parquet): the input plus score and pd.",
 )
-@click.option("--rate", is_flag=True, help="Add grade, mode, escalation and reason columns.")
+@click.option(
+    "--rate/--no-rate",
+    default=True,
+    show_default=True,
+    help="Add grade, mode, escalation and reason columns (--no-rate: score and pd only).",
+)
 @click.option("--bank", help="Rate under this bank's policy (implies --rate).")
 @click.option("--unvalidated", is_flag=True, help="The model is not validated: escalate every row.")
 def score(
@@ -209,8 +214,9 @@ def score(
 ) -> None:
     """Score a table: adds a score column and, when the card has a scaling, a pd column.
 
-    With --rate (federation default cut-offs) or --bank CODE (that bank's mode, cut-offs,
-    expert card and knockouts) it also adds grade, mode, escalate and reason_1..4 columns.
+    By default it also adds grade, mode, escalate and reason_1..4 columns under the
+    federation's default cut-offs; --bank CODE rates under that bank's mode, cut-offs,
+    expert card and knockouts; --no-rate keeps only score and pd.
     """
     from rating_models import ScorecardSpec
 

@@ -60,6 +60,7 @@ def test_fit_then_score(tmp_path: Path, training_csv: Path) -> None:
             str(training_csv),
             "--out",
             str(out),
+            "--no-rate",
         ],
     )
     assert result.exit_code == 0, result.output

@@ -212,11 +212,14 @@ def _score(files: Path, data: Path, out: Path, *args: str) -> object:
     return CliRunner().invoke(cli, argv, catch_exceptions=False)
 
 
-def test_score_rate_adds_grade_mode_escalation_and_reasons(files: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [(), ("--rate",)], ids=["default", "explicit"])
+def test_score_adds_grade_mode_escalation_and_reasons(
+    files: Path, tmp_path: Path, flags: tuple[str, ...]
+) -> None:
     data = tmp_path / "h.csv"
     _households(300, 1).to_csv(data, index=False)
     out = tmp_path / "scored.csv"
-    result = _score(files, data, out, "--rate")
+    result = _score(files, data, out, *flags)
     assert result.exit_code == 0, result.output
     scored = pd.read_csv(out, keep_default_na=False)
     for col in (
