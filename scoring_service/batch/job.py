@@ -46,7 +46,7 @@ class RerateJob:
 
     input: Path
     banks: tuple[str, ...] | None = None
-    chunk_rows: int = 200_000
+    chunk_rows: int = 100_000
     engine: str = "pandas"
     changed_since: str | None = None
 

@@ -4,6 +4,9 @@ The selection is a vectorised anti-join of each chunk's ``(household_id, inputs_
 against the previous run's decisions: a new bureau report, a new overdue, a village status
 change or a survey update all change the inputs hash, so a daily job re-rates only those.
 :func:`trigger_reasons` names the change of each re-rated household, for the report.
+
+A triggered run's decisions hold only the re-rated households: a household's current decision
+is its row in the latest complete run that holds it.
 """
 
 from __future__ import annotations

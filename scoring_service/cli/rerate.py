@@ -87,7 +87,7 @@ def _previous(out: Path, run_id: str, explicit: str | None) -> str | None:
 @click.option(
     "--chunk-rows",
     type=int,
-    default=200_000,
+    default=100_000,
     show_default=True,
     help="Rows per chunk (memory is about one chunk).",
 )
