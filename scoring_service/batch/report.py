@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model_registry.serving import LoadedModel
@@ -206,11 +207,20 @@ def build_report(
     )
 
 
-def _book_features(folder: RunFolder, model: LoadedModel) -> pd.DataFrame | None:
-    path = Path(folder.read_manifest()["book"]["path"])
-    names = set(pq.read_schema(path).names)
-    cols = [c for c in model.model.input_columns if c in names]
-    return pq.read_table(path, columns=cols).to_pandas() if cols else None
+def _book_features(
+    folder: RunFolder, model: LoadedModel, max_rows: int = 200_000
+) -> pd.DataFrame | None:
+    """The model's input columns of the book, every k-th row (at most ~``max_rows``)."""
+    book = pq.ParquetFile(Path(folder.read_manifest()["book"]["path"]))
+    cols = [c for c in model.model.input_columns if c in set(book.schema_arrow.names)]
+    if not cols:
+        return None
+    step = max(1, book.metadata.num_rows // max_rows)
+    parts = [
+        batch.take(pa.array(np.arange(0, batch.num_rows, step))).to_pandas()
+        for batch in book.iter_batches(batch_size=100_000, columns=cols)
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def write_report(
