@@ -152,11 +152,16 @@ def input_frame(data: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFram
     missing = [c for c in INPUT_COLUMNS if c not in raw.columns]
     if missing:
         raise InputError(f"Input columns missing: {missing}.", field=missing[0], columns=missing)
-    parts = {name: _strings(name, raw[name]) for name in _STR}
+    parts: dict[str, np.ndarray] = {name: _strings(name, raw[name]) for name in _STR}
     parts |= {name: _bools(name, raw[name]) for name in _BOOL}
-    numbers = pd.DataFrame(_numbers(raw), index=raw.index, columns=list(_NUMERIC), copy=False)
-    out = pd.concat([pd.DataFrame(parts, index=raw.index), numbers], axis=1)
-    return out[list(INPUT_COLUMNS)]
+    # the numbers stay one float64 block (no per-column copies); the rest is inserted in place
+    out = pd.DataFrame(
+        np.asfortranarray(_numbers(raw)), index=raw.index, columns=list(_NUMERIC), copy=False
+    )
+    for name in INPUT_COLUMNS:
+        if name in parts:
+            out.insert(INPUT_COLUMNS.index(name), name, parts[name])
+    return out
 
 
 def _hex(words: np.ndarray) -> np.ndarray:
@@ -182,16 +187,19 @@ def inputs_hash(frame: pd.DataFrame) -> np.ndarray:
     """
     n = len(frame)
     acc = np.full(n, 0xCBF29CE484222325, dtype=np.uint64)
-    numbers = frame[list(_NUMERIC)].to_numpy(dtype=np.float64) + 0.0
+    numbers = np.asfortranarray(frame[list(_NUMERIC)].to_numpy(dtype=np.float64)) + 0.0
     numbers[np.isnan(numbers)] = np.nan
     words = {name: numbers[:, j].view(np.uint64) for j, name in enumerate(_NUMERIC)}
     for name in _STR:
         words[name] = pd.util.hash_array(frame[name].to_numpy(dtype=object))
     for name in _BOOL:
         words[name] = frame[name].to_numpy(dtype=np.uint64)
+    shifted = np.empty_like(acc)
     with np.errstate(over="ignore"):
-        for name in INPUT_COLUMNS:
-            acc = (acc ^ words[name]) * _MIX
-            acc ^= acc >> np.uint64(29)
+        for name in INPUT_COLUMNS:  # in place: acc = ((acc ^ w) * mix) ^ (... >> 29)
+            np.bitwise_xor(acc, words[name], out=acc)
+            np.multiply(acc, _MIX, out=acc)
+            np.right_shift(acc, np.uint64(29), out=shifted)
+            np.bitwise_xor(acc, shifted, out=acc)
     digest = hashlib.sha256("\x1f".join(INPUT_COLUMNS).encode()).hexdigest()[:8]
     return np.char.add(f"{digest}-", _hex(acc[:, None]))
