@@ -193,7 +193,7 @@ def test_http_server_lifecycle_and_client_files(
     with sim:
         url = sim.base_url
         assert url.startswith("http://127.0.0.1:")
-        get = httpx.get(url + PATH, timeout=2)
+        get = httpx.get(url + PATH, timeout=10)
         assert get.status_code == 405
         env = sim.write_client_files(tmp_path / "keys")
         assert oct(os.stat(env["NONGXIN_QIANHAI_CHECK_CODE_FILE"]).st_mode & 0o777) == "0o600"

@@ -107,10 +107,10 @@ def env(
     households = households[households["bank_code"] == "301"].reset_index(drop=True)
     with (
         isolated_engine(request.param, tmp_path_factory.mktemp("db")) as engine,
-        PbocSimulator(small_province, slow_seconds=3.0) as simulator,
+        PbocSimulator(small_province, slow_seconds=8.0) as simulator,
     ):
         bureau = BureauSettings(
-            pboc_endpoint=simulator.endpoint, pboc_read_timeout=1.0, pboc_connect_retries=0
+            pboc_endpoint=simulator.endpoint, pboc_read_timeout=5.0, pboc_connect_retries=0
         )
         services = Services.build(settings, engine, registry=registry, bureau_settings=bureau)
         keys = {}
