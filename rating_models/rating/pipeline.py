@@ -26,7 +26,7 @@ from rating_models.expert.scoring import indicator_inputs
 from rating_models.rating.combine import MODES, apply_knockouts, combine_ratings
 from rating_models.rating.grades import GradeCalibration, GradeScale
 from rating_models.rating.knockouts import KnockoutRule, evaluate_knockouts
-from rating_models.rating.reasons import ReasonCatalog, reasons_from_shortfall
+from rating_models.rating.reasons import ReasonCatalog, top_codes
 from rating_models.scorecard.spec import ScorecardSpec
 
 __all__ = ["RatingSetup", "rate_households"]
@@ -169,17 +169,23 @@ def _reasons(
     catalog: ReasonCatalog | None,
 ) -> pd.DataFrame:
     shares = {"statistical": 1.0 - setup.expert_weight, "expert": setup.expert_weight}
-    blocks: list[np.ndarray] = []
-    codes: list[str] = []
+    n_ko = fired.shape[1]
+    width = n_ko + sum(card.shortfall.shape[1] for card in cards.values())
+    values = np.empty((len(fired), width), dtype=np.float64, order="F")  # columns contiguous
+    values[:, :n_ko] = np.where(fired.to_numpy(dtype=bool), np.inf, 0.0)  # knockouts lead
+    codes: list[str] = [str(c) for c in fired.columns]
     for name, card in cards.items():
         w = _weights(decided_by, name, shares[name]) * card.per_point
-        blocks.append(card.shortfall.to_numpy(dtype=np.float64) * w[:, None])
+        at = len(codes)
+        block = values[:, at : at + card.shortfall.shape[1]]
+        np.multiply(card.shortfall.to_numpy(dtype=np.float64), w[:, None], out=block)
         features = list(card.shortfall.columns)
         codes += (
             list(catalog.codes_for(features).values()) if catalog else [f"X:{f}" for f in features]
         )
-    shortfall = pd.DataFrame(np.hstack(blocks), index=fired.index, copy=False)
-    out = reasons_from_shortfall(shortfall, codes, knockouts=fired, n_reasons=setup.n_reasons)
+    columns = [f"reason_{i + 1}" for i in range(setup.n_reasons)]
+    names = top_codes(values, codes, setup.n_reasons)
+    out = pd.DataFrame(names, index=fired.index, columns=columns)
     if catalog is not None:
         codes_only = out.copy()
         for lang in ("zh", "en"):

@@ -253,6 +253,18 @@ def top_reasons(
     )
 
 
+def _argmax_rows(work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column of each row's maximum (the first of equal maxima) and the maximum, one column at
+    a time (NaN-free input with contiguous columns, so no per-row work)."""
+    top = work[:, 0].copy()
+    best = np.zeros(work.shape[0], dtype=np.intp)
+    for j in range(1, work.shape[1]):
+        col = work[:, j]
+        np.putmask(best, col > top, j)
+        np.maximum(top, col, out=top)
+    return best, top
+
+
 def reasons_from_shortfall(
     shortfall: pd.DataFrame,
     codes: Sequence[str],
@@ -274,30 +286,38 @@ def reasons_from_shortfall(
         ko = np.where(knockouts.to_numpy(dtype=bool), np.inf, 0.0)
         values = np.hstack([ko, values])
         labels = [str(c) for c in knockouts.columns] + labels
-    values = _dedupe_codes(values, labels)
-    order = np.argsort(-values, axis=1, kind="stable")[:, :n_reasons]
-    taken = np.take_along_axis(values, order, axis=1)
-    names = np.asarray(labels, dtype=object)[order]
-    names = np.where(taken > _TOLERANCE, names, "")
-    if names.shape[1] < n_reasons:
-        pad = np.full((names.shape[0], n_reasons - names.shape[1]), "", dtype=object)
-        names = np.hstack([names, pad])
     columns = [f"reason_{i + 1}" for i in range(n_reasons)]
+    names = top_codes(values, labels, n_reasons)
     return pd.DataFrame(names, index=shortfall.index, columns=columns)
 
 
-def _dedupe_codes(shortfall: np.ndarray, labels: list[str]) -> np.ndarray:
-    """Keep only the largest shortfall of each code per row (features sharing a code)."""
-    out = shortfall.copy()
+def top_codes(values: np.ndarray, labels: Sequence[str], n_reasons: int) -> np.ndarray:
+    """Codes (object array, rows x ``n_reasons``) of the largest shortfalls of each row.
+
+    The engine of :func:`reasons_from_shortfall` on a ready matrix (``labels`` one per
+    column): a code counts once per row, at its largest shortfall; largest first, ties in
+    column order; empty strings where a row has fewer reasons.
+
+    The names equal those of the first ``n_reasons`` of a stable descending sort: a value at
+    or below the tolerance (or NaN) never names a reason, so all such values become one low
+    marker, and ``n_reasons`` passes of ``argmax`` (first of equal maxima) replace the sort.
+    """
+    work = np.asfortranarray(np.where(values > _TOLERANCE, values, -1.0))  # columns contiguous
+    rows = np.arange(work.shape[0])
     groups: dict[str, list[int]] = {}
     for j, code in enumerate(labels):
         groups.setdefault(code, []).append(j)
-    for cols in groups.values():
-        if len(cols) < 2:
-            continue
-        block = out[:, cols]
-        keep = np.argmax(block, axis=1)
-        mask = np.zeros_like(block, dtype=bool)
-        mask[np.arange(block.shape[0]), keep] = True
-        out[:, cols] = np.where(mask, block, 0.0)
-    return out
+    for cols in groups.values():  # a shared code keeps only its largest shortfall
+        if len(cols) > 1:
+            keep = np.asarray(cols)[np.argmax(values[:, cols], axis=1)]
+            kept = work[rows, keep]
+            work[:, cols] = -1.0
+            work[rows, keep] = kept
+    none = len(labels)  # index of the empty code
+    picked = np.full((work.shape[0], n_reasons), none, dtype=np.intp)
+    flat = work.ravel(order="F")  # a view: column j, row r at j * n + r
+    for i in range(min(n_reasons, work.shape[1]) if work.shape[0] else 0):
+        best, top = _argmax_rows(work)
+        picked[:, i] = np.where(top > _TOLERANCE, best, none)
+        flat[best * work.shape[0] + rows] = -np.inf  # below the marker: never taken twice
+    return np.asarray([*labels, ""], dtype=object)[picked]
