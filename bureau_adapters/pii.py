@@ -29,8 +29,12 @@ __all__ = [
     "mask_text",
 ]
 
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# 18-character resident IDs, and the 15-digit IDs issued before 1999; a letter may stand
+# right before an ID ("ID110105...") but no digit may stand on either side.
+_ID_RE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9Xx])")
+_ID15_RE = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{3})(?!\d)")
+# Mobile numbers, with or without +86/86 and with spaces or dashes between the groups.
+_PHONE_RE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 
 
 def mask_id(id_number: str) -> str:
@@ -56,8 +60,9 @@ def mask_name(name: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask every 18-digit ID number and mobile number found in free text."""
+    """Mask every ID number (18 or 15 digits) and mobile number found in free text."""
     text = _ID_RE.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text)
+    text = _ID15_RE.sub(lambda m: m.group(1) + "*" * 6 + m.group(3), text)
     return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
 
 

@@ -76,6 +76,26 @@ def test_masking() -> None:
     assert "19491231" not in mask_text("id=11010519491231002X")
 
 
+@pytest.mark.parametrize(
+    ("raw", "secret", "masked"),
+    [
+        ("ID11010519491231002X", "19491231", "ID110105********002X"),
+        ("old id 110105491231002 end", "491231", "old id 110105******002 end"),
+        ("tel +8613812345678", "1234", "tel +86138****5678"),
+        ("tel 86-138-1234-5678", "1234", "tel 86-138****5678"),
+        ("tel 138 1234 5678.", "1234", "tel 138****5678."),
+    ],
+)
+def test_mask_text_finds_common_formats(raw: str, secret: str, masked: str) -> None:
+    assert mask_text(raw) == masked
+    assert secret not in mask_text(raw)
+
+
+def test_mask_text_leaves_longer_numbers_alone() -> None:
+    # a 22-digit report number is neither an ID nor a phone
+    assert mask_text("report 2026063012345678901234") == "report 2026063012345678901234"
+
+
 def test_log_filter_masks_ids(caplog: pytest.LogCaptureFixture) -> None:
     logger = logging.getLogger("nongxin.test")
     caplog.handler.addFilter(PiiMaskingFilter())
