@@ -48,6 +48,7 @@ from bureau_adapters.exceptions import (
     BureauRejected,
     BureauTransportError,
     MalformedReportError,
+    UnsafeXMLError,
 )
 from bureau_adapters.pboc.wsdl import NAMESPACE, SINGLE_QUERY_WSDL
 from bureau_adapters.pii import mask_text
@@ -59,6 +60,7 @@ from bureau_adapters.transport import (
     TransportHook,
     transport_boundary,
 )
+from bureau_adapters.xml import parse_xml
 
 __all__ = ["ERROR_CODES", "NO_RECORD_CODE", "SUCCESS_CODE", "PbocClient"]
 
@@ -99,10 +101,30 @@ class _ZeepBridge(_LocalOnly):
         self, address: str, message: bytes | str, headers: Mapping[str, str]
     ) -> httpx.Response:
         body = message.encode("utf-8") if isinstance(message, str) else message
-        return self.http.post(address, body, headers, request_id=headers.get("X-Request-Id", "-"))
+        response = self.http.post(
+            address, body, headers, request_id=headers.get("X-Request-Id", "-")
+        )
+        _refuse_unsafe_xml(response.content)
+        return response
 
     def get(self, address: str, params: Any, headers: Mapping[str, str]) -> httpx.Response:
         return self.http.get(str(httpx.URL(address, params=params)), headers=headers)
+
+
+def _refuse_unsafe_xml(content: bytes) -> None:
+    """Put every SOAP answer through the hardened parser's checks before zeep reads it.
+
+    Entities, DTDs, oversize and overdeep documents raise :class:`UnsafeXMLError` here;
+    a body that is merely not XML is left for zeep to report as a bad response.
+    """
+    if not content:
+        return
+    try:
+        parse_xml(content)
+    except UnsafeXMLError:
+        raise
+    except MalformedReportError:
+        return
 
 
 _ZEEP_SETTINGS = zeep.Settings(

@@ -474,3 +474,26 @@ def test_one_client_serves_concurrent_queries(sim: PbocSimulator, tmp_path: Path
             assert client.gate.audit.get(bank, result.audit_id).request_id == result.request_id
         assert sorted(q.request_id for q in sim.queries) == sorted(r.request_id for r in results)
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "XML_"),
+        (b'<?xml version="1.0"?><!DOCTYPE x SYSTEM "http://evil/x.dtd"><x/>', "XML_"),
+    ],
+)
+def test_soap_answers_go_through_the_hardened_checks(body: bytes, code: str) -> None:
+    from bureau_adapters.exceptions import UnsafeXMLError
+    from bureau_adapters.pboc.client import _refuse_unsafe_xml
+
+    with pytest.raises(UnsafeXMLError, match=r"(?i)dtd|entit|external") as caught:
+        _refuse_unsafe_xml(body)
+    assert caught.value.code.startswith(code)
+
+
+def test_a_body_that_is_not_xml_is_left_to_zeep() -> None:
+    from bureau_adapters.pboc.client import _refuse_unsafe_xml
+
+    _refuse_unsafe_xml(b"")
+    _refuse_unsafe_xml(b"Service Unavailable")
