@@ -14,6 +14,7 @@ environment; they are never logged or echoed in ``repr``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from pathlib import Path
 
@@ -25,6 +26,19 @@ from bureau_adapters.transport import Timeouts
 __all__ = ["BureauSettings", "default_home"]
 
 _DEV_SUBJECT_KEY = "nongxin-development-subject-key-not-for-production"
+
+
+_warned: list[bool] = []
+
+
+def _warn_development_key() -> None:
+    """Say once per process that subject keys use the public development key."""
+    if not _warned:
+        _warned.append(True)
+        logging.getLogger(__name__).warning(
+            "NONGXIN_BUREAU_SUBJECT_HASH_KEY is not set: subject keys at rest use the public "
+            "development key; set a secret key in production."
+        )
 
 
 def default_home() -> Path:
@@ -105,6 +119,7 @@ class BureauSettings(BaseSettings):
     def subject_key_bytes(self) -> bytes:
         """The HMAC key for subject keys (the development key when none is configured)."""
         if self.subject_hash_key is None:
+            _warn_development_key()
             return _DEV_SUBJECT_KEY.encode()
         return self.subject_hash_key.get_secret_value().encode()
 
