@@ -189,8 +189,9 @@ class RatingModel:
             catalog=self.reason_catalog,
         )
         score_col = "score_statistical" if self.statistical is not None else "score_expert"
-        out = out.rename(columns={score_col: "score"})
-        return out[self.output_columns]
+        out = out[[score_col, *self.output_columns[1:]]]  # one selection, then the names
+        out.columns = pd.Index(self.output_columns)
+        return out
 
     def expert_score(self, frame: pd.DataFrame) -> np.ndarray:
         """The expert card's score of every row (for calibration and reports)."""

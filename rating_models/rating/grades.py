@@ -236,14 +236,13 @@ class GradeCalibration:
 
     def pd_of(self, grades: ArrayLike) -> NDArray[np.float64]:
         """The calibrated PD of each row's grade."""
-        lookup = dict(zip(self.scale.grades, self.grade_pd, strict=True))
-        g = pd.Series(np.asarray(grades, dtype=object))
-        out = g.map(lookup)
-        if out.isna().any():
+        g = np.asarray(grades, dtype=object).ravel()
+        at = pd.Index(self.scale.grades, dtype=object).get_indexer(g)
+        if (at < 0).any():
             raise InvalidDataError(
-                f"Grades {sorted(set(g[out.isna()]), key=str)} are not on the scale."
+                f"Grades {sorted(set(g[at < 0]), key=str)} are not on the scale."
             )
-        return out.to_numpy(dtype=np.float64)
+        return np.asarray(self.grade_pd, dtype=np.float64)[at]
 
     def table(self) -> pd.DataFrame:
         """One row per grade: ``grade, label_zh, max_pd, n, bads, grade_pd``."""

@@ -187,7 +187,6 @@ def _reasons(
     names = top_codes(values, codes, setup.n_reasons)
     out = pd.DataFrame(names, index=fired.index, columns=columns)
     if catalog is not None:
-        codes_only = out.copy()
-        for lang in ("zh", "en"):
-            out[f"reasons_{lang}"] = catalog.joined(codes_only, lang)
+        texts = {f"reasons_{lang}": catalog.joined(out, lang) for lang in ("zh", "en")}
+        out = out.assign(**texts)
     return out

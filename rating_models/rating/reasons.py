@@ -31,6 +31,7 @@ __all__ = ["ReasonCatalog", "ReasonText", "reasons_from_shortfall", "top_reasons
 
 SCHEMA_VERSION = 1
 _TOLERANCE = 1e-9
+_FEW_ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,10 @@ class ReasonCatalog:
         joined once (a book of a million households has a few thousand combinations).
         """
         sep = "；" if lang == "zh" else "; "
+        if len(codes) <= _FEW_ROWS:  # an online request: grouping costs more than it saves
+            texts = np.empty(len(codes), dtype=object)
+            texts[:] = [sep.join(self.text(c, lang) for c in row if c) for row in codes.to_numpy()]
+            return pd.Series(texts, index=codes.index, name=f"reasons_{lang}")
         keys = np.zeros(len(codes), dtype=np.int64)
         for col in codes.columns:
             idx, levels = pd.factorize(codes[col])

@@ -83,12 +83,21 @@ def _grades(pd_values: np.ndarray, knocked: np.ndarray, policy: EffectivePolicy)
 
 
 def _reasons(rated: pd.DataFrame, n: int) -> np.ndarray:
-    """Reason codes of each row joined by ``;`` (empty codes dropped)."""
-    cols = [rated[f"reason_{i + 1}"].fillna("").astype(str).to_numpy() for i in range(n)]
-    joined = cols[0]
-    for col in cols[1:]:
-        joined = np.char.add(np.char.add(joined.astype(str), ";"), col.astype(str))
-    return np.char.strip(np.asarray(joined, dtype=str), ";")
+    """Reason codes of each row joined by ``;`` (empty codes dropped).
+
+    Each distinct combination of codes is joined once (a big book has few of them).
+    """
+    cols = [
+        rated[f"reason_{i + 1}"].fillna("").astype(str).to_numpy(dtype=object) for i in range(n)
+    ]
+    keys = np.zeros(len(rated), dtype=np.int64)
+    for col in cols:
+        idx, levels = pd.factorize(col)
+        keys = pd.factorize(keys * (len(levels) + 1) + idx + 1)[0].astype(np.int64)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    texts = np.empty(len(first), dtype=object)
+    texts[:] = [";".join(col[i] for col in cols).strip(";") for i in first]
+    return texts[inverse.ravel()]
 
 
 def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
@@ -156,6 +165,7 @@ def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
         for name, value in zip(_LINEAGE_COLUMNS, lineage, strict=True)
     }
     cols["inputs_hash"] = inputs_hash(inputs)
-    cols["decided_at"] = np.full(n, pd.Timestamp(context.decided_at))
+    stamp = np.full(1, pd.Timestamp(context.decided_at))  # the dtype pandas infers, once
+    cols["decided_at"] = pd.DatetimeIndex(stamp).repeat(n) if n else stamp[:0]
     out = pd.DataFrame(cols, index=frame.index)
     return out
