@@ -244,7 +244,12 @@ class PbocClient:
             # Front-ends echo names in fault strings and ResultDesc; patterns cannot find names.
             exc.message = exc.message.replace(request.subject.name, request.subject.masked_name)
             exc.args = (exc.message,)
-            raise
+            # the original (zeep fault, httpx error) may quote the unmasked name: keep only its
+            # type, so no traceback or logger.exception can print it
+            cause = exc.__cause__ or exc.__context__
+            if cause is not None:
+                exc.fields.setdefault("cause", type(cause).__name__)
+            raise exc from None
 
     def _payload(self, request: QueryRequest, consent: Consent) -> dict[str, Any]:
         subject = request.subject

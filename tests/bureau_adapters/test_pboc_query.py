@@ -497,3 +497,15 @@ def test_a_body_that_is_not_xml_is_left_to_zeep() -> None:
 
     _refuse_unsafe_xml(b"")
     _refuse_unsafe_xml(b"Service Unavailable")
+
+
+@pytest.mark.parametrize("scenario", ["fault", "drop"])
+def test_errors_keep_no_raw_cause_that_could_quote_the_name(
+    client: PbocClient, sim: PbocSimulator, scenario: str
+) -> None:
+    sim.set_scenario(scenario)
+    with pytest.raises(BureauTransportError, match=r"PBOC|pboc") as info:
+        _query(client)
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
+    assert info.value.fields["cause"]  # the original's type name, e.g. "Fault"
