@@ -160,10 +160,9 @@ def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
         context.policy.federation_hash,
         context.feature_catalog_version,
     )
-    cols |= {
-        name: np.full(n, value, dtype=object if isinstance(value, str) else np.int64)
-        for name, value in zip(_LINEAGE_COLUMNS, lineage, strict=True)
-    }
+    for name, value in zip(_LINEAGE_COLUMNS, lineage, strict=True):
+        cols[name] = np.empty(n, dtype=object if isinstance(value, str) else np.int64)
+        cols[name].fill(value)
     cols["inputs_hash"] = inputs_hash(inputs)
     stamp = np.full(1, pd.Timestamp(context.decided_at))  # the dtype pandas infers, once
     cols["decided_at"] = pd.DatetimeIndex(stamp).repeat(n) if n else stamp[:0]

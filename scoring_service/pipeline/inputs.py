@@ -187,9 +187,11 @@ def inputs_hash(frame: pd.DataFrame) -> np.ndarray:
     """
     n = len(frame)
     acc = np.full(n, 0xCBF29CE484222325, dtype=np.uint64)
-    numbers = np.asfortranarray(frame[list(_NUMERIC)].to_numpy(dtype=np.float64)) + 0.0
-    numbers[np.isnan(numbers)] = np.nan
-    words = {name: numbers[:, j].view(np.uint64) for j, name in enumerate(_NUMERIC)}
+    words: dict[str, np.ndarray] = {}
+    for name in _NUMERIC:  # column by column: no copy of the whole block
+        col = frame[name].to_numpy(dtype=np.float64) + 0.0
+        col[np.isnan(col)] = np.nan
+        words[name] = col.view(np.uint64)
     for name in _STR:
         words[name] = pd.util.hash_array(frame[name].to_numpy(dtype=object))
     for name in _BOOL:
