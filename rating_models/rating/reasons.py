@@ -261,6 +261,9 @@ def top_reasons(
 def _argmax_rows(work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column of each row's maximum (the first of equal maxima) and the maximum, one column at
     a time (NaN-free input with contiguous columns, so no per-row work)."""
+    if work.shape[0] <= _FEW_ROWS:  # a few rows: one call beats a loop over the columns
+        best = work.argmax(axis=1)
+        return best, work[np.arange(work.shape[0]), best]
     top = work[:, 0].copy()
     best = np.zeros(work.shape[0], dtype=np.intp)
     for j in range(1, work.shape[1]):
