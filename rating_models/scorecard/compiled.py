@@ -21,6 +21,12 @@ from rating_models.exceptions import InvalidDataError
 __all__ = ["CompiledScorecard"]
 
 
+def _plain(column: Any) -> Any:
+    """A Series of a plain numeric dtype as its array (the same values, less pandas per call)."""
+    plain = isinstance(column, pd.Series) and isinstance(column.dtype, np.dtype)
+    return column.to_numpy() if plain and column.dtype.kind in "fiub" else column
+
+
 @dataclass(frozen=True)
 class CompiledScorecard:
     """Arrays of a card, ready to score columns of a DataFrame or a mapping of arrays."""
@@ -44,7 +50,7 @@ class CompiledScorecard:
             raise InvalidDataError(
                 f"The data lack the card's feature column(s): {missing}.", columns=missing
             )
-        cols = [data[n] for n in self.names]
+        cols = [_plain(data[n]) for n in self.names]
         n_rows = len(data) if isinstance(data, pd.DataFrame) else (len(cols[0]) if cols else 0)
         return cols, n_rows
 
