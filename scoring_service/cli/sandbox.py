@@ -22,8 +22,8 @@ def _one_line(exc: click.UsageError, name: str | None) -> UsageError:
     return UsageError(f"{where}: {exc.format_message()}", code="USAGE")
 
 
-class OneLineCommand(click.Command):
-    """A click command whose usage errors become one-line coded errors (exit status 2)."""
+class _OneLineUsage(click.Command):
+    """Turns click's usage errors into one-line coded errors (exit status 2)."""
 
     def make_context(
         self,
@@ -40,24 +40,14 @@ class OneLineCommand(click.Command):
             raise _one_line(exc, info_name) from None
 
 
-class OneLineGroup(click.Group):
+class OneLineCommand(_OneLineUsage):
+    """A click command whose usage errors become one-line coded errors (exit status 2)."""
+
+
+class OneLineGroup(_OneLineUsage, click.Group):
     """A click group with one-line usage errors, for itself and its sub-commands."""
 
     command_class = OneLineCommand
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.exceptions.NoArgsIsHelpError:
-            raise
-        except click.UsageError as exc:
-            raise _one_line(exc, info_name) from None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
