@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from bureau_adapters.compliance.db import UTCDateTime
 from scoring_service.exceptions import DecisionError
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
-from scoring_service.pipeline.inputs import INPUT_COLUMNS
+from scoring_service.pipeline.inputs import INPUT_COLUMNS, QIANHAI_COLUMNS
 
 __all__ = ["SCHEMA_VERSION", "DecisionRecord", "DecisionStore", "decision_table"]
 
@@ -120,6 +120,17 @@ class DecisionRecord:
         return out
 
 
+def _inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored inputs: every required column, and the Qianhai features that have a value
+    (an absent one is NaN again when replayed)."""
+    out = {c: inputs[c] for c in INPUT_COLUMNS}
+    for name in QIANHAI_COLUMNS:
+        value = _plain(inputs.get(name))
+        if value is not None:
+            out[name] = value
+    return out
+
+
 def _row(decision: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
     def text(name: str) -> str | None:
         value = _plain(decision.get(name))
@@ -139,7 +150,7 @@ def _row(decision: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, An
         "feature_catalog_version": str(decision["feature_catalog_version"]),
         "report_ids": text("report_ids") or "",
         "inputs_hash": str(decision["inputs_hash"]),
-        "inputs_json": canonical_json({c: inputs[c] for c in INPUT_COLUMNS}),
+        "inputs_json": canonical_json(_inputs(inputs)),
         "outcome_json": canonical_json({c: decision[c] for c in OUTCOME_COLUMNS}),
         "schema_version": SCHEMA_VERSION,
     }

@@ -143,3 +143,18 @@ def test_replay_lists_what_differs(
     assert fields[0] == "model_hash"
     assert "reasons" in fields
     assert result.to_dict()["identical"] is False
+
+
+def test_qianhai_values_are_stored_and_replayed(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    row = input_frame(inputs.head(1).assign(qh_b1_dishonest=1.0, qh_score=580.0))
+    row["household_id"] = inputs["household_id"].head(1).to_numpy()
+    row["report_ids"] = "pboc:R0@1;qianhai:T1@2"
+    decisions = _decide(row, model)
+    store.save(decisions, row)
+    record = store.get("301", decisions["decision_id"].iloc[0])
+    assert (record.inputs["qh_b1_dishonest"], record.inputs["qh_score"]) == (1.0, 580.0)
+    assert "qh_b2_debtor" not in record.inputs  # absent stays absent (NaN when replayed)
+    result = replay(record, load_model=lambda n, v: model, policy=load_policy("301", CONFIG))
+    assert result.identical, result.to_dict()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,14 @@ from hypothesis import strategies as st
 
 from credit_limit import load_policy
 from model_registry.serving import LoadedModel
+from rating_models.rating import STANDARD_KNOCKOUTS
 from scoring_service.api.testing import province_frame, train_champion
 from scoring_service.exceptions import InputError
 from scoring_service.pipeline import (
     BUREAU_COLUMNS,
     INPUT_COLUMNS,
     OUTCOME_COLUMNS,
+    QIANHAI_COLUMNS,
     DecisionContext,
     decide,
     input_frame,
@@ -144,5 +147,55 @@ def test_inputs_hash_changes_with_inputs_and_ignores_int_or_float(
 
 def test_input_frame_has_the_declared_columns_in_order(book: pd.DataFrame) -> None:
     frame = input_frame(book)
-    assert list(frame.columns) == list(INPUT_COLUMNS)
-    assert all(frame[c].dtype == np.float64 for c in BUREAU_COLUMNS)
+    assert list(frame.columns) == [*INPUT_COLUMNS, *QIANHAI_COLUMNS]
+    assert all(frame[c].dtype == np.float64 for c in (*BUREAU_COLUMNS, *QIANHAI_COLUMNS))
+
+
+def test_qianhai_features_are_optional_typed_numbers(book: pd.DataFrame) -> None:
+    assert "qh_b1_dishonest" in QIANHAI_COLUMNS
+    assert "qh_score" in QIANHAI_COLUMNS
+    assert input_frame(book.head(2))[list(QIANHAI_COLUMNS)].isna().all().all()
+    rows = [
+        {**book.iloc[0].to_dict(), "qh_b1_dishonest": True, "qh_score": 612, "qh_b2_debtor": None}
+    ]
+    typed = input_frame(rows).iloc[0]
+    assert (typed["qh_b1_dishonest"], typed["qh_score"]) == (1.0, 612.0)
+    assert np.isnan(typed["qh_b2_debtor"])
+    assert np.isnan(typed["qh_fraud_score"])
+
+
+def test_a_qianhai_feature_that_is_not_a_number_is_named(book: pd.DataFrame) -> None:
+    rows = [{**book.iloc[0].to_dict(), "qh_risk_a_cnt": "many"}]
+    with pytest.raises(InputError, match="Qianhai feature 'qh_risk_a_cnt' must be a number"):
+        input_frame(rows)
+
+
+def test_inputs_hash_of_a_row_without_qianhai_values_is_unchanged(book: pd.DataFrame) -> None:
+    typed = input_frame(book.head(3))
+    before = inputs_hash(typed[list(INPUT_COLUMNS)])  # as hashed before Qianhai inputs existed
+    assert (inputs_hash(typed) == before).all()
+    hit = typed.assign(qh_b1_dishonest=[1.0, np.nan, 0.0])
+    after = inputs_hash(hit)
+    assert after[1] == before[1]
+    assert after[0] != before[0]
+    assert after[2] != before[2]
+    assert after[0] != after[2]
+    assert after[0].split("-")[0] != before[0].split("-")[0]  # the digest names the columns
+
+
+def test_qianhai_dishonest_debtor_reaches_the_knockout(
+    book: pd.DataFrame, context: DecisionContext
+) -> None:
+    model = context.model
+    rules = (*model.model.knockouts, STANDARD_KNOCKOUTS["dishonest_judgment_debtor"])
+    with_k06 = LoadedModel(
+        model.name, model.version, "champion", replace(model.model, knockouts=rules)
+    )
+    k06 = DecisionContext(context.bank_code, context.policy, with_k06)
+    rows = book.head(3).assign(qh_b1_dishonest=[1.0, 0.0, np.nan])
+    out = decide(rows, k06)
+    assert out["knockout"].str.contains("K06").tolist() == [True, False, False]
+    assert out["grade"].iloc[0] == "E"
+    assert out["limit"].iloc[0] == 0
+    without = decide(book.head(3), k06)  # not queried: NaN, the rule does not fire
+    assert not without["knockout"].str.contains("K06").any()
