@@ -1,8 +1,11 @@
 """PBOC features (catalog ``pboc-features/1``), pure functions of typed reports.
 
-One implementation serves both paths: :func:`features_frame` flattens many reports into
-record arrays (accounts, monthly statuses, queries) and aggregates them with grouped numpy
-reductions; :func:`personal_features` is the same computation for one report. Definitions,
+Two implementations of the same definitions: :func:`features_frame` flattens many reports
+into record arrays (accounts, monthly statuses, queries) and aggregates them with grouped
+numpy reductions; :func:`personal_features` computes one report in plain Python
+(:mod:`bureau_adapters.pboc.single`, same values bit for bit, checked by property tests).
+For report bytes, :func:`bureau_adapters.pboc.fast.features_from_bytes` skips the typed
+model altogether. Definitions,
 units, windows and thin-file values are in :mod:`bureau_adapters.pboc.feature_specs`
 (``nongxin bureau catalog``). Windows count back from the report date, never from today.
 
@@ -24,6 +27,7 @@ from bureau_adapters.exceptions import MalformedReportError
 from bureau_adapters.pboc.feature_specs import PBOC_CATALOG_VERSION, PBOC_FEATURES
 from bureau_adapters.pboc.flatten import WINDOWS, Flat, flatten
 from bureau_adapters.pboc.models import PersonalReport
+from bureau_adapters.pboc.single import account_rows, report_values
 
 __all__ = [
     "FEATURE_NAMES",
@@ -66,14 +70,20 @@ def personal_features(report: PersonalReport) -> dict[str, float | int | None]:
     >>> f["n_accounts"], f["card_util"], f["months_since_oldest_account"]
     (0, None, None)
     """
-    columns = _compute([_check(report)])
-    row = np.concatenate([columns[name] for name in FEATURE_NAMES]).tolist()
+    report = _check(report)
+    return feature_dict(report_values(report, [account_rows(a) for a in report.accounts]))
+
+
+def feature_dict(values: dict[str, float]) -> dict[str, float | int | None]:
+    """Values by name (NaN for missing) → the catalog-ordered dict of
+    :func:`personal_features` (``int`` for integer features, ``None`` for NaN)."""
     out: dict[str, float | int | None] = {}
-    for name, value in zip(FEATURE_NAMES, row, strict=True):
+    for name in FEATURE_NAMES:
+        value = values[name]
         if value != value:  # NaN
             out[name] = None
         else:
-            out[name] = int(value) if name in _INT_FEATURES else value
+            out[name] = int(value) if name in _INT_FEATURES else float(value)
     return out
 
 
