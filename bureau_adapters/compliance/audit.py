@@ -73,6 +73,7 @@ class AuditEntry:
     store_id: int | None = None
     message: str | None = None
     audit_id: int | None = None
+    product: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

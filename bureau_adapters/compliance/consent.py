@@ -278,19 +278,27 @@ class ConsentRegistry:
         return Consent(**row)
 
     def list(
-        self, bank_code: str, *, subject_id: str | None = None, bureau: str | None = None
+        self,
+        bank_code: str,
+        *,
+        subject_id: str | None = None,
+        bureau: str | None = None,
+        connection: sa.Connection | None = None,
     ) -> list[Consent]:
-        """Consents of ``bank_code`` (optionally of one subject / bureau), oldest first."""
+        """Consents of ``bank_code`` (optionally of one subject / bureau), oldest first.
+
+        Pass ``connection`` to read inside the caller's transaction.
+        """
         query = sa.select(consent_table).where(consent_table.c.bank_code == bank_code)
         if subject_id is not None:
             query = query.where(consent_table.c.subject_key == self.keyer.key(subject_id))
         if bureau is not None:
             query = query.where(consent_table.c.bureau == bureau)
+        query = query.order_by(consent_table.c.recorded_at, consent_table.c.consent_id)
+        if connection is not None:
+            return [Consent(**row) for row in connection.execute(query).mappings()]
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                query.order_by(consent_table.c.recorded_at, consent_table.c.consent_id)
-            ).mappings()
-            return [Consent(**row) for row in rows]
+            return [Consent(**row) for row in conn.execute(query).mappings()]
 
     def revoke(
         self, bank_code: str, consent_id: str, *, reason: str, at: dt.datetime | None = None
@@ -318,6 +326,7 @@ class ConsentRegistry:
         reason: str,
         at: dt.datetime | dt.date | None = None,
         consent_id: str | None = None,
+        connection: sa.Connection | None = None,
     ) -> Consent:
         """The consent that authorises this query, or a :class:`ConsentError` saying why not.
 
@@ -329,11 +338,15 @@ class ConsentRegistry:
             Query time (default now); compared as a UTC+8 calendar date.
         consent_id : str, optional
             Only this consent may authorise the query (the request's consent reference).
+        connection : sqlalchemy.Connection, optional
+            Read inside the caller's transaction (the gate's one round of statements).
         """
         _check_bank(bank_code)
         validate_reason(bureau, reason)
         day = query_date(at)
-        candidates = self.list(bank_code, subject_id=subject_id, bureau=bureau)
+        candidates = self.list(
+            bank_code, subject_id=subject_id, bureau=bureau, connection=connection
+        )
         if consent_id is not None:
             candidates = [c for c in candidates if c.consent_id == consent_id]
         fields = {

@@ -123,6 +123,7 @@ audit_table = sa.Table(
     sa.Column("store_id", sa.Integer, nullable=True),
     sa.Column("elapsed_ms", sa.Integer, nullable=False),
     sa.Column("message", sa.String(300), nullable=True),
+    sa.Column("product", sa.String(16), nullable=True, comment="bureau product (Qianhai 8005 ...)"),
     sa.Index("ix_bureau_query_audit_bank_time", "bank_code", "occurred_at"),
 )
 
@@ -142,7 +143,10 @@ report_table = sa.Table(
     sa.Column("content_zlib", sa.LargeBinary, nullable=True),
     sa.Column("content_sha256", sa.String(64), nullable=True),
     sa.Column("content_bytes", sa.Integer, nullable=False),
-    sa.Index("ix_bureau_report_lookup", "bank_code", "bureau", "subject_key", "fetched_at"),
+    sa.Column("product", sa.String(16), nullable=True, comment="bureau product (Qianhai 8005 ...)"),
+    sa.Index(
+        "ix_bureau_report_reuse", "bank_code", "subject_key", "bureau", "product", "fetched_at"
+    ),
 )
 
 _SQLITE_GUARD = (
@@ -231,9 +235,30 @@ def transaction(engine: Engine, connection: sa.Connection | None = None) -> Iter
         yield conn
 
 
+#: Columns added after the first release: (table, column) added to older databases.
+_ADDED_COLUMNS = ((audit_table, "product"), (report_table, "product"))
+
+
+def _upgrade(connection: sa.Connection) -> None:
+    """Bring a database created by an older release up to this schema (additive only)."""
+    inspector = sa.inspect(connection)
+    for table, name in _ADDED_COLUMNS:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        if name not in present:
+            column = table.c[name]
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
+    for table in (consent_table, audit_table, report_table):
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Create the compliance tables (and the audit guard) if missing; once per engine."""
+    """Create the compliance tables (and the audit guard) if missing, add the columns and
+    indexes of later releases to older databases; once per engine."""
     if engine in _READY:
         return
-    metadata.create_all(engine, checkfirst=True)
+    with engine.begin() as conn:
+        metadata.create_all(conn, checkfirst=True)
+        _upgrade(conn)
     _READY.add(engine)

@@ -6,15 +6,20 @@ Every bureau client (PBOC, Qianhai) and the scoring service query through
 
 1. no query without a valid consent for this subject, bank, bureau and reason
    (:class:`~bureau_adapters.exceptions.ConsentError`; nothing is sent);
-2. reuse of this bank's stored answer inside its reuse window (no second billable query,
-   no second query record at the bureau);
+2. reuse of this bank's stored answer for the same bureau product inside its reuse window
+   (no second billable query, no second query record at the bureau);
 3. the answer is stored before it is returned;
-4. exactly one audit row per call — for refusals, bureau rejections and transport errors too
-   (the error carries ``fields["audit_id"]``);
+4. exactly one audit row per call — for refusals, bureau rejections, transport errors and
+   unexpected exceptions too (a coded error carries ``fields["audit_id"]``; an unexpected
+   exception is re-raised with the audit id in a note and audited as ``<BUREAU>_UNEXPECTED``);
 5. log lines carry the masked subject only;
-6. concurrent queries in one process about the same subject at the same bank wait for the
-   first one and reuse its answer (across processes, two simultaneous first queries may
-   both be sent).
+6. concurrent first queries about the same subject and product at the same bank wait for the
+   first one and reuse its answer: in one process (a thread lock) and across processes
+   (:mod:`~bureau_adapters.compliance.locks`: a PostgreSQL advisory lock, a lock file next to
+   a SQLite database).
+
+The reuse path is one transaction on one connection: consent read, store read, audit row,
+one commit.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from sqlalchemy.engine import Engine
 from bureau_adapters.compliance.audit import AuditEntry, AuditLog, QueryOutcome, ReportSource
 from bureau_adapters.compliance.consent import Consent, ConsentRegistry
 from bureau_adapters.compliance.db import utcnow
+from bureau_adapters.compliance.locks import FileLocks, lock_number, query_lock, sqlite_lock_file
 from bureau_adapters.compliance.store import ReportStore, StoredReport
 from bureau_adapters.compliance.subject import Subject, SubjectKeyer
 from bureau_adapters.exceptions import BureauError, BureauRejected, ConsentError
@@ -69,6 +75,7 @@ class QueryRequest:
     at: dt.datetime | None = None
     consent_id: str | None = None
     allow_reuse: bool = True
+    product: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,8 @@ class ComplianceGate:
             weakref.WeakValueDictionary()
         )
         self._locks_guard = threading.Lock()
+        lock_file = sqlite_lock_file(engine)
+        self._file_locks = None if lock_file is None else FileLocks(lock_file)
 
     def window_for(self, bank_code: str) -> dt.timedelta:
         """The reuse window of ``bank_code``."""
@@ -148,32 +157,78 @@ class ComplianceGate:
         """Run one query through the gate; see the module docstring for the guarantees."""
         started = time.perf_counter()
         subject_key = self.keyer.key(request.subject.id_number)
-        try:
-            consent = self.consents.check(
-                bank_code=request.bank_code,
-                subject_id=request.subject.id_number,
-                bureau=request.bureau,
-                reason=request.reason,
-                at=request.at,
-                consent_id=request.consent_id,
-            )
-        except ConsentError as exc:
-            self._fail(request, subject_key, started, exc, QueryOutcome.REFUSED, None)
-            raise
-        with self._subject_lock(request.bank_code, request.bureau, subject_key):
-            return self._reuse_or_fetch(request, subject_key, started, consent, fetch)
+        # consent check, store lookup and (on reuse) the audit row: one transaction, one commit
+        with self.engine.begin() as conn:
+            try:
+                consent = self._check_consent(request, conn)
+            except ConsentError as exc:
+                refused: ConsentError | None = exc
+                self._fail(request, subject_key, started, exc, QueryOutcome.REFUSED, None, conn)
+            else:
+                refused = None
+                stored = self._reusable(request, subject_key, conn)
+                if stored is not None:
+                    return self._reused(request, subject_key, started, consent, stored, conn)
+        if refused is not None:
+            raise refused
+        with self._subject_lock(request.bank_code, self._scope(request), subject_key):
+            return self._locked_fetch(request, subject_key, started, consent, fetch)
 
-    def _subject_lock(self, bank_code: str, bureau: str, subject_key: str) -> threading.Lock:
-        """One lock per bank, bureau and subject: concurrent queries in this process about
-        the same subject wait for the first answer and reuse it instead of paying twice."""
-        key = (bank_code, bureau, subject_key)
+    def _check_consent(self, request: QueryRequest, connection: sa.Connection) -> Consent:
+        return self.consents.check(
+            bank_code=request.bank_code,
+            subject_id=request.subject.id_number,
+            bureau=request.bureau,
+            reason=request.reason,
+            at=request.at,
+            consent_id=request.consent_id,
+            connection=connection,
+        )
+
+    @staticmethod
+    def _scope(request: QueryRequest) -> str:
+        return request.bureau if request.product is None else f"{request.bureau}:{request.product}"
+
+    def _subject_lock(self, bank_code: str, scope: str, subject_key: str) -> threading.Lock:
+        """One lock per bank, bureau (product) and subject: concurrent queries in this
+        process about the same subject wait for the first answer and reuse it."""
+        key = (bank_code, scope, subject_key)
         with self._locks_guard:
             lock = self._locks.get(key)
             if lock is None:
                 lock = self._locks[key] = threading.Lock()
             return lock
 
-    def _reuse_or_fetch(
+    def _reusable(
+        self, request: QueryRequest, subject_key: str, connection: sa.Connection
+    ) -> StoredReport | None:
+        if not request.allow_reuse:
+            return None
+        return self.store.find_reusable(
+            bank_code=request.bank_code,
+            bureau=request.bureau,
+            product=request.product,
+            subject_key=subject_key,
+            window=self.window_for(request.bank_code),
+            at=request.at,
+            connection=connection,
+        )
+
+    def _reused(
+        self,
+        request: QueryRequest,
+        subject_key: str,
+        started: float,
+        consent: Consent,
+        stored: StoredReport,
+        connection: sa.Connection,
+    ) -> QueryResult:
+        code = f"{request.bureau.upper()}_REUSED"
+        return self._done(
+            request, subject_key, started, consent, stored, code, ReportSource.REUSED, connection
+        )
+
+    def _locked_fetch(
         self,
         request: QueryRequest,
         subject_key: str,
@@ -181,50 +236,53 @@ class ComplianceGate:
         consent: Consent,
         fetch: Fetch,
     ) -> QueryResult:
-        if request.allow_reuse:
-            stored = self.store.find_reusable(
-                bank_code=request.bank_code,
-                bureau=request.bureau,
-                subject_key=subject_key,
-                window=self.window_for(request.bank_code),
-                at=request.at,
-            )
+        """Under the cross-process lock of this subject: look again, else fetch and store.
+
+        The lock (:mod:`~bureau_adapters.compliance.locks`) makes a second process that asks
+        about the same subject at the same moment wait, then reuse the first one's answer.
+        """
+        number = lock_number(request.bank_code, request.bureau, request.product, subject_key)
+        failure: BaseException | None = None
+        with self.engine.begin() as conn, query_lock(conn, self._file_locks, number):
+            stored = self._reusable(request, subject_key, conn)
             if stored is not None:
-                code = f"{request.bureau.upper()}_REUSED"
-                return self._done(
-                    request, subject_key, started, consent, stored, code, ReportSource.REUSED
+                return self._reused(request, subject_key, started, consent, stored, conn)
+            try:
+                answer = fetch(request, consent)
+            except BureauError as exc:
+                outcome = (
+                    QueryOutcome.REJECTED if isinstance(exc, BureauRejected) else QueryOutcome.ERROR
                 )
-        try:
-            answer = fetch(request, consent)
-        except BureauError as exc:
-            outcome = (
-                QueryOutcome.REJECTED if isinstance(exc, BureauRejected) else QueryOutcome.ERROR
-            )
-            self._fail(request, subject_key, started, exc, outcome, consent.consent_id)
-            raise
-        with self.engine.begin() as conn:  # the report and its audit row: one commit
-            stored = self.store.save(
-                bank_code=request.bank_code,
-                bureau=request.bureau,
-                subject_key=subject_key,
-                reason=request.reason,
-                request_id=request.request_id,
-                content=answer.content,
-                report_id=answer.report_id,
-                report_date=answer.report_date,
-                fetched_at=request.at,
-                connection=conn,
-            )
-            return self._done(
-                request,
-                subject_key,
-                started,
-                consent,
-                stored,
-                answer.code,
-                ReportSource.FRESH,
-                conn,
-            )
+                self._fail(request, subject_key, started, exc, outcome, consent.consent_id, conn)
+                failure = exc
+            except Exception as exc:  # a bug or an untranslated library error: audited too
+                self._fail_unexpected(request, subject_key, started, exc, consent, conn)
+                failure = exc
+            else:
+                stored = self.store.save(
+                    bank_code=request.bank_code,
+                    bureau=request.bureau,
+                    product=request.product,
+                    subject_key=subject_key,
+                    reason=request.reason,
+                    request_id=request.request_id,
+                    content=answer.content,
+                    report_id=answer.report_id,
+                    report_date=answer.report_date,
+                    fetched_at=request.at,
+                    connection=conn,
+                )
+                return self._done(
+                    request,
+                    subject_key,
+                    started,
+                    consent,
+                    stored,
+                    answer.code,
+                    ReportSource.FRESH,
+                    conn,
+                )
+        raise failure  # after the audit row is committed
 
     def _entry(
         self, request: QueryRequest, subject_key: str, started: float, **values: Any
@@ -241,6 +299,7 @@ class ComplianceGate:
             request_id=request.request_id,
             elapsed_ms=elapsed_ms,
             occurred_at=request.at or utcnow(),
+            product=request.product,
             **values,
         )
 
@@ -294,6 +353,7 @@ class ComplianceGate:
         exc: BureauError,
         outcome: QueryOutcome,
         consent_id: str | None,
+        connection: sa.Connection | None = None,
     ) -> None:
         entry = self.audit.append(
             self._entry(
@@ -304,10 +364,37 @@ class ComplianceGate:
                 code=exc.code,
                 consent_id=consent_id,
                 message=exc.message,
-            )
+            ),
+            connection=connection,
         )
         exc.fields["audit_id"] = entry.audit_id
         exc.fields.setdefault("request_id", request.request_id)
+        self._log(request, entry)
+
+    def _fail_unexpected(
+        self,
+        request: QueryRequest,
+        subject_key: str,
+        started: float,
+        exc: BaseException,
+        consent: Consent,
+        connection: sa.Connection,
+    ) -> None:
+        """Audit an exception that is not a :class:`BureauError`; only its type is kept
+        (its text may quote the applicant)."""
+        entry = self.audit.append(
+            self._entry(
+                request,
+                subject_key,
+                started,
+                outcome=QueryOutcome.ERROR,
+                code=f"{request.bureau.upper()}_UNEXPECTED",
+                consent_id=consent.consent_id,
+                message=f"unexpected {type(exc).__name__} while querying; see the service log",
+            ),
+            connection=connection,
+        )
+        exc.add_note(f"bureau query audit_id={entry.audit_id}")
         self._log(request, entry)
 
     @staticmethod

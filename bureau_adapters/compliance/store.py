@@ -2,7 +2,8 @@
 
 A bank that re-rates a subject inside its reuse window gets the stored answer back instead of
 paying for a second query and leaving a second query record on the subject's report (query
-counts are themselves scorecard features). Reuse is scoped to the bank and bureau, never
+counts are themselves scorecard features). Reuse is scoped to the bank, bureau and product
+(Qianhai sells several products about one subject; PBOC has none), never
 shared between banks; it does not depend on the query reason, because the consent check for
 the *current* reason runs before any reuse. "No record" answers are stored too, so re-asking
 about a subject with no credit file inside the window is not billed either.
@@ -57,6 +58,7 @@ class StoredReport:
     content_sha256: str | None
     content_bytes: int
     content: bytes | None = field(default=None, repr=False)
+    product: str | None = None
 
     @property
     def has_record(self) -> bool:
@@ -85,14 +87,18 @@ class ReportStore:
         report_date: dt.date | None = None,
         fetched_at: dt.datetime | None = None,
         connection: sa.Connection | None = None,
+        product: str | None = None,
     ) -> StoredReport:
         """Store one answer: ``content`` bytes for a report, ``None`` for "no record".
 
-        Pass ``connection`` to write inside the caller's transaction.
+        ``product`` scopes the answer within the bureau (Qianhai 8005, 8036 ...): an answer
+        is reused only for the same product. Pass ``connection`` to write inside the caller's
+        transaction.
         """
         values: dict[str, Any] = {
             "bank_code": bank_code,
             "bureau": bureau,
+            "product": product,
             "subject_key": subject_key,
             "reason": reason,
             "request_id": request_id,
@@ -133,17 +139,24 @@ class ReportStore:
         subject_key: str,
         window: dt.timedelta,
         at: dt.datetime | None = None,
+        product: str | None = None,
+        connection: sa.Connection | None = None,
     ) -> StoredReport | None:
-        """The newest answer for this subject fetched by this bank within ``window`` before ``at``."""
+        """The newest answer for this subject and product fetched by this bank within
+        ``window`` before ``at`` (``connection``: read inside the caller's transaction)."""
         if window <= dt.timedelta(0):
             return None
         now = at or utcnow()
         return self._select(
             bank_code,
-            report_table.c.bureau == bureau,
             report_table.c.subject_key == subject_key,
+            report_table.c.bureau == bureau,
+            report_table.c.product.is_(None)
+            if product is None
+            else report_table.c.product == product,
             report_table.c.fetched_at >= now - window,
             report_table.c.fetched_at <= now,
+            connection=connection,
         )
 
     def purge(self, bank_code: str, *, fetched_before: dt.datetime) -> int:
@@ -161,15 +174,20 @@ class ReportStore:
             )
         return int(result.rowcount)
 
-    def _select(self, bank_code: str, *conditions: Any) -> StoredReport | None:
+    def _select(
+        self, bank_code: str, *conditions: Any, connection: sa.Connection | None = None
+    ) -> StoredReport | None:
         query = (
             sa.select(report_table)
             .where(report_table.c.bank_code == bank_code, *conditions)
             .order_by(report_table.c.fetched_at.desc(), report_table.c.store_id.desc())
             .limit(1)
         )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
+        if connection is not None:
+            row = connection.execute(query).mappings().first()
+        else:
+            with self.engine.connect() as conn:
+                row = conn.execute(query).mappings().first()
         return None if row is None else _stored(row)
 
 

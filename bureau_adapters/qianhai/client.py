@@ -29,12 +29,13 @@ import time
 from sqlalchemy.engine import Engine
 
 from bureau_adapters.compliance.audit import AuditEntry, QueryOutcome
-from bureau_adapters.compliance.consent import CHINA_TZ, Consent
+from bureau_adapters.compliance.consent import CHINA_TZ, Consent, query_date
 from bureau_adapters.compliance.db import create_engine
 from bureau_adapters.compliance.gate import (
     ComplianceGate,
     FetchedAnswer,
     QueryRequest,
+    QueryResult,
     new_request_id,
 )
 from bureau_adapters.compliance.subject import Subject as GateSubject
@@ -118,16 +119,20 @@ class QianhaiClient:
         )
 
     @classmethod
-    def from_env(cls, *, engine: Engine | None = None) -> QianhaiClient:
-        """A client configured from ``NONGXIN_QIANHAI_*`` and ``NONGXIN_BUREAU_*``."""
+    def from_env(
+        cls, *, engine: Engine | None = None, gate: ComplianceGate | None = None
+    ) -> QianhaiClient:
+        """A client configured from ``NONGXIN_QIANHAI_*`` and ``NONGXIN_BUREAU_*``
+        (``gate``: share the compliance gate of another client, e.g. the PBOC one)."""
         settings = QianhaiSettings()
         credentials = settings.credentials()  # fails early, before touching the database
-        bureau = BureauSettings.from_env()
-        gate = ComplianceGate(
-            engine or create_engine(bureau.resolved_database_url()),
-            reuse_window=bureau.reuse_window_for,
-            keyer=SubjectKeyer.from_settings(bureau),
-        )
+        if gate is None:
+            bureau = BureauSettings.from_env()
+            gate = ComplianceGate(
+                engine or create_engine(bureau.resolved_database_url()),
+                reuse_window=bureau.reuse_window_for,
+                keyer=SubjectKeyer.from_settings(bureau),
+            )
         return cls(
             endpoint=settings.base_url,
             identity=QianhaiIdentity.from_settings(settings),
@@ -158,13 +163,42 @@ class QianhaiClient:
         operator: str,
         consent_id: str | None = None,
         at: dt.datetime | None = None,
+        allow_reuse: bool = True,
     ) -> QianhaiResult:
         """Query one product about one subject; the typed result (``hit`` or ``no_data``).
 
-        Raises :class:`~bureau_adapters.exceptions.ConsentError` (nothing sent) without a
-        valid consent, the coded rejection for any Qianhai result code other than
-        ``E000000``/``E000996``, and a transport error or timeout otherwise.
+        An answer of the same product stored for this bank inside its reuse window is reused
+        (not billed again). Raises :class:`~bureau_adapters.exceptions.ConsentError`
+        (nothing sent) without a valid consent, the coded rejection for any Qianhai result
+        code other than ``E000000``/``E000996``, and a transport error or timeout otherwise.
         """
+        return self.run(
+            product,
+            subject,
+            bank_code=bank_code,
+            reason=reason,
+            business_ref=business_ref,
+            operator=operator,
+            consent_id=consent_id,
+            at=at,
+            allow_reuse=allow_reuse,
+        )[0]
+
+    def run(
+        self,
+        product: str,
+        subject: Subject,
+        *,
+        bank_code: str,
+        reason: str,
+        business_ref: str,
+        operator: str,
+        consent_id: str | None = None,
+        at: dt.datetime | None = None,
+        allow_reuse: bool = True,
+        request_id: str | None = None,
+    ) -> tuple[QianhaiResult, QueryResult]:
+        """:meth:`query`, also returning the gate's answer (store id, audit id, reuse)."""
         prod = get_product(product)
         try:
             _check_request(subject, reason)
@@ -174,25 +208,28 @@ class QianhaiClient:
         request = QueryRequest(
             bank_code=bank_code,
             bureau="qianhai",
+            product=prod.code,
             subject=GateSubject(
                 subject.name, "10" if subject.id_type == "0" else subject.id_type, subject.id_number
             ),
             reason=reason,
             operator=operator,
             business_ref=business_ref,
+            request_id=request_id or new_request_id(),
             at=at,
             consent_id=consent_id,
-            allow_reuse=False,  # the shared store keys answers by bureau, not by product
+            allow_reuse=allow_reuse,
         )
         answer = self.gate.run(
             request, lambda req, consent: self._fetch(prod, subject, req, consent)
         )
-        return result_from_stored(
+        result = result_from_stored(
             prod.code,
             answer.content,
             trans_no=answer.report_id or "",
             received_at=answer.fetched_at,
         )
+        return result, answer
 
     def _audit_refusal(
         self,
@@ -330,7 +367,7 @@ class QianhaiClient:
             code=f"QH_{code}",
             content=content,
             report_id=trans_no,
-            report_date=dt.datetime.now(dt.UTC),
+            report_date=query_date(request.at),  # the query's date (UTC+8), as for PBOC
         )
 
     def _body(

@@ -1,14 +1,16 @@
 """The service's collaborators, built once per process from the settings.
 
 Engine (decisions, consents, audit, reports, banks and keys share one database), the PBOC
-client behind the compliance gate, one cached champion per bank (the registry serving cache)
-and each bank's effective policy.
+and Qianhai clients behind one compliance gate (Qianhai when ``NONGXIN_QIANHAI_BASE_URL`` is
+set, its products per bank from ``config/bureaus.yaml``), one cached champion per bank (the
+registry serving cache) and each bank's effective policy.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bureau_adapters.compliance.db import create_engine, ensure_schema
+from bureau_adapters.compliance.gate import ComplianceGate
 from bureau_adapters.pboc.client import PbocClient
+from bureau_adapters.qianhai.client import QianhaiClient
+from bureau_adapters.qianhai.plan import QianhaiPlan
+from bureau_adapters.qianhai.settings import QianhaiSettings
 from bureau_adapters.settings import BureauSettings
 from credit_limit import EffectivePolicy, load_policy
 from model_registry.serving import ChampionLoader, LoadedModel
@@ -100,10 +106,17 @@ class Services:
         *,
         registry: Any | None = None,
         bureau_settings: BureauSettings | None = None,
+        qianhai: QianhaiClient | Callable[[ComplianceGate], QianhaiClient] | None = None,
     ) -> Services:
         """Build the services from settings (the registry from the environment by default)."""
         engine = create_engine(settings.resolved_database_url())
-        return cls.build(settings, engine, registry=registry, bureau_settings=bureau_settings)
+        return cls.build(
+            settings,
+            engine,
+            registry=registry,
+            bureau_settings=bureau_settings,
+            qianhai=qianhai,
+        )
 
     @classmethod
     def build(
@@ -114,8 +127,15 @@ class Services:
         registry: Any | None = None,
         bureau_settings: BureauSettings | None = None,
         refresh_seconds: float | None = None,
+        qianhai: QianhaiClient | Callable[[ComplianceGate], QianhaiClient] | None = None,
     ) -> Services:
-        """Build the services on ``engine`` (tests pass an isolated one)."""
+        """Build the services on ``engine`` (tests pass an isolated one).
+
+        ``qianhai`` is a client, or a function building one on the PBOC client's gate (e.g.
+        ``simulator.client``); by default one from ``NONGXIN_QIANHAI_*`` when
+        ``NONGXIN_QIANHAI_BASE_URL`` is set, else none (a bank whose plan names Qianhai
+        products then gets ``QH_NOT_CONFIGURED``).
+        """
         ensure_schema(engine)
         bureau = bureau_settings or BureauSettings.from_env()
         reg_settings = get_registry_settings()
@@ -123,17 +143,32 @@ class Services:
             from model_registry.registry import ModelRegistry
 
             registry = ModelRegistry(settings=reg_settings)
+        champions = Champions(
+            registry,
+            reg_settings.model_name,
+            refresh_seconds or reg_settings.registry_refresh_seconds,
+        )
+        pboc = PbocClient(engine, settings=bureau)
+        if callable(qianhai) and not isinstance(qianhai, QianhaiClient):
+            qianhai = qianhai(pboc.gate)
+        elif qianhai is None and QianhaiSettings().base_url:
+            qianhai = QianhaiClient.from_env(gate=pboc.gate)
+
+        def model_columns(bank_code: str) -> list[str]:
+            return list(champions.get(bank_code).model.input_columns)
+
         return cls(
             settings=settings,
             engine=engine,
             tenancy=Tenancy(engine),
             decisions=DecisionStore(engine),
-            bureaus=BureauGateway(PbocClient(engine, settings=bureau)),
-            champions=Champions(
-                registry,
-                reg_settings.model_name,
-                refresh_seconds or reg_settings.registry_refresh_seconds,
+            bureaus=BureauGateway(
+                pboc,
+                qianhai=qianhai,
+                plan=QianhaiPlan.load(settings.config_dir),
+                model_columns=model_columns,
             ),
+            champions=champions,
             policies=Policies(settings.config_dir),
         )
 
@@ -146,17 +181,36 @@ class Services:
             return False, type(exc).__name__
         return True, None
 
+    def bureaus_health(self, timeout: float = 0.5) -> dict[str, dict[str, Any]]:
+        """Per bureau: whether its endpoint accepts a TCP connection (Qianhai when configured)."""
+        out = {"pboc": _reachable(self.bureaus.pboc.endpoint, timeout)}
+        if self.bureaus.qianhai is not None:
+            out["qianhai"] = _reachable(self.bureaus.qianhai.endpoint, timeout)
+        return out
+
     def bureau_ok(self, timeout: float = 0.5) -> tuple[bool, str | None]:
-        """Whether the PBOC front-end accepts a TCP connection."""
-        parts = urlsplit(self.bureaus.pboc.endpoint)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            with socket.create_connection((parts.hostname or "", port), timeout=timeout):
-                return True, None
-        except OSError as exc:
-            return False, type(exc).__name__
+        """Whether every configured bureau endpoint (PBOC, Qianhai) accepts a TCP connection;
+        the error names the failing bureau (``qianhai: ConnectionRefusedError``)."""
+        failed = [
+            f"{name}: {check['error']}"
+            for name, check in self.bureaus_health(timeout).items()
+            if not check["ok"]
+        ]
+        return (not failed), ("; ".join(failed) or None)
 
     def close(self) -> None:
         """Close pooled connections."""
         self.bureaus.pboc.close()
+        if self.bureaus.qianhai is not None:
+            self.bureaus.qianhai.close()
         self.engine.dispose()
+
+
+def _reachable(endpoint: str, timeout: float) -> dict[str, Any]:
+    parts = urlsplit(endpoint)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+            return {"ok": True, "error": None}
+    except OSError as exc:
+        return {"ok": False, "error": type(exc).__name__}

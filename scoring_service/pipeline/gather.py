@@ -1,31 +1,46 @@
 """Stage (a) of the pipeline: consent check → bureau fetch or reuse → parse → features.
 
 Per request and I/O-bound; the batch job skips it when the features are precomputed. Every
-bureau query goes through :class:`~bureau_adapters.pboc.client.PbocClient`, i.e. the
-compliance gate (consent, reuse window, report store, audit row). A bureau that fails raises
-its coded :class:`~bureau_adapters.exceptions.BureauError`; a failed fetch is never "no risk".
-"No record" (白户) is an answer: the features of an empty report (no history, not clean).
+bureau query goes through the compliance gate (consent, reuse window, report store, audit
+row): PBOC through :class:`~bureau_adapters.pboc.client.PbocClient`, then each Qianhai product
+the bank's :class:`~bureau_adapters.qianhai.plan.QianhaiPlan` names through
+:class:`~bureau_adapters.qianhai.client.QianhaiClient` (``qh_*`` features, catalog
+``qh-features/1``). A bureau that fails raises its coded
+:class:`~bureau_adapters.exceptions.BureauError`; a failed fetch is never "no risk" (a
+product that is not queried leaves no ``qh_*`` column, so a knockout reading it cannot pass
+silently). "No record" (白户) is an answer: the features of an empty report (no history, not
+clean); Qianhai's ``E000996`` is an answer too (see :mod:`bureau_adapters.qianhai.features`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from bureau_adapters.compliance.audit import QueryOutcome
+from bureau_adapters.compliance.consent import query_date
 from bureau_adapters.compliance.gate import QueryResult
-from bureau_adapters.compliance.subject import Subject
+from bureau_adapters.compliance.subject import RESIDENT_ID, Subject
 from bureau_adapters.pboc import parse_report
 from bureau_adapters.pboc.client import PbocClient
 from bureau_adapters.pboc.features import personal_features
 from bureau_adapters.pboc.models import PersonalReport
+from bureau_adapters.qianhai.errors import QianhaiConfigError
+from bureau_adapters.qianhai.features import qh_features
+from bureau_adapters.qianhai.models import QianhaiResult
+from bureau_adapters.qianhai.models import Subject as QianhaiSubject
+from bureau_adapters.qianhai.plan import QianhaiPlan
 from scoring_service.exceptions import InputError
 from scoring_service.pipeline.inputs import SURVEY_COLUMNS, input_frame
+
+if TYPE_CHECKING:
+    from bureau_adapters.qianhai.client import QianhaiClient
 
 __all__ = ["BureauGateway", "RatingRequest", "gather"]
 
@@ -52,6 +67,10 @@ class RatingRequest:
         Who asks and the bank's reference of the application (audit).
     household_id : str, optional
         The bank's household reference (passed through to the decision).
+    qianhai_consent_id : str, optional
+        The Qianhai consent that must authorise its queries (any valid one when absent).
+    qianhai_reason : str, optional
+        Qianhai reasonCode (default: mapped from ``query_reason`` by the plan, 02 → 01).
     """
 
     bank_code: str
@@ -63,11 +82,21 @@ class RatingRequest:
     operator: str = "api"
     business_ref: str = "-"
     household_id: str | None = None
+    qianhai_consent_id: str | None = None
+    qianhai_reason: str | None = None
+
+
+#: PBOC certificate type -> Qianhai idType (resident ID card only, for now).
+_QIANHAI_ID_TYPES = {RESIDENT_ID: "0"}
+
+
+def _no_columns() -> Sequence[str]:
+    return ()
 
 
 @dataclass
 class BureauGateway:
-    """PBOC access for the pipeline, with parsed features cached by stored report.
+    """Bureau access for the pipeline, with features cached by stored report.
 
     Parameters
     ----------
@@ -75,12 +104,83 @@ class BureauGateway:
         Consent-gated, audited PBOC client.
     cache_size : int
         Stored reports whose features are kept in memory (reuse skips parsing).
+    qianhai : QianhaiClient, optional
+        Consent-gated, audited Qianhai client (sharing the PBOC client's gate). Without one,
+        a bank whose plan names products gets ``QH_NOT_CONFIGURED`` (a coded 503).
+    plan : QianhaiPlan
+        Qianhai products per bank (``config/bureaus.yaml``); default ``model``.
+    model_columns : callable, optional
+        ``bank_code -> columns`` the bank's champion reads (for the plan's ``model``);
+        without it, ``model`` means no Qianhai product.
     """
 
     pboc: PbocClient
     cache_size: int = 4096
-    _cache: OrderedDict[tuple[str, int], dict[str, Any]] = field(default_factory=OrderedDict)
+    qianhai: QianhaiClient | None = None
+    plan: QianhaiPlan = field(default_factory=QianhaiPlan)
+    model_columns: Callable[[str], Sequence[str]] | None = None
+    _cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _cached(
+        self, key: tuple[Any, ...], compute: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        features = compute()
+        with self._lock:
+            self._cache[key] = features
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return features
+
+    def qianhai_products(self, bank_code: str) -> tuple[str, ...]:
+        """The Qianhai products queried for ``bank_code`` (the plan; ``model`` resolved)."""
+        columns = self.model_columns
+        return self.plan.products(
+            bank_code, (lambda: columns(bank_code)) if columns is not None else _no_columns
+        )
+
+    def qianhai_features(self, request: RatingRequest) -> tuple[dict[str, Any], list[str]]:
+        """The ``qh_*`` features of the request's subject (empty when the bank's plan names
+        no product) and the report ids (``qianhai:<product>:<transNo>@<store id>``)."""
+        products = self.qianhai_products(request.bank_code)
+        if not products:
+            return {}, []
+        if self.qianhai is None:
+            raise QianhaiConfigError(
+                f"Bank {request.bank_code} rates with Qianhai products {list(products)}, but "
+                "Qianhai is not configured (NONGXIN_QIANHAI_*).",
+                code="QH_NOT_CONFIGURED",
+                bank_code=request.bank_code,
+            )
+        subject = _qianhai_subject(request.subject)
+        reason = request.qianhai_reason or self.plan.reason_for(request.query_reason)
+        results: dict[str, QianhaiResult] = {}
+        answers: list[QueryResult] = []
+        for product in products:
+            result, answer = self.qianhai.run(
+                product,
+                subject,
+                bank_code=request.bank_code,
+                reason=reason,
+                business_ref=request.business_ref,
+                operator=request.operator,
+                consent_id=request.qianhai_consent_id,
+            )
+            results[product] = result
+            answers.append(answer)
+        as_of = _as_of(answers)
+        key = ("qianhai", request.bank_code, *(a.store_id for a in answers), as_of)
+        features = self._cached(key, lambda: qh_features(results, as_of=as_of))
+        ids = [
+            f"qianhai:{p}:{a.report_id or 'no_data'}@{a.store_id}"
+            for p, a in zip(products, answers, strict=True)
+        ]
+        return features, ids
 
     def pboc_features(self, request: RatingRequest) -> tuple[dict[str, Any], QueryResult]:
         """The PBOC features of the request's subject and the gate's answer."""
@@ -92,18 +192,25 @@ class BureauGateway:
             request.business_ref,
             consent_id=request.consent_id,
         )
-        key = (request.bank_code, result.store_id)
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached, result
-        features = _features(result)
-        with self._lock:
-            self._cache[key] = features
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return features, result
+        key = ("pboc", request.bank_code, result.store_id)
+        return self._cached(key, lambda: _features(result)), result
+
+
+def _qianhai_subject(subject: Subject) -> QianhaiSubject:
+    id_type = _QIANHAI_ID_TYPES.get(subject.id_type)
+    if id_type is None:
+        raise InputError(
+            f"Qianhai is queried with resident ID cards only (id_type {RESIDENT_ID}). "
+            f"Got id_type {subject.id_type!r}.",
+            field="applicant.id_type",
+        )
+    return QianhaiSubject(id_number=subject.id_number, name=subject.name, id_type=id_type)
+
+
+def _as_of(answers: Sequence[QueryResult]) -> dt.date:
+    """The date Qianhai windows count back from: the oldest answer's query date."""
+    dates = [a.report_date or query_date(a.fetched_at) for a in answers]
+    return min(dates)
 
 
 def _features(result: QueryResult) -> dict[str, Any]:
@@ -137,15 +244,19 @@ def gather(requests: Sequence[RatingRequest], bureaus: BureauGateway) -> pd.Data
     Raises
     ------
     ConsentError, BureauError
-        From the compliance gate and the bureau (coded; nothing is decided).
+        From the compliance gate and the bureaus (coded; nothing is decided), including
+        ``QH_NOT_CONFIGURED`` when a bank's plan names Qianhai products and no client exists.
     InputError
         A malformed survey (the field is named).
     """
     rows = []
     for request in requests:
         features, result = bureaus.pboc_features(request)
-        report_ids = f"pboc:{result.report_id or 'no_record'}@{result.store_id}"
-        rows.append(_row(request, features, report_ids))
+        qh, qh_ids = bureaus.qianhai_features(request)
+        report_ids = ";".join(
+            [f"pboc:{result.report_id or 'no_record'}@{result.store_id}", *qh_ids]
+        )
+        rows.append(_row(request, {**features, **qh}, report_ids))
     raw = pd.DataFrame(rows)
     frame = input_frame(raw)
     for name in ("household_id", "business_ref", "report_ids"):

@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,9 +83,15 @@ def _subject(person: dict[str, str]) -> Subject:
     return Subject(id_number=person["id_number"], name=person["name"], mobile=person["phone"])
 
 
-def _query(client: QianhaiClient, product: str, subject: Subject) -> object:
+def _query(client: QianhaiClient, product: str, subject: Subject, **kw: Any) -> object:
     return client.query(
-        product, subject, bank_code=BANK, reason="01", business_ref="LN-1", operator="clerk01"
+        product,
+        subject,
+        bank_code=BANK,
+        reason="01",
+        business_ref="LN-1",
+        operator="clerk01",
+        **kw,
     )
 
 
@@ -171,8 +178,40 @@ def test_no_data_scenario_for_a_known_subject(
     _consent(gate, person["id_number"])
     assert _query(client, "8005", _subject(person)).outcome == "hit"  # type: ignore[attr-defined]
     sim.set_scenario("no_data", id_number=person["id_number"])
-    assert _query(client, "8005", _subject(person)).outcome == "no_data"  # type: ignore[attr-defined]
+    again = _query(client, "8005", _subject(person), allow_reuse=False)
+    assert again.outcome == "no_data"  # type: ignore[attr-defined]
     sim.set_scenario("hit", id_number=person["id_number"])
+
+
+def test_answers_are_reused_per_product_inside_the_window(
+    province: tuple[Path, dict[str, dict[str, str]]],
+    sim: QianhaiSimulator,
+    client: QianhaiClient,
+    gate: ComplianceGate,
+) -> None:
+    person = province[1]["H00000001"]
+    _consent(gate, person["id_number"])
+    before = len(sim.calls)
+    first, first_answer = client.run(
+        "8005", _subject(person), bank_code=BANK, reason="01", business_ref="A", operator="o"
+    )
+    second, second_answer = client.run(
+        "8005", _subject(person), bank_code=BANK, reason="01", business_ref="B", operator="o"
+    )
+    risk, risk_answer = client.run(
+        "8036", _subject(person), bank_code=BANK, reason="01", business_ref="C", operator="o"
+    )
+    assert len(sim.calls) - before == 2  # 8005 once, 8036 once: the second 8005 is reused
+    assert (first_answer.reused, second_answer.reused, risk_answer.reused) == (False, True, False)
+    assert second_answer.store_id == first_answer.store_id != risk_answer.store_id
+    assert second == first
+    assert risk.product == "8036"
+    rows = gate.audit.list(BANK)
+    assert [(r.product, r.source.value if r.source else None) for r in rows[-3:]] == [
+        ("8005", "fresh"),
+        ("8005", "reused"),
+        ("8036", "fresh"),
+    ]
 
 
 def test_no_permission_sentinels_are_missing(
