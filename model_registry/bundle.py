@@ -8,7 +8,8 @@ development profile (score quantiles and grade counts on the development sample,
 the PSI checks of the promotion gate). It is a frozen value with ``to_dict``/``from_dict``; the
 MLflow flavor writes its parts as plain JSON files (:mod:`model_registry.flavor`).
 
-``predict`` runs :func:`rating_models.rating.pipeline.rate_households` and returns one row per
+``predict`` runs the model's compiled :class:`~rating_models.rating.engine.RatingEngine` (the
+engine of :func:`rating_models.rating.pipeline.rate_households`) and returns one row per
 household: ``score, pd, grade, grade_pd, escalate, knockout, reason_1 … reason_n``.
 """
 
@@ -33,7 +34,8 @@ from rating_models.rating import (
     KnockoutRule,
     ReasonCatalog,
 )
-from rating_models.rating.pipeline import RatingSetup, rate_households
+from rating_models.rating.engine import RatingEngine
+from rating_models.rating.pipeline import RatingSetup
 from rating_models.scorecard import ScorecardSpec
 
 __all__ = ["SCHEMA_VERSION", "DevelopmentProfile", "RatingModel"]
@@ -181,17 +183,22 @@ class RatingModel:
         ``score`` is the statistical card's score (the expert card's when there is no
         statistical card); ``pd`` the combined PD the grade comes from.
         """
-        out = rate_households(
-            frame,
-            setup=self.setup,
+        return self.engine.predict_frame(frame, self.output_columns)
+
+    @cached_property
+    def engine(self) -> RatingEngine:
+        """The compiled :class:`~rating_models.rating.engine.RatingEngine` (built once).
+
+        ``predict`` runs it directly: the same values as
+        :func:`~rating_models.rating.pipeline.rate_households`, without the columns the
+        model does not return (card PDs and grades, reason texts).
+        """
+        return RatingEngine(
+            self.setup,
             statistical=self.statistical,
             expert=self.expert,
             catalog=self.reason_catalog,
         )
-        score_col = "score_statistical" if self.statistical is not None else "score_expert"
-        out = out[[score_col, *self.output_columns[1:]]]  # one selection, then the names
-        out.columns = pd.Index(self.output_columns)
-        return out
 
     def expert_score(self, frame: pd.DataFrame) -> np.ndarray:
         """The expert card's score of every row (for calibration and reports)."""

@@ -129,10 +129,19 @@ class FeatureBins:
             ) from exc
 
     def index(self, column: Any) -> npt.NDArray[np.intp]:
-        """Bin index of every value of ``column`` (Series or array), vectorised."""
+        """Bin index of every value of ``column`` (Series, array or extension array), vectorised."""
         if self.kind == "numeric":
             return self._index_numeric(as_float(column, self.name))
         return self._index_categorical(column)
+
+    @cached_property
+    def specials(self) -> tuple[tuple[int, npt.NDArray[np.float64]], ...]:
+        """``(bin index, values)`` of each special bin of a numeric feature, in bin order."""
+        return tuple(
+            (i, np.asarray(b.values, dtype=np.float64))
+            for i, b in enumerate(self.bins)
+            if b.kind == "special"
+        )
 
     def _index_numeric(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
         edges = self.edges
@@ -146,9 +155,8 @@ class FeatureBins:
         else:
             idx = np.searchsorted(edges, x, side="right")
         idx[np.isnan(x)] = self.missing_index
-        for i, b in enumerate(self.bins):
-            if b.kind == "special":
-                idx[np.isin(x, np.asarray(b.values, dtype=np.float64))] = i
+        for i, values in self.specials:  # later special bins win, as in bin order
+            idx[_is_in(x, values)] = i
         return idx
 
     @cached_property
@@ -164,14 +172,24 @@ class FeatureBins:
         # get_indexer returns -1 for an unseen category: the last entry of the table
         return pd.Index(names, dtype=object), np.asarray([*pos, unseen], dtype=np.intp)
 
-    def _index_categorical(self, column: Any) -> npt.NDArray[np.intp]:
+    @cached_property
+    def _category_lookup(self) -> dict[str, int]:
+        """``{category text: bin index}`` (the table of a few rows, as a dict)."""
         known, table = self._category_table
-        series = column if isinstance(column, pd.Series) else pd.Series(column)
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            level_pos = table.take(known.get_indexer(series.cat.categories.astype(str)))
-            codes = series.cat.codes.to_numpy()
-            idx = np.append(level_pos, self.missing_index).take(codes)
+        return {str(name): int(table[i]) for i, name in enumerate(known)}
+
+    def _index_categorical(self, column: Any) -> npt.NDArray[np.intp]:
+        if isinstance(column, pd.Series):
+            column = column.array if isinstance(column.dtype, pd.CategoricalDtype) else column
+        if isinstance(column, pd.Categorical):
+            known, table = self._category_table
+            level_pos = table.take(known.get_indexer(column.categories.astype(str)))
+            idx = np.append(level_pos, self.missing_index).take(column.codes)
             return idx.astype(np.intp, copy=False)
+        if isinstance(column, np.ndarray) and column.dtype == object and len(column) <= _FEW_ROWS:
+            return self._index_few(column)
+        known, table = self._category_table
+        series = column if isinstance(column, pd.Series) else pd.Series(column, copy=False)
         codes = known.get_indexer(series)
         # -1: missing, unseen, or a non-text value (e.g. 3 for the category "3"): look at those
         # rows only, usually few
@@ -187,10 +205,42 @@ class FeatureBins:
         idx[missing] = self.missing_index
         return idx
 
+    def _index_few(self, values: npt.NDArray[np.object_]) -> npt.NDArray[np.intp]:
+        """The same bins as the vectorised lookup, for a few rows of an object array."""
+        lookup, unseen = self._category_lookup, int(self._category_table[1][-1])
+        missing = self.missing_index
+        out = np.empty(len(values), dtype=np.intp)
+        for r, v in enumerate(values.tolist()):
+            if isinstance(v, str):
+                out[r] = lookup.get(v, unseen)
+            elif _is_missing(v):
+                out[r] = missing
+            else:
+                out[r] = lookup.get(str(v), unseen)
+        return out
+
+
+_FEW_ROWS = 64
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether one value is missing as ``pandas.isna`` says (None, NaN, NaT, pd.NA)."""
+    return value is None or bool(pd.isna(value)) if np.ndim(value) == 0 else False
+
+
+def _is_in(x: npt.NDArray[np.float64], values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """``np.isin`` for a few special values, without its sort."""
+    if values.size > 8:
+        return np.isin(x, values)
+    hit = np.zeros(x.shape, dtype=bool)
+    for v in values:
+        hit |= x == v
+    return hit
+
 
 def as_float(column: Any, name: str) -> npt.NDArray[np.float64]:
     """A float64 view/copy of a numeric column; NaN for missing. Raises on text."""
-    if isinstance(column, pd.Series):
+    if isinstance(column, pd.Series | pd.api.extensions.ExtensionArray):
         if pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype):
             return column.to_numpy(dtype=np.float64, na_value=np.nan)
         column = column.to_numpy()

@@ -28,6 +28,8 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
@@ -35,7 +37,16 @@ from numpy.typing import ArrayLike, NDArray
 from rating_models.exceptions import InvalidDataError, InvalidParameterError
 from rating_models.rating.grades import GradeScale
 
-__all__ = ["MODES", "apply_knockouts", "combine_ratings"]
+__all__ = [
+    "DECIDED_BY",
+    "ESCALATE_REASONS",
+    "MODES",
+    "Combined",
+    "apply_knockouts",
+    "combine_arrays",
+    "combine_ratings",
+    "grade_names",
+]
 
 MODES: tuple[str, ...] = ("statistical", "expert", "blend", "agree_or_escalate", "minimum")
 _EPS = 1e-12
@@ -70,6 +81,75 @@ def _check_params(mode: str, expert_weight: float) -> None:
         )
 
 
+#: ``decided_by`` values by code (:class:`Combined` keeps the codes)
+DECIDED_BY: tuple[str, ...] = ("statistical", "expert", "blend")
+#: ``escalate_reason`` values by code; code 0 (empty) means no escalation
+ESCALATE_REASONS: tuple[str, ...] = (
+    "",
+    "statistical_missing",
+    "expert_missing",
+    "grades_differ",
+    "model_not_validated",
+)
+_STAT, _EXPERT, _BLEND = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Combined:
+    """The combined rating as plain arrays (codes for the text columns).
+
+    ``grade_*`` are 0-based positions on the scale (-1 where the card has no PD);
+    ``decided_by`` indexes :data:`DECIDED_BY`, ``reason`` :data:`ESCALATE_REASONS`.
+    """
+
+    pd_statistical: NDArray[np.float64]
+    pd_expert: NDArray[np.float64]
+    grade_statistical: NDArray[np.intp]
+    grade_expert: NDArray[np.intp]
+    pd: NDArray[np.float64]
+    grade: NDArray[np.intp]
+    decided_by: NDArray[np.int8]
+    reason: NDArray[np.int8]
+
+
+def combine_arrays(
+    pd_statistical: ArrayLike | None,
+    pd_expert: ArrayLike | None,
+    *,
+    mode: str,
+    scale: GradeScale,
+    expert_weight: float = 0.3,
+    statistical_validated: bool = True,
+) -> Combined:
+    """The engine of :func:`combine_ratings`: the same combination, as arrays and codes."""
+    _check_params(mode, expert_weight)
+    given = [np.asarray(v).size for v in (pd_statistical, pd_expert) if v is not None]
+    if not given:
+        raise InvalidDataError("At least one of 'pd_statistical' and 'pd_expert' is needed.")
+    n = given[0]
+    p_s = _optional(pd_statistical, n, "pd_statistical")
+    p_e = _optional(pd_expert, n, "pd_expert")
+    p_s = np.full(n, np.nan) if p_s is None else p_s
+    p_e = np.full(n, np.nan) if p_e is None else p_e
+    has_s, has_e = ~np.isnan(p_s), ~np.isnan(p_e)
+    if not (has_s | has_e).all():
+        raise InvalidDataError("Some rows have neither a statistical nor an expert PD.")
+    g_s = _grade_or_none(scale, p_s, has_s)
+    g_e = _grade_or_none(scale, p_e, has_e)
+    final_pd, decided_by, reason = _decide(mode, p_s, p_e, g_s, g_e, expert_weight)
+    if not statistical_validated:
+        reason[reason == 0] = ESCALATE_REASONS.index("model_not_validated")
+    return Combined(p_s, p_e, g_s, g_e, final_pd, scale.index(final_pd), decided_by, reason)
+
+
+def _grade_or_none(
+    scale: GradeScale, p: NDArray[np.float64], has: NDArray[np.bool_]
+) -> NDArray[np.intp]:
+    if has.all():
+        return scale.index(p)
+    return np.where(has, scale.index(np.where(has, p, 0.0)), -1)
+
+
 def combine_ratings(
     pd_statistical: ArrayLike | None,
     pd_expert: ArrayLike | None,
@@ -102,44 +182,34 @@ def combine_ratings(
         mode, escalate, escalate_reason``. ``decided_by`` is ``statistical``, ``expert`` or
         ``blend``: the card whose result is the final one (reason codes follow it).
     """
-    _check_params(mode, expert_weight)
-    given = [np.asarray(v).size for v in (pd_statistical, pd_expert) if v is not None]
-    if not given:
-        raise InvalidDataError("At least one of 'pd_statistical' and 'pd_expert' is needed.")
-    n = given[0]
-    nan = np.full(n, np.nan)
-    p_s = _optional(pd_statistical, n, "pd_statistical")
-    p_e = _optional(pd_expert, n, "pd_expert")
-    p_s = nan if p_s is None else p_s
-    p_e = nan if p_e is None else p_e
-    has_s, has_e = ~np.isnan(p_s), ~np.isnan(p_e)
-    if not (has_s | has_e).all():
-        raise InvalidDataError("Some rows have neither a statistical nor an expert PD.")
-
-    g_s = np.where(has_s, scale.index(np.where(has_s, p_s, 0.0)), -1)
-    g_e = np.where(has_e, scale.index(np.where(has_e, p_e, 0.0)), -1)
-    final_pd, decided_by, reason = _decide(mode, p_s, p_e, g_s, g_e, expert_weight)
-    if not statistical_validated:
-        reason = np.where(reason == "", "model_not_validated", reason)
-    grades = np.asarray(scale.grades, dtype=object)
+    c = combine_arrays(
+        pd_statistical,
+        pd_expert,
+        mode=mode,
+        scale=scale,
+        expert_weight=expert_weight,
+        statistical_validated=statistical_validated,
+    )
+    grades = grade_names(scale)
     return pd.DataFrame(
         {
-            "pd_statistical": p_s,
-            "grade_statistical": np.where(
-                has_s, grades[np.maximum(g_s, 0)], np.asarray(None, dtype=object)
-            ),
-            "pd_expert": p_e,
-            "grade_expert": np.where(
-                has_e, grades[np.maximum(g_e, 0)], np.asarray(None, dtype=object)
-            ),
-            "pd": final_pd,
-            "grade": scale.grade(final_pd),
-            "decided_by": decided_by,
+            "pd_statistical": c.pd_statistical,
+            "grade_statistical": grades[c.grade_statistical],
+            "pd_expert": c.pd_expert,
+            "grade_expert": grades[c.grade_expert],
+            "pd": c.pd,
+            "grade": grades[c.grade],
+            "decided_by": np.asarray(DECIDED_BY, dtype=object)[c.decided_by],
             "mode": mode,
-            "escalate": reason != "",
-            "escalate_reason": reason,
+            "escalate": c.reason != 0,
+            "escalate_reason": np.asarray(ESCALATE_REASONS, dtype=object)[c.reason],
         }
     )
+
+
+def grade_names(scale: GradeScale) -> NDArray[np.object_]:
+    """The scale's grades as an object array with ``None`` last (position -1: no grade)."""
+    return np.asarray([*scale.grades, None], dtype=object)
 
 
 def _decide(
@@ -149,35 +219,34 @@ def _decide(
     g_s: NDArray[np.intp],
     g_e: NDArray[np.intp],
     w: float,
-) -> tuple[NDArray[np.float64], NDArray[np.object_], NDArray[np.str_]]:
+) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.int8]]:
     has_s, has_e = g_s >= 0, g_e >= 0
-    n = p_s.size
-    reason = np.full(n, "", dtype=object)
+    reason = np.zeros(p_s.size, dtype=np.int8)
+    s_missing, e_missing = (
+        ESCALATE_REASONS.index(r) for r in ("statistical_missing", "expert_missing")
+    )
     if mode == "statistical":
         use_e = ~has_s
-        reason[use_e] = "statistical_missing"
-        final = np.where(use_e, p_e, p_s)
-        return final, np.where(use_e, "expert", "statistical"), reason.astype(str)
+        reason[use_e] = s_missing
+        return np.where(use_e, p_e, p_s), use_e.astype(np.int8), reason
     if mode == "expert":
         use_s = ~has_e
-        reason[use_s] = "expert_missing"
-        final = np.where(use_s, p_s, p_e)
-        return final, np.where(use_s, "statistical", "expert"), reason.astype(str)
+        reason[use_s] = e_missing
+        return np.where(use_s, p_s, p_e), (~use_s).astype(np.int8), reason
     both = has_s & has_e
-    reason[~has_s] = "statistical_missing"
-    reason[~has_e] = "expert_missing"
+    reason[~has_s] = s_missing
+    reason[~has_e] = e_missing
     if mode == "blend":
         blended = 1.0 / (1.0 + np.exp(-(w * _logit(p_e) + (1 - w) * _logit(p_s))))
         final = np.where(both, blended, np.where(has_s, p_s, p_e))
-        by = np.where(both, "blend", np.where(has_s, "statistical", "expert"))
-        return final, by, reason.astype(str)
+        by = np.where(both, _BLEND, np.where(has_s, _STAT, _EXPERT)).astype(np.int8)
+        return final, by, reason
     # minimum and agree_or_escalate: the worse grade wins (ties: the statistical card)
     expert_worse = both & (g_e > g_s) | ~has_s
     final = np.where(expert_worse, p_e, p_s)
-    by = np.where(expert_worse, "expert", "statistical")
     if mode == "agree_or_escalate":
-        reason[both & (g_s != g_e)] = "grades_differ"
-    return final, by, reason.astype(str)
+        reason[both & (g_s != g_e)] = ESCALATE_REASONS.index("grades_differ")
+    return final, expert_worse.astype(np.int8), reason
 
 
 def apply_knockouts(rating: pd.DataFrame, fired: pd.DataFrame, scale: GradeScale) -> pd.DataFrame:

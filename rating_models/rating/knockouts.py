@@ -48,6 +48,15 @@ KNOCKOUT_OPS: dict[str, str] = {
     "is_true": "none",
 }
 _MISSING = ("pass", "fire")
+#: operators computed on a plain numeric array directly (others go through a Series)
+_PLAIN: dict[str, Any] = {
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    "outside": None,
+    "is_true": None,
+}
 _RULE_KEYS = {"code", "name", "column", "op", "value", "missing"}
 
 
@@ -87,16 +96,40 @@ class KnockoutRule:
 
     def fires(self, frame: pd.DataFrame) -> NDArray[np.bool_]:
         """Whether the rule fires on each row of ``frame``."""
-        if self.column not in frame.columns:
+        self.check_column(frame.columns)
+        col = frame[self.column]
+        values = col.to_numpy() if isinstance(col.dtype, np.dtype) else col.array
+        return self.fires_on(values, name=self.column)
+
+    def check_column(self, present: Any) -> None:
+        """Raise :class:`InvalidDataError` naming the column if it is not in ``present``."""
+        if self.column not in present:
             raise InvalidDataError(
                 f"Knockout rule '{self.name}' ({self.code}) reads column '{self.column}', "
                 "which is not in the data.",
                 column=self.column,
                 rule=self.name,
             )
-        col = frame[self.column]
-        miss = col.isna().to_numpy()
-        fired = _compare(col, self.op, self.value)
+
+    def fires_on(self, values: Any, *, name: str | None = None) -> NDArray[np.bool_]:
+        """Whether the rule fires on each value of one column (an array or extension array).
+
+        The engine of :meth:`fires`, for callers that hold the column's values already.
+        """
+        if isinstance(values, np.ndarray) and values.dtype.kind in "fiub" and self.op in _PLAIN:
+            x = values.astype(np.float64, copy=False)
+            miss = np.isnan(x)
+            with np.errstate(invalid="ignore"):
+                if self.op == "is_true":
+                    fired = (x != 0) & ~miss
+                elif self.op == "outside":
+                    fired = (x < self.value[0]) | (x > self.value[1])
+                else:
+                    fired = _PLAIN[self.op](x, self.value)
+        else:
+            col = pd.Series(values, copy=False, name=name or self.column)
+            miss = col.isna().to_numpy()
+            fired = _compare(col, self.op, self.value)
         return np.where(miss, self.missing == "fire", fired)
 
     def to_dict(self) -> dict[str, Any]:

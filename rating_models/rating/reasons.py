@@ -27,7 +27,14 @@ import pandas as pd
 
 from rating_models.exceptions import InvalidDataError, SpecError
 
-__all__ = ["ReasonCatalog", "ReasonText", "reasons_from_shortfall", "top_reasons"]
+__all__ = [
+    "ReasonCatalog",
+    "ReasonRanker",
+    "ReasonText",
+    "reasons_from_shortfall",
+    "top_codes",
+    "top_reasons",
+]
 
 SCHEMA_VERSION = 1
 _TOLERANCE = 1e-9
@@ -122,22 +129,27 @@ class ReasonCatalog:
         Rows are grouped by their combination of codes, so each distinct combination is
         joined once (a book of a million households has a few thousand combinations).
         """
+        texts = self.joined_values(codes.to_numpy(dtype=object), lang)
+        return pd.Series(texts, index=codes.index, name=f"reasons_{lang}")
+
+    def joined_values(self, codes: np.ndarray, lang: str = "zh") -> np.ndarray:
+        """:meth:`joined` on a (rows x reasons) object array of codes: an object array."""
         sep = "；" if lang == "zh" else "; "
         if len(codes) <= _FEW_ROWS:  # an online request: grouping costs more than it saves
             texts = np.empty(len(codes), dtype=object)
-            texts[:] = [sep.join(self.text(c, lang) for c in row if c) for row in codes.to_numpy()]
-            return pd.Series(texts, index=codes.index, name=f"reasons_{lang}")
+            texts[:] = [sep.join(self.text(c, lang) for c in row if c) for row in codes.tolist()]
+            return texts
         keys = np.zeros(len(codes), dtype=np.int64)
-        for col in codes.columns:
-            idx, levels = pd.factorize(codes[col])
+        for j in range(codes.shape[1]):
+            idx, levels = pd.factorize(codes[:, j])
             # re-factorise after each column so the combined key stays below the row count
             keys = pd.factorize(keys * (len(levels) + 1) + idx + 1)[0].astype(np.int64)
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        rows = codes.to_numpy()[first]
+        rows = codes[first]
         texts = np.asarray(
-            [sep.join(self.text(c, lang) for c in row if c) for row in rows], dtype=object
+            [sep.join(self.text(c, lang) for c in row if c) for row in rows.tolist()], dtype=object
         )
-        return pd.Series(texts[inverse.ravel()], index=codes.index, name=f"reasons_{lang}")
+        return texts[inverse.ravel()]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReasonCatalog:
@@ -304,28 +316,65 @@ def top_codes(values: np.ndarray, labels: Sequence[str], n_reasons: int) -> np.n
 
     The engine of :func:`reasons_from_shortfall` on a ready matrix (``labels`` one per
     column): a code counts once per row, at its largest shortfall; largest first, ties in
-    column order; empty strings where a row has fewer reasons.
+    column order; empty strings where a row has fewer reasons. Callers ranking many matrices
+    with the same labels keep a :class:`ReasonRanker` instead.
+    """
+    return ReasonRanker(labels).top(values, n_reasons)
+
+
+class ReasonRanker:
+    """:func:`top_codes` with its labels prepared once (shared codes, the code array).
 
     The names equal those of the first ``n_reasons`` of a stable descending sort: a value at
     or below the tolerance (or NaN) never names a reason, so all such values become one low
-    marker, and ``n_reasons`` passes of ``argmax`` (first of equal maxima) replace the sort.
+    marker. A big matrix takes ``n_reasons`` passes of ``argmax`` (first of equal maxima)
+    instead of the sort; a few rows take the sort itself and walk each row's order.
     """
-    work = np.asfortranarray(np.where(values > _TOLERANCE, values, -1.0))  # columns contiguous
-    rows = np.arange(work.shape[0])
-    groups: dict[str, list[int]] = {}
-    for j, code in enumerate(labels):
-        groups.setdefault(code, []).append(j)
-    for cols in groups.values():  # a shared code keeps only its largest shortfall
-        if len(cols) > 1:
-            keep = np.asarray(cols)[np.argmax(values[:, cols], axis=1)]
+
+    def __init__(self, labels: Sequence[str]) -> None:
+        self.labels = tuple(labels)
+        groups: dict[str, list[int]] = {}
+        for j, code in enumerate(self.labels):
+            groups.setdefault(code, []).append(j)
+        self._shared = tuple(np.asarray(cols) for cols in groups.values() if len(cols) > 1)
+        self._names = np.asarray([*self.labels, ""], dtype=object)
+        first = {code: cols[0] for code, cols in groups.items()}
+        self._code_of = [first[code] for code in self.labels]  # one id per distinct code
+
+    def top(self, values: np.ndarray, n_reasons: int) -> np.ndarray:
+        """Codes of the ``n_reasons`` largest shortfalls of each row of ``values``."""
+        if values.shape[1] != len(self.labels):
+            raise InvalidDataError("One reason code per shortfall column is needed.")
+        if 0 < values.shape[0] <= _FEW_ROWS and not np.isnan(values).any():
+            return self._top_few(values, n_reasons)
+        work = np.asfortranarray(np.where(values > _TOLERANCE, values, -1.0))
+        rows = np.arange(work.shape[0])
+        for cols in self._shared:  # a shared code keeps only its largest shortfall
+            keep = cols[np.argmax(values[:, cols], axis=1)]
             kept = work[rows, keep]
             work[:, cols] = -1.0
             work[rows, keep] = kept
-    none = len(labels)  # index of the empty code
-    picked = np.full((work.shape[0], n_reasons), none, dtype=np.intp)
-    flat = work.ravel(order="F")  # a view: column j, row r at j * n + r
-    for i in range(min(n_reasons, work.shape[1]) if work.shape[0] else 0):
-        best, top = _argmax_rows(work)
-        picked[:, i] = np.where(top > _TOLERANCE, best, none)
-        flat[best * work.shape[0] + rows] = -np.inf  # below the marker: never taken twice
-    return np.asarray([*labels, ""], dtype=object)[picked]
+        none = len(self.labels)  # index of the empty code
+        picked = np.full((work.shape[0], n_reasons), none, dtype=np.intp)
+        flat = work.ravel(order="F")  # a view: column j, row r at j * n + r
+        for i in range(min(n_reasons, work.shape[1]) if work.shape[0] else 0):
+            best, top = _argmax_rows(work)
+            picked[:, i] = np.where(top > _TOLERANCE, best, none)
+            flat[best * work.shape[0] + rows] = -np.inf  # below the marker: never taken twice
+        return self._names[picked]
+
+    def _top_few(self, values: np.ndarray, n_reasons: int) -> np.ndarray:
+        """The same codes for a few NaN-free rows: one stable sort, then a short walk per row."""
+        work = np.where(values > _TOLERANCE, values, -1.0)
+        order = np.argsort(-work, axis=1, kind="stable")
+        out = np.full((work.shape[0], n_reasons), "", dtype=object)
+        code_of, labels = self._code_of, self.labels
+        for r, (row_order, row) in enumerate(zip(order.tolist(), work.tolist(), strict=True)):
+            seen: set[int] = set()
+            for j in row_order:
+                if row[j] <= _TOLERANCE or len(seen) == n_reasons:
+                    break
+                if code_of[j] not in seen:  # a shared code counts at its largest shortfall
+                    out[r, len(seen)] = labels[j]
+                    seen.add(code_of[j])
+        return out
