@@ -36,6 +36,7 @@ __all__ = [
     "create_engine",
     "ensure_schema",
     "metadata",
+    "relax_commit",
     "report_table",
     "transaction",
     "utcnow",
@@ -191,6 +192,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_RELAXED = "nongxin_relaxed_commit"
+
+
+def relax_commit(connection: sa.Connection) -> None:
+    """Let this transaction's commit return before its log is flushed to disk.
+
+    PostgreSQL: ``SET LOCAL synchronous_commit TO OFF`` (this transaction only). SQLite in
+    write-ahead-log mode: ``synchronous=NORMAL`` until the connection goes back to the pool.
+    Both logs are written in order, so the row becomes durable with the next durable commit
+    of any connection; a crash before that can lose it, never corrupt or reorder anything.
+    The gate uses it only for the audit row of a *reused* answer (nothing was sent or
+    billed): the rating that follows persists its decision with a durable commit before
+    answering, which flushes the audit row with it.
+    """
+    name = connection.dialect.name
+    if name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    elif name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not getattr(raw, "in_transaction", True):  # before BEGIN only
+            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            connection.info[_RELAXED] = True
+
+
+def _sqlite_restore_sync(dbapi_connection: Any, record: Any) -> None:
+    if record.info.pop(_RELAXED, False):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     # Write-ahead log: one fsync per commit (synchronous stays FULL, so a commit survives a
     # power cut), and readers never block the writer.
@@ -218,6 +250,7 @@ def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
             kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = sa.create_engine(resolved, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "checkin", _sqlite_restore_sync)
         if on_file:
             sa.event.listen(engine, "connect", _sqlite_wal)
         return engine

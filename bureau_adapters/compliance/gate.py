@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 
 from bureau_adapters.compliance.audit import AuditEntry, AuditLog, QueryOutcome, ReportSource
 from bureau_adapters.compliance.consent import Consent, ConsentRegistry
-from bureau_adapters.compliance.db import utcnow
+from bureau_adapters.compliance.db import relax_commit, utcnow
 from bureau_adapters.compliance.locks import FileLocks, lock_number, query_lock, sqlite_lock_file
 from bureau_adapters.compliance.store import ReportStore, StoredReport
 from bureau_adapters.compliance.subject import Subject, SubjectKeyer
@@ -224,6 +224,7 @@ class ComplianceGate:
         connection: sa.Connection,
     ) -> QueryResult:
         code = f"{request.bureau.upper()}_REUSED"
+        relax_commit(connection)  # nothing was sent or billed; see relax_commit
         return self._done(
             request, subject_key, started, consent, stored, code, ReportSource.REUSED, connection
         )
@@ -243,7 +244,7 @@ class ComplianceGate:
         """
         number = lock_number(request.bank_code, request.bureau, request.product, subject_key)
         failure: BaseException | None = None
-        with self.engine.begin() as conn, query_lock(conn, self._file_locks, number):
+        with self.engine.connect() as raw, query_lock(raw, self._file_locks, number) as conn:
             stored = self._reusable(request, subject_key, conn)
             if stored is not None:
                 return self._reused(request, subject_key, started, consent, stored, conn)

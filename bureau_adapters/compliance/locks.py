@@ -85,15 +85,16 @@ def sqlite_lock_file(engine: Engine) -> Path | None:
 
 
 @contextmanager
-def query_lock(connection: sa.Connection, files: FileLocks | None, number: int) -> Iterator[None]:
-    """Hold the cross-process lock ``number`` for the rest of ``connection``'s transaction
-    (PostgreSQL) or for the ``with`` block (SQLite file)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(number)))
-        yield
+def query_lock(
+    connection: sa.Connection, files: FileLocks | None, number: int
+) -> Iterator[sa.Connection]:
+    """Begin a transaction on ``connection`` that holds the cross-process lock ``number``
+    until it has committed (or rolled back): whoever waits sees its rows."""
+    if files is not None:  # SQLite file: the lock is taken before BEGIN, released after COMMIT
+        with files.hold(number), connection.begin():
+            yield connection
         return
-    if files is None:
-        yield
-        return
-    with files.hold(number):
-        yield
+    with connection.begin():
+        if connection.dialect.name == "postgresql":  # released by this transaction's end
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(number)))
+        yield connection
