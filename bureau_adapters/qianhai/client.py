@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -347,7 +348,10 @@ class QianhaiClient:
                 expected_trans_no=trans_no,
                 product=prod.code,
             )
-            records = [r for r in opened.records if str(r.get("seqNo", "1")) == "1"]
+            if opened.rt_code == NO_DATA and opened.busi is None:  # message-level no data
+                records: list[Any] = [{"erCode": NO_DATA}]
+            else:
+                records = [r for r in opened.records if str(r.get("seqNo", "1")) == "1"]
             typed = parse_records(prod.code, records, trans_no=trans_no)
         except QianhaiRejected as exc:
             self.ledger.close(trans_no, "rejected", exc.fields.get("vendor_code"))

@@ -6,7 +6,8 @@ product code (``docs/sandbox.md``)::
     {"household_id": "H00000001", "products": {"8005": [record], "8036": [...], ...}}
 
 A product absent from ``products`` was not queried (its features are NaN); a product whose
-records are all ``E000996`` is "no data". The same typed parsing as the live client is used,
+records are all ``E000996`` is "no data"; an empty list of records is a malformed document
+(``QH_NO_RECORDS``), as it is in a live answer. The same typed parsing as the live client is used,
 so a feature computed offline equals the one computed after a query.
 
 >>> doc = {"products": {"8005": [{"erCode": "E000996"}]}}
@@ -34,6 +35,7 @@ __all__ = [
     "stored_content",
 ]
 
+_NO_DATA = {"erCode": "E000996"}
 _ECHOED = frozenset({"idNo", "idType", "name", "mobileNo", "moblieNos", "cardNos", "ips", "ip"})
 
 
@@ -102,7 +104,7 @@ def result_from_stored(
 ) -> QianhaiResult:
     """The typed result of a stored answer (``None`` content means ``E000996`` no data)."""
     if content is None:
-        return parse_records(product, [], trans_no=trans_no, received_at=received_at)
+        return parse_records(product, [_NO_DATA], trans_no=trans_no, received_at=received_at)
     doc = json.loads(content.decode("utf-8"))
     return parse_records(
         product, doc["records"], trans_no=doc.get("trans_no", trans_no), received_at=received_at

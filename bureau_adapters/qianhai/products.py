@@ -14,6 +14,8 @@ Parsing is pure (``records → result``) and turns every sentinel into ``None``:
 >>> result = parse_records("8005", [{"credooScore": "-1", "erCode": "E000000"}], trans_no="T1")
 >>> (result.outcome, result.credoo_score)
 ('hit', None)
+>>> parse_records("8036", [{"erCode": "E000996"}], trans_no="T2").outcome
+'no_data'
 """
 
 from __future__ import annotations
@@ -297,9 +299,18 @@ def parse_records(
     """Typed result of one subject's decrypted ``records``.
 
     A record whose ``erCode`` is neither ``E000000`` nor ``E000996`` raises the coded
-    rejection: a vendor error never becomes "no risk".
+    rejection: a vendor error never becomes "no risk". An empty ``records`` list is not "no
+    data" (Qianhai says that with ``E000996``) but a malformed answer (``QH_NO_RECORDS``).
     """
     code = get_product(product).code
+    if not records:
+        raise QianhaiMalformedResponse(
+            f"Qianhai answered {code} with an empty 'records' list (no data is E000996).",
+            code="QH_NO_RECORDS",
+            field="records",
+            product=code,
+            trans_no=trans_no,
+        )
     hits: list[Mapping[str, Any]] = []
     for rec in records:
         if not isinstance(rec, Mapping):

@@ -4,7 +4,10 @@
 returns an :class:`Answer` (status, body, delay). It checks a request the way the vendor's
 error table implies (paths, header fields and lengths, user and password digest, our
 signature, decryption, transNo reuse, records and seqNo, ID check digits, daily limit), then
-answers each subject from a :class:`ProvinceData` source or as its scenario dictates.
+answers each subject from a :class:`ProvinceData` source or as its scenario dictates: an
+unknown ID number is ``E000996`` (no data); a known ID number with another name fails the
+vendor's identity check (record-level ``E000112``), so a typo in a name can never read as
+"no risk found".
 
 Scenarios (default for every request, or per ID number):
 
@@ -25,6 +28,7 @@ Scenarios (default for every request, or per ID number):
 ``slow``            ``hit``, after ``slow_seconds``
 ``http_500``        HTTP 500 with a plain-text body
 ``garbage``         HTTP 200 with a body that is not JSON
+``empty_records``   a signed ``E000000`` answer whose ``records`` list is empty
 ==================  ===============================================================
 """
 
@@ -45,7 +49,7 @@ from bureau_adapters.qianhai import crypto, envelope
 from bureau_adapters.qianhai.errors import NO_DATA, SUCCESS, VENDOR_CODES, QianhaiRequestError
 from bureau_adapters.qianhai.products import PRODUCTS, Product
 
-__all__ = ["SCENARIOS", "Answer", "ProvinceData", "Responder", "VendorIdentity"]
+__all__ = ["NAME_MISMATCH", "SCENARIOS", "Answer", "ProvinceData", "Responder", "VendorIdentity"]
 
 SCENARIOS = (
     "hit",
@@ -64,6 +68,7 @@ SCENARIOS = (
     "slow",
     "http_500",
     "garbage",
+    "empty_records",
 )
 _HEADER_SCENARIOS = {
     "reused_trans_no": "E000107",
@@ -83,7 +88,12 @@ _LIMIT_CODES = {
 }
 _MAX_RECORDS = 100
 
-#: household lookup: (ID number, name) -> that subject's product results, or None if unknown
+#: What a :data:`ProvinceData` source returns when the ID number is known but the name is not
+#: the one on file: Qianhai's identity check fails (record-level ``E000112``), never "no data".
+NAME_MISMATCH: Mapping[str, Any] = {"__name_mismatch__": True}
+
+#: household lookup: (ID number, name) -> that subject's product results, None if unknown,
+#: or :data:`NAME_MISMATCH`
 ProvinceData = Callable[[str, str], Mapping[str, Any] | None]
 
 
@@ -166,6 +176,8 @@ class Responder:
         if code is not None:
             return self._refuse(header, code, product)
         records = [out for rec in busi["records"] for out in self._answer(product, rec)]
+        if scenario == "empty_records":
+            records = []
         return self._seal(header, {"batchNo": busi.get("batchNo"), "records": records}, scenario)
 
     # --- checks ------------------------------------------------------------------------------
@@ -279,6 +291,8 @@ class Responder:
         if product.reason_field not in record:
             return [{**echo, "erCode": "E000070", "erMsg": VENDOR_CODES["E000070"][1]}]
         found = None if scenario == "no_data" else self.data(record["idNo"], record["name"])
+        if found is NAME_MISMATCH:  # the vendor checks the name against the ID number
+            return [{**echo, "erCode": "E000112", "erMsg": VENDOR_CODES["E000112"][1]}]
         rows = _product_rows(found, product.code) if found is not None else []
         if not rows:
             return [{**echo, "erCode": NO_DATA, "erMsg": "no data found"}]

@@ -34,7 +34,7 @@ from pydantic import SecretStr
 from bureau_adapters.pii import mask_text
 from bureau_adapters.qianhai import crypto
 from bureau_adapters.qianhai.errors import QianhaiConfigError
-from bureau_adapters.qianhai.responder import SCENARIOS, Responder, VendorIdentity
+from bureau_adapters.qianhai.responder import NAME_MISMATCH, SCENARIOS, Responder, VendorIdentity
 from bureau_adapters.qianhai.settings import QianhaiCredentials, QianhaiIdentity
 from bureau_adapters.transport import Timeouts
 
@@ -74,10 +74,14 @@ class ProvinceQianhai:
         )
 
     def __call__(self, id_number: str, name: str) -> Mapping[str, Any] | None:
-        """The household's results by product code, or ``None`` for an unknown subject."""
+        """The household's results by product code, ``None`` for an unknown ID number, or
+        :data:`~bureau_adapters.qianhai.responder.NAME_MISMATCH` for a known ID number with
+        another name."""
         entry = self._by_id.get(id_number.strip().upper())
-        if entry is None or entry[1] != name:
+        if entry is None:
             return None
+        if entry[1] != name:
+            return NAME_MISMATCH
         path = self.province_dir / "reports" / "qianhai" / f"{entry[0]}.json"
         try:
             found = json.loads(path.read_text(encoding="utf-8"))

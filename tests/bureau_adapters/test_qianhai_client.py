@@ -369,6 +369,7 @@ def test_connect_failure_is_retried_with_new_trans_nos(
     [
         ("http_500", QianhaiHttpError, "HTTP 500"),
         ("garbage", QianhaiMalformedResponse, "not UTF-8 JSON"),
+        ("empty_records", QianhaiMalformedResponse, "empty 'records' list"),
     ],
 )
 def test_broken_answers_are_errors(
@@ -382,6 +383,8 @@ def test_broken_answers_are_errors(
     subject = _scenario_subject(sim, gate, 150 + len(scenario), scenario)
     with pytest.raises(error, match=message):
         _query(client, "8005", subject)
+    [row] = gate.audit.list(BANK)
+    assert row.outcome is QueryOutcome.ERROR  # never "no data"
 
 
 def test_no_consent_means_nothing_is_sent(
@@ -501,3 +504,17 @@ def test_concurrent_queries_through_one_client(
     assert len(set(trans_nos)) == len(jobs)
     assert all(client.ledger.get(t).status == "answered" for t in trans_nos)  # type: ignore[union-attr]
     assert len(gate.audit.list(BANK)) == len(jobs)
+
+
+def test_the_report_date_is_the_query_date_not_the_wall_clock(
+    province: tuple[Path, dict[str, dict[str, str]]], client: QianhaiClient, gate: ComplianceGate
+) -> None:
+    person = province[1]["H00000004"]
+    _consent(gate, person["id_number"])
+    at = dt.datetime(2026, 6, 1, 18, 30, tzinfo=dt.UTC)  # 2 June in China (UTC+8)
+    _, answer = client.run(
+        "8005", _subject(person), bank_code=BANK, reason="01", business_ref="D",
+        operator="o", at=at, allow_reuse=False,
+    )  # fmt: skip
+    assert answer.report_date == dt.date(2026, 6, 2)
+    assert gate.store.get(BANK, answer.store_id).report_date == dt.date(2026, 6, 2)

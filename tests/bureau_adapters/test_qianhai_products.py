@@ -175,7 +175,9 @@ def test_bad_values_are_coded_errors_naming_the_field(
 
 def test_e000996_is_no_data_and_mixed_records_keep_the_hits() -> None:
     assert parse_records("8036", [{"erCode": "E000996"}], trans_no="T").outcome == "no_data"
-    assert parse_records("8037", [], trans_no="T").outcome == "no_data"
+    with pytest.raises(QianhaiMalformedResponse, match="empty 'records'") as caught:
+        parse_records("8037", [], trans_no="T")
+    assert caught.value.code == "QH_NO_RECORDS"
     mixed = parse_records("8036", [{"erCode": "E000996"}, {**OK, "sourceId": "A"}], trans_no="T")
     assert isinstance(mixed, RiskHints)
     assert (mixed.outcome, len(mixed.events)) == ("hit", 1)

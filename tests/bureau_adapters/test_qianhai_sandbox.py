@@ -13,6 +13,7 @@ import pytest
 
 from bureau_adapters.compliance import ComplianceGate, SubjectKeyer
 from bureau_adapters.compliance.db import create_engine
+from bureau_adapters.qianhai.errors import QianhaiFormatError, QianhaiMalformedResponse
 from bureau_adapters.qianhai.features import QH_FEATURES, qh_features
 from bureau_adapters.qianhai.models import Subject
 from bureau_adapters.qianhai.offline import qh_features_from_province, results_from_document
@@ -74,7 +75,7 @@ def test_simulator_answers_what_the_province_holds(
             )
 
 
-def test_a_name_that_does_not_match_gets_no_data(
+def test_a_name_that_does_not_match_fails_the_identity_check(
     small_province: Path, gate: ComplianceGate
 ) -> None:
     row = next(_households(small_province, 1).itertuples())
@@ -83,12 +84,24 @@ def test_a_name_that_does_not_match_gets_no_data(
         signed_on=dt.date(2020, 1, 1), valid_until=dt.date(2099, 1, 1),
         document_sha256="ab" * 32, recorded_by="clerk01",
     )  # fmt: skip
-    with QianhaiSimulator(small_province) as sim, sim.client(gate) as client:
-        result = client.query(
-            "8005", Subject(id_number=row.id_number, name="某某某"), bank_code=row.bank_code,
+    with (
+        QianhaiSimulator(small_province) as sim,
+        sim.client(gate) as client,
+        pytest.raises(QianhaiFormatError, match="E000112 ID-number check failed") as caught,
+    ):
+        client.query(
+            "8036", Subject(id_number=row.id_number, name="某某某"), bank_code=row.bank_code,
             reason="02", business_ref="x", operator="t",
         )  # fmt: skip
-    assert result.outcome == "no_data"
+    assert caught.value.code == "QH_E000112"
+    [audit] = gate.audit.list(row.bank_code)
+    assert (audit.outcome.value, audit.code) == ("rejected", "QH_E000112")
+
+
+def test_an_empty_records_list_in_a_document_is_malformed() -> None:
+    with pytest.raises(QianhaiMalformedResponse, match="empty 'records'") as caught:
+        results_from_document({"products": {"8036": []}})
+    assert caught.value.code == "QH_NO_RECORDS"
 
 
 def test_province_feature_frame(small_province: Path) -> None:
