@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from credit_limit._base import CROPS, DEBT_KINDS, GRADES, PRODUCTS, VILLAGE_STATUSES
-from credit_limit._inputs import Float, Inputs, from_frame, from_mapping
+from credit_limit._frames import column_reader, copy_of, new_frame
+from credit_limit._inputs import Float, Inputs, Int, from_frame, from_mapping
 from credit_limit.config import EffectivePolicy
 from credit_limit.decision import LimitDecision
 from credit_limit.exceptions import LimitInputError
@@ -59,6 +60,19 @@ BINDING_LABELS = (
     + REASONS
 )
 _TERM_COLUMNS = ("capacity_income", "capacity_assets", "need", "base_plus_shares")
+#: The float columns of the output, after ``limit`` and ``binding``, in order.
+_AMOUNT_COLUMNS = (
+    *_TERM_COLUMNS,
+    "debt_deduction",
+    "village_coef",
+    "term_adjustment",
+    "cap_grade",
+    "cap_product",
+    "cap_regulatory",
+    "limit_unrounded",
+)
+_BINDING_DTYPE = pd.CategoricalDtype(list(BINDING_LABELS))
+_BITS = (1 << np.arange(len(BINDING_TERMS))).astype(np.uint8)
 
 
 class _Tables:
@@ -131,59 +145,71 @@ def _terms(x: Inputs, t: _Tables) -> dict[str, Float]:
         terms["base_plus_shares"] = (
             t.base[x.grade] + t.asset_pct * x.assets_total + t.income_pct * x.operating_income
         )
-    years = np.full(n, t.default_term, dtype=np.intp) if x.term_years is None else x.term_years
-    if (years >= len(t.term_adj)).any() or np.isnan(t.term_adj[years]).any():
-        bad = sorted({int(y) for y in years if y >= len(t.term_adj) or np.isnan(t.term_adj[y])})
-        raise LimitInputError(
-            f"term_years {bad} have no term adjustment in the bank policy",
-            column="term_years",
-            values=bad,
-        )
-    terms["term_adjustment"] = t.term_adj[years]
+    if x.term_years is None:  # the bank's default term (a policy always has its adjustment)
+        terms["term_adjustment"] = np.full(n, t.term_adj[t.default_term])
+    else:
+        terms["term_adjustment"] = _term_adjustment(x.term_years, t.term_adj)
     terms["village_coef"] = t.village_coef[x.status]
     # an explicit left-to-right sum, not a BLAS product: the same rounding for 1 row or 1m
     terms["debt_deduction"] = functools.reduce(
-        np.add, [x.debts[:, k] * t.debt_share[k] for k in range(len(DEBT_KINDS))]
+        np.add, [x.debts[k] * t.debt_share[k] for k in range(len(DEBT_KINDS))]
     )
     return terms
 
 
+def _term_adjustment(years: Int, adjustment: Float) -> Float:
+    """The adjustment of each household's term (years); a term the policy lacks is refused."""
+    if not (years >= len(adjustment)).any():
+        found = adjustment[years]
+        if not np.isnan(found).any():
+            return found
+    bad = sorted({int(y) for y in years if y >= len(adjustment) or np.isnan(adjustment[y])})
+    raise LimitInputError(
+        f"term_years {bad} have no term adjustment in the bank policy",
+        column="term_years",
+        values=bad,
+    )
+
+
 def _core(x: Inputs, t: _Tables) -> dict[str, Any]:
-    """The limit, its binding code and every intermediate term, as arrays."""
+    """The limit, its binding code and every intermediate term, as arrays.
+
+    The seven terms that can bind are the rows of one matrix, so each step below is one
+    numpy call whatever the number of households (one row costs microseconds, not a loop).
+    """
     terms = _terms(x, t)
     factor = terms["village_coef"] * terms["term_adjustment"]
     debt = terms["debt_deduction"]
     product_cap = t.product_cap[x.product, x.grade]
-    caps = [
-        t.grade_cap[x.grade],
-        np.maximum(product_cap, 0.0),
-        np.full(len(debt), t.regulatory_cap),
-    ]
-    candidates = [(terms[name] - debt) * factor for name in _TERM_COLUMNS] + caps
-    lowest = functools.reduce(np.minimum, candidates)
-    tolerance = 1e-6 + 1e-12 * np.abs(lowest)  # ties as numpy.isclose would call them
-    code = np.zeros(len(debt), dtype=np.int64)
-    for bit, column in enumerate(candidates):
-        code |= (np.abs(column - lowest) <= tolerance).astype(np.int64) << bit
+    candidates = np.empty((len(BINDING_TERMS), len(debt)))  # rows in BINDING_TERMS order
+    for row, name in enumerate(_TERM_COLUMNS):
+        np.multiply(np.subtract(terms[name], debt, out=candidates[row]), factor, candidates[row])
+    candidates[4] = t.grade_cap[x.grade]
+    np.maximum(product_cap, 0.0, out=candidates[5])
+    candidates[6] = t.regulatory_cap
+    lowest = np.minimum.reduce(candidates, axis=0)
+    lowest_cap = np.minimum.reduce(candidates[4:], axis=0)
     capacity = functools.reduce(np.minimum, [terms[name] for name in _TERM_COLUMNS])
-    lowest_cap = functools.reduce(np.minimum, caps)
-    reasons = [
-        x.knockout,
-        t.no_credit[x.grade],
-        product_cap < 0,
-        (capacity > 0) & (capacity - debt <= 0) & (lowest_cap > 0),
-    ]
-    zero = np.zeros(len(debt), dtype=bool)
-    for offset, hit in reversed(list(enumerate(reasons))):
-        code = np.where(hit, _N_MASKS + offset, code)
-        zero |= hit
+    reasons = np.array(  # rows in REASONS order: the first that holds is the reason
+        [
+            x.knockout,
+            t.no_credit[x.grade],
+            product_cap < 0,
+            (capacity > 0) & (capacity - debt <= 0) & (lowest_cap > 0),
+        ]
+    )
+    tolerance = 1e-6 + 1e-12 * np.abs(lowest)  # ties as numpy.isclose would call them
+    gaps = np.abs(np.subtract(candidates, lowest, out=candidates), out=candidates)
+    code = _BITS @ (gaps <= tolerance).view(np.uint8)  # bit i set: row i ties the lowest
+    zero = reasons.any(axis=0)
+    code = np.where(zero, _N_MASKS + reasons.argmax(axis=0), code)
     unrounded = np.where(zero, 0.0, np.maximum(lowest, 0.0))
     limit = (np.floor(np.round(unrounded, 2) / t.unit) * t.unit).astype(np.int64)
     return {
         **terms,
         "cap_grade": t.grade_cap[x.grade],
         "cap_product": product_cap,
-        "cap_regulatory": caps[-1],
+        "cap_regulatory": np.full(len(debt), t.regulatory_cap),
         "limit_unrounded": unrounded,
         "limit": limit,
         "binding_code": code,
@@ -221,33 +247,24 @@ def compute_limits(households: pd.DataFrame, policy: EffectivePolicy) -> pd.Data
     >>> int(out["limit"].iloc[0]), out["binding"].iloc[0]
     (100000, 'assets')
     """
-    result = _core(from_frame(households), _tables(policy))
-    out = pd.DataFrame(index=households.index)
-    if "household_id" in households.columns:
-        out["household_id"] = households["household_id"].to_numpy()
+    read = column_reader(households)
+    result = _core(from_frame(households, read), _tables(policy))
+    columns = households.columns
+    out: dict[str, Any] = {}
+    if "household_id" in columns:
+        out["household_id"] = copy_of(read("household_id"))
     out["limit"] = result["limit"]
-    out["binding"] = pd.Categorical.from_codes(
-        result["binding_code"], categories=list(BINDING_LABELS)
-    )
-    for name in (
-        *_TERM_COLUMNS,
-        "debt_deduction",
-        "village_coef",
-        "term_adjustment",
-        "cap_grade",
-        "cap_product",
-        "cap_regulatory",
-        "limit_unrounded",
-    ):
-        values = result[name]
-        out[name] = np.where(np.isinf(values), np.nan, values)
-    if "knockout_reasons" in households.columns:
-        out["knockout_reasons"] = households["knockout_reasons"].to_numpy()
-    elif "knockout" in households.columns and not pd.api.types.is_bool_dtype(
-        households["knockout"]
-    ):
-        out["knockout_reasons"] = households["knockout"].to_numpy()
-    return out
+    out["binding"] = pd.Categorical.from_codes(result["binding_code"], dtype=_BINDING_DTYPE)
+    amounts = np.array([result[name] for name in _AMOUNT_COLUMNS])  # a new array: ours
+    amounts[np.isinf(amounts)] = np.nan  # terms the formula does not use
+    out.update(zip(_AMOUNT_COLUMNS, amounts, strict=True))
+    if "knockout_reasons" in columns:
+        out["knockout_reasons"] = copy_of(read("knockout_reasons"))
+    elif "knockout" in columns:
+        knockout = read("knockout")
+        if not pd.api.types.is_bool_dtype(knockout.dtype):
+            out["knockout_reasons"] = copy_of(knockout)
+    return new_frame(list(out), list(out.values()), households.index)
 
 
 def compute_limit(household: Mapping[str, Any], policy: EffectivePolicy) -> LimitDecision:
@@ -270,19 +287,7 @@ def compute_limit(household: Mapping[str, Any], policy: EffectivePolicy) -> Limi
         reasons = tuple(r for r in text.replace(",", ";").split(";") if r.strip()) or (label,)
     elif label in REASONS:
         reasons = (label,)
-    terms = {
-        name: _finite(result[name][0])
-        for name in (
-            *_TERM_COLUMNS,
-            "debt_deduction",
-            "village_coef",
-            "term_adjustment",
-            "cap_grade",
-            "cap_product",
-            "cap_regulatory",
-            "limit_unrounded",
-        )
-    }
+    terms = {name: _finite(result[name][0]) for name in _AMOUNT_COLUMNS}
     return LimitDecision(
         household_id=None
         if household.get("household_id") is None

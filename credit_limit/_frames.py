@@ -1,0 +1,82 @@
+"""The pandas edges of the limit engine: read a frame's columns, build the result frame.
+
+The engine computes on numpy arrays. On a one-row frame, what costs is pandas' general
+machinery around them: a Series built per column read, a column inserted per
+``frame[name] = ...``, dtype inference. These two helpers skip it where that is safe and fall
+back to the public API elsewhere, with the same values either way:
+
+- :func:`column_reader` reads a column's array as the frame stores it (a read-only view:
+  the engine never writes into it) through pandas' block look-up.
+- :func:`new_frame` builds the result from whole arrays in one go (the columns already have
+  their final dtype and length, so pandas' per-column sanitising is skipped).
+
+Both use pandas' private ``DataFrame._get_column_array`` and ``DataFrame._from_arrays``
+(pandas is pinned to 2.x, see ``pyproject.toml``); without them the public path runs.
+``tests/credit_limit/test_frames.py`` checks both paths give the same result.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["column_reader", "copy_of", "new_frame"]
+
+#: Whether pandas offers the fast internals used here (switched off by a test of the fallback).
+FAST = hasattr(pd.DataFrame, "_get_column_array") and hasattr(pd.DataFrame, "_from_arrays")
+
+
+def column_reader(frame: pd.DataFrame) -> Callable[[str], Any]:
+    """``read(name)``: the values of column ``name`` (ndarray or ExtensionArray), not copied.
+
+    ``name`` must occur once in the frame's columns.
+
+    Examples
+    --------
+    >>> read = column_reader(pd.DataFrame({"a": [1.5, 2.0], "b": ["x", "y"]}))
+    >>> read("a")
+    array([1.5, 2. ])
+    """
+    if not FAST:
+        return lambda name: _values(frame[name])
+    get_loc, get_array = frame.columns.get_loc, frame._get_column_array
+    return lambda name: get_array(get_loc(name))
+
+
+def _values(series: pd.Series) -> Any:
+    """What :func:`column_reader` returns, through the public API (a Series per column)."""
+    return series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
+
+
+def copy_of(values: Any) -> Any:
+    """A copy of what :func:`column_reader` returned, as ``Series.to_numpy`` would give it."""
+    if isinstance(values, np.ndarray):
+        return values.copy()
+    return values.to_numpy(copy=True)
+
+
+def new_frame(names: Sequence[str], arrays: Sequence[Any], index: pd.Index) -> pd.DataFrame:
+    """A frame of the columns ``names`` holding ``arrays`` (1-D, each of ``len(index)``).
+
+    Examples
+    --------
+    >>> new_frame(["n", "x"], [np.array([1, 2]), np.array([0.5, 1.5])], pd.RangeIndex(2))
+       n    x
+    0  1  0.5
+    1  2  1.5
+    """
+    if not FAST:
+        return pd.DataFrame(dict(zip(names, arrays, strict=True)), index=index, copy=False)
+    return pd.DataFrame._from_arrays(
+        list(arrays), columns=_columns(tuple(names)), index=index, verify_integrity=False
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _columns(names: tuple[str, ...]) -> pd.Index:
+    """The column index of the result (one of a handful of shapes), built once."""
+    return pd.Index(names, dtype=object)
