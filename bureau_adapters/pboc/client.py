@@ -8,7 +8,8 @@ store → audit row (also written when anything fails).
 
 Result codes (§5.3) become:
 
-* ``AAA000`` — a report, parsed once (a broken report is never stored);
+* ``AAA000`` — a report, parsed once (a broken report is never stored); its header must name
+  the subject queried (``PBOC_SUBJECT_MISMATCH``; no ID number at all: ``PBOC_SUBJECT_MISSING``);
 * ``AAA001`` — outcome ``NO_RECORD``, code ``PBOC_NO_RECORD``: an explicit answer, never
   "no risk" (the code list is ``NONGXIN_BUREAU_PBOC_NO_RECORD_CODES``);
 * ``DBE001``–``DBE017``, ``DBO001``–``DBO004`` —
@@ -334,7 +335,15 @@ class PbocClient:
         report = parse_report(content)
         header = getattr(report, "header", None)
         reported_id = getattr(header, "id_number", None)
-        if reported_id and normalise_id_number(reported_id) != subject.id_number:
+        if not reported_id:
+            raise MalformedReportError(
+                "The PBOC report names no ID number in its header, so it cannot be checked "
+                "against the subject queried; it is not used.",
+                code="PBOC_SUBJECT_MISSING",
+                field="header.id_number",
+                request_sent=True,
+            )
+        if normalise_id_number(reported_id) != subject.id_number:
             raise BureauTransportError(
                 "The PBOC report is about another subject than the one queried; it is not used.",
                 code="PBOC_SUBJECT_MISMATCH",

@@ -50,8 +50,9 @@ HOUSEHOLDS = {
         _id("43052419900505111"),
         "utf-8",
     ),  # wrong subject
+    "H00000005": ("钱七", _id("43052419950303222"), "", "utf-8"),  # no ID in the header
 }
-ZHANG, LI, WANG, ZHAO = (HOUSEHOLDS[h][1] for h in sorted(HOUSEHOLDS))
+ZHANG, LI, WANG, ZHAO, QIAN = (HOUSEHOLDS[h][1] for h in sorted(HOUSEHOLDS))
 UNKNOWN = _id("43052419700707000")
 
 
@@ -81,7 +82,7 @@ def write_province(folder: Path) -> Path:
     pd.DataFrame(rows).to_parquet(folder / "households.parquet")
     for household, (name, id_number, reported, encoding) in HOUSEHOLDS.items():
         if household != "H00000003":
-            data = _report(household, name, reported or id_number, encoding)
+            data = _report(household, name, id_number if reported is None else reported, encoding)
             (folder / "reports" / "pboc" / f"{household}.xml").write_bytes(data)
     return folder
 
@@ -342,6 +343,15 @@ def test_no_record_scenario(client: PbocClient, sim: PbocSimulator) -> None:
     sim.set_scenario("no_record", id_number=ZHANG)
     assert _query(client).outcome is QueryOutcome.NO_RECORD  # type: ignore[attr-defined]
     assert _query(client, LI).outcome is QueryOutcome.REPORT  # type: ignore[attr-defined]
+
+
+def test_a_report_without_an_id_number_is_refused(client: PbocClient) -> None:
+    with pytest.raises(MalformedReportError, match="no ID number") as info:
+        client.query("301", _subject(QIAN, "钱七"), "02", "clerk01", "LN-5")
+    assert info.value.code == "PBOC_SUBJECT_MISSING"
+    [row] = client.gate.audit.list("301")
+    assert (row.outcome, row.code) == (QueryOutcome.ERROR, "PBOC_SUBJECT_MISSING")
+    assert row.store_id is None  # never stored, never reused
 
 
 def test_a_report_about_someone_else_is_refused(client: PbocClient) -> None:
