@@ -7,6 +7,7 @@ decisions (ids and time aside), for one household online or a million in the bat
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,8 @@ from bureau_adapters.pboc.features import PBOC_CATALOG_VERSION
 from credit_limit import EffectivePolicy, compute_limits
 from model_registry.serving import LoadedModel
 from scoring_service.exceptions import InputError
-from scoring_service.pipeline.inputs import SURVEY_COLUMNS, hex_ids, input_frame, inputs_hash
+from scoring_service.pipeline.frames import Part, assemble, column_reader
+from scoring_service.pipeline.inputs import SURVEY_COLUMNS, TypedInputs, hex_ids, typed_inputs
 
 __all__ = ["OUTCOME_COLUMNS", "DecisionContext", "decide"]
 
@@ -76,28 +78,83 @@ class DecisionContext:
     feature_catalog_version: str = PBOC_CATALOG_VERSION
 
 
+_PASS_THROUGH = ("household_id", "business_ref", "report_ids")
+#: limit-term columns of the limit engine's answer, kept as float64
+_TERMS = OUTCOME_COLUMNS[9:]
+_SURVEY_STR = tuple(c for c, k in SURVEY_COLUMNS.items() if k == "str")
+_SURVEY_NUMBERS = tuple(c for c, k in SURVEY_COLUMNS.items() if k in ("int", "float"))
+_SURVEY_BOOL = tuple(c for c, k in SURVEY_COLUMNS.items() if k == "bool")
+#: up to this many rows, text columns are handled per value (cheaper than pandas calls)
+_FEW = 16
+
+
 def _grades(pd_values: np.ndarray, knocked: np.ndarray, policy: EffectivePolicy) -> np.ndarray:
     grades = policy.bank.rating.grades_for_pd(pd_values).astype(object)
     grades[knocked] = str(policy.federation.grade_scale[-1])
     return grades
 
 
-def _reasons(rated: pd.DataFrame, n: int) -> np.ndarray:
-    """Reason codes of each row joined by ``;`` (empty codes dropped).
+def _text(values: Any, *, blank_missing: bool = False) -> np.ndarray:
+    """A column as an ``object`` array of ``str`` (``fillna("").astype(str)`` when
+    ``blank_missing``, else ``astype(str)``), per value for a few rows."""
+    if len(values) <= _FEW:
+        out = np.empty(len(values), dtype=object)
+        out[:] = [
+            ""
+            if blank_missing and (v is None or (not isinstance(v, str) and pd.isna(v)))
+            else str(v)
+            for v in values
+        ]
+        return out
+    series = pd.Series(values, copy=False)
+    if blank_missing:
+        series = series.fillna("")
+    return series.astype(str).to_numpy(dtype=object)
+
+
+def _reasons(codes: list[np.ndarray]) -> np.ndarray:
+    """Reason codes of each row joined by ``;`` (empty codes dropped at both ends).
 
     Each distinct combination of codes is joined once (a big book has few of them).
     """
-    cols = [
-        rated[f"reason_{i + 1}"].fillna("").astype(str).to_numpy(dtype=object) for i in range(n)
-    ]
-    keys = np.zeros(len(rated), dtype=np.int64)
-    for col in cols:
+    n = len(codes[0]) if codes else 0
+    if n <= _FEW:
+        out = np.empty(n, dtype=object)
+        out[:] = [";".join(col[i] for col in codes).strip(";") for i in range(n)]
+        return out
+    keys = np.zeros(n, dtype=np.int64)
+    for col in codes:
         idx, levels = pd.factorize(col)
         keys = pd.factorize(keys * (len(levels) + 1) + idx + 1)[0].astype(np.int64)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     texts = np.empty(len(first), dtype=object)
-    texts[:] = [";".join(col[i] for col in cols).strip(";") for i in first]
+    texts[:] = [";".join(col[i] for col in codes).strip(";") for i in first]
     return texts[inverse.ravel()]
+
+
+def _decision_ids(n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out[:] = [os.urandom(16).hex() for _ in range(n)] if n <= _FEW else hex_ids(n)
+    return out
+
+
+def _limits(
+    inputs: TypedInputs, grade: np.ndarray, knockout: np.ndarray, context: DecisionContext
+) -> pd.DataFrame:
+    """The limit engine on the survey columns with the bank grade, product and knockouts."""
+    strings = inputs.strings[:, 1:]  # bank_code first, then the survey's text fields
+    product = strings[:, _SURVEY_STR.index("requested_product")]
+    survey = assemble(
+        [*SURVEY_COLUMNS, "grade", "product", "knockout"],
+        inputs.index,
+        [
+            (_SURVEY_STR, strings),
+            (_SURVEY_BOOL, inputs.flags),
+            (_SURVEY_NUMBERS, inputs.numbers[:, : len(_SURVEY_NUMBERS)]),
+            (("grade", "product", "knockout"), np.column_stack([grade, product, knockout])),
+        ],
+    )
+    return compute_limits(survey, context.policy)
 
 
 def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
@@ -106,8 +163,9 @@ def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
     Parameters
     ----------
     frame : DataFrame
-        The inputs (:data:`~scoring_service.pipeline.inputs.INPUT_COLUMNS`; extra columns
-        such as ``household_id`` and ``report_ids`` are passed through).
+        The inputs (:data:`~scoring_service.pipeline.inputs.INPUT_COLUMNS`, optionally
+        :data:`~scoring_service.pipeline.inputs.QIANHAI_COLUMNS`; extra columns such as
+        ``household_id`` and ``report_ids`` are passed through).
     context : DecisionContext
         Policy, champion and time.
 
@@ -118,40 +176,26 @@ def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
         :data:`OUTCOME_COLUMNS`, lineage (model name, version and hash, policy hashes,
         feature-catalog version), ``inputs_hash`` and ``decided_at``.
     """
-    inputs = input_frame(frame)
-    if not (inputs["bank_code"] == context.bank_code).all():
+    inputs = typed_inputs(frame, keep=_PASS_THROUGH)
+    bank = inputs.strings[:, 0]
+    if not (bank == context.bank_code).all():
         raise InputError(
             f"Every row must belong to bank {context.bank_code}; the frame holds others.",
             field="bank_code",
         )
     model = context.model
-    rated = model.predict(inputs)
-    knockout = rated["knockout"].fillna("").astype(str).to_numpy()
+    rated = model.predict(inputs.frame())
+    read = column_reader(rated)
+    knockout = _text(read("knockout"), blank_missing=True)
     knocked = knockout != ""
-    pd_values = rated["pd"].to_numpy(dtype=np.float64)
+    pd_values = np.asarray(read("pd"), dtype=np.float64)
     grade = _grades(pd_values, knocked, context.policy)
-    survey = inputs[list(SURVEY_COLUMNS)]  # the limit engine reads survey columns only
-    limits = compute_limits(
-        survey.assign(grade=grade, product=survey["requested_product"], knockout=knockout),
-        context.policy,
-    )
-    n = len(frame)
-    cols: dict[str, Any] = {"decision_id": hex_ids(n), "bank_code": inputs["bank_code"].to_numpy()}
-    for name in ("household_id", "business_ref", "report_ids"):
-        if name in frame.columns:
-            cols[name] = frame[name].to_numpy()
-    cols |= {
-        "score": rated["score"].to_numpy(dtype=np.float64),
-        "pd": pd_values,
-        "model_grade": rated["grade"].astype(str).to_numpy(),
-        "grade": grade.astype(str),
-        "escalate": rated["escalate"].to_numpy(dtype=bool),
-        "knockout": knockout,
-        "reasons": _reasons(rated, model.model.n_reasons),
-        "limit": limits["limit"].to_numpy(dtype=np.int64),
-        "binding": limits["binding"].astype(str).to_numpy(),
-    }
-    cols |= {name: limits[name].to_numpy(dtype=np.float64) for name in OUTCOME_COLUMNS[9:]}
+    limits = _limits(inputs, grade, knockout, context)
+    terms = column_reader(limits)
+    n = len(inputs)
+    reasons = [
+        _text(read(f"reason_{i + 1}"), blank_missing=True) for i in range(model.model.n_reasons)
+    ]
     lineage = (
         model.name,
         int(model.version),
@@ -160,11 +204,55 @@ def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
         context.policy.federation_hash,
         context.feature_catalog_version,
     )
-    for name, value in zip(_LINEAGE_COLUMNS, lineage, strict=True):
-        cols[name] = np.empty(n, dtype=object if isinstance(value, str) else np.int64)
-        cols[name].fill(value)
-    cols["inputs_hash"] = inputs_hash(inputs)
+    texts = {
+        "decision_id": _decision_ids(n),
+        "bank_code": bank,
+        "model_grade": _text(read("grade")),
+        "grade": _text(grade),
+        "knockout": knockout,
+        "reasons": _reasons(reasons),
+        "binding": _text(terms("binding")),
+        **{
+            name: np.full(n, value, dtype=object)
+            for name, value in zip(_LINEAGE_COLUMNS, lineage, strict=True)
+            if isinstance(value, str)
+        },
+        "inputs_hash": inputs.hash().astype(object),
+    }
+    numbers = np.empty((n, 2 + len(_TERMS)), dtype=np.float64, order="F")
+    numbers[:, 0] = np.asarray(read("score"), dtype=np.float64)
+    numbers[:, 1] = pd_values
+    for j, name in enumerate(_TERMS):
+        numbers[:, 2 + j] = np.asarray(terms(name), dtype=np.float64)
     stamp = np.full(1, pd.Timestamp(context.decided_at))  # the dtype pandas infers, once
-    cols["decided_at"] = pd.DatetimeIndex(stamp).repeat(n) if n else stamp[:0]
-    out = pd.DataFrame(cols, index=frame.index)
-    return out
+    decided_at: Any = pd.DatetimeIndex(stamp).repeat(n).array if n else stamp[:0]
+    columns = [
+        "decision_id",
+        "bank_code",
+        *inputs.kept,
+        *OUTCOME_COLUMNS,
+        *_LINEAGE_COLUMNS,
+        "inputs_hash",
+        "decided_at",
+    ]
+    parts: list[Part] = [
+        (list(texts), _object_block(list(texts.values()), n)),
+        *(([name], values) for name, values in inputs.kept.items()),  # their own dtypes
+        (("score", "pd", *_TERMS), numbers),
+        (("escalate",), np.asarray(read("escalate"), dtype=bool)),
+        (
+            ("limit", "model_version"),
+            np.column_stack(
+                [np.asarray(terms("limit"), dtype=np.int64), np.full(n, lineage[1], dtype=np.int64)]
+            ),
+        ),
+        (("decided_at",), decided_at),
+    ]
+    return assemble(columns, frame.index, parts)
+
+
+def _object_block(columns: list[np.ndarray], n: int) -> np.ndarray:
+    block = np.empty((n, len(columns)), dtype=object, order="F")
+    for j, values in enumerate(columns):
+        block[:, j] = values
+    return block

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import pandas as pd
 from bureau_adapters.pboc.features import FEATURE_NAMES
 from bureau_adapters.qianhai.feature_specs import QH_FEATURES
 from scoring_service.exceptions import InputError
+from scoring_service.pipeline.frames import assemble, column_reader, numeric_block
 
 __all__ = [
     "BUREAU_COLUMNS",
@@ -30,9 +32,11 @@ __all__ = [
     "INPUT_COLUMNS",
     "QIANHAI_COLUMNS",
     "SURVEY_COLUMNS",
+    "TypedInputs",
     "hex_ids",
     "input_frame",
     "inputs_hash",
+    "typed_inputs",
 ]
 
 _MONEY = (
@@ -104,85 +108,184 @@ _NUMERIC = (*_NUMBER, *BUREAU_COLUMNS)
 #: the float64 block of the typed frame: survey numbers, PBOC, then Qianhai features
 _BLOCK = (*_NUMERIC, *QIANHAI_COLUMNS)
 _TYPED_COLUMNS = (*INPUT_COLUMNS, *QIANHAI_COLUMNS)
+_BLOCK_AT = {name: j for j, name in enumerate(_BLOCK)}
+_INT_AT = np.array([_NUMERIC.index(c) for c in _INT], dtype=np.intp)
+_QIANHAI = frozenset(QIANHAI_COLUMNS)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_NUMBER_KINDS = frozenset("biuf")
+#: Up to this many rows, the inputs hash folds each row in Python (numpy calls cost more).
+_SMALL = 16
 
 
-def _strings(name: str, values: pd.Series) -> np.ndarray:
-    if values.isna().any():
+@dataclass(frozen=True)
+class TypedInputs:
+    """Checked inputs as three typed blocks (what :func:`input_frame` and the hash read).
+
+    ``strings`` (rows x ``bank_code`` and the text survey fields, ``object``), ``flags``
+    (rows x the yes/no survey fields, ``bool``) and ``numbers`` (rows x survey numbers, PBOC
+    then Qianhai features, ``float64``, column-major), plus pass-through columns ``kept``.
+    """
+
+    index: pd.Index
+    strings: np.ndarray
+    flags: np.ndarray
+    numbers: np.ndarray
+    kept: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def frame(self) -> pd.DataFrame:
+        """The typed input frame (see :func:`input_frame`)."""
+        return assemble(
+            [*_TYPED_COLUMNS, *self.kept],
+            self.index,
+            [
+                (_STR, self.strings),
+                (_BOOL, self.flags),
+                (_BLOCK, self.numbers),
+                *(([name], values) for name, values in self.kept.items()),
+            ],
+        )
+
+    def hash(self) -> np.ndarray:
+        """The inputs hash of every row (see :func:`inputs_hash`)."""
+        return _hash(self.strings, self.flags, self.numbers)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _strings(name: str, values: Any) -> np.ndarray:
+    """A text column as ``object`` (values as given; non-text columns as ``str``)."""
+    if isinstance(values, list):
+        if all(type(v) is str for v in values):
+            return np.array(values, dtype=object)
+        values = pd.Series(values).array  # the general case, as pandas would type it
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        if any(_missing(v) for v in values) if len(values) <= _SMALL else pd.isna(values).any():
+            raise InputError(f"The survey field {name!r} is missing.", field=name)
+        return values
+    series = pd.Series(values, copy=False)
+    if series.isna().any():
         raise InputError(f"The survey field {name!r} is missing.", field=name)
-    return (
-        values.to_numpy(dtype=object)
-        if values.dtype == object
-        else values.astype(str).to_numpy(dtype=object)
-    )
+    if series.dtype == object:
+        return series.to_numpy(dtype=object)
+    return series.astype(str).to_numpy(dtype=object)
 
 
-def _bools(name: str, values: pd.Series) -> np.ndarray:
-    if values.dtype == np.bool_:
-        return values.to_numpy()
-    if not values.map(lambda v: isinstance(v, bool | np.bool_)).all():
+def _bools(name: str, values: Any) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype == np.bool_:
+        return values
+    if not all(isinstance(v, bool | np.bool_) for v in values):
         raise InputError(f"The survey field {name!r} must be true or false.", field=name)
-    return values.to_numpy(dtype=bool)
+    return np.array(values, dtype=bool)
 
 
-def _column(name: str, values: pd.Series) -> np.ndarray:
+def _number_column(name: str, values: Any) -> np.ndarray:
     """One numeric column as float64 (slow path: untyped values). Survey fields and Qianhai
     features must be numbers; a PBOC feature that is not one is missing (NaN)."""
-    if values.dtype == object:
-        values = values.map(lambda v: float(v) if isinstance(v, bool | np.bool_) else v)
-    col = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
-    if name not in BUREAU_COLUMNS and (np.isnan(col) & values.notna().to_numpy()).any():
+    series = pd.Series(values, copy=False)
+    if series.dtype == object:
+        series = series.map(lambda v: float(v) if isinstance(v, bool | np.bool_) else v)
+    try:
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        pass
+    col = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if name not in BUREAU_COLUMNS and (np.isnan(col) & series.notna().to_numpy()).any():
         what = "survey field" if name in SURVEY_COLUMNS else "Qianhai feature"
         raise InputError(f"The {what} {name!r} must be a number.", field=name)
     return col
 
 
-def _numbers(raw: pd.DataFrame) -> np.ndarray:
-    """The numeric columns (:data:`_BLOCK`) as one Fortran-ordered float64 block; absent
-    Qianhai columns are NaN (slow path only for untyped values)."""
-    names = [*_NUMERIC, *(c for c in QIANHAI_COLUMNS if c in raw.columns)]
+def _number_block(data: pd.DataFrame | list[Mapping[str, Any]], given: set[str]) -> np.ndarray:
+    """The :data:`_BLOCK` columns as one column-major float64 block (absent Qianhai = NaN):
+    plain numbers in one step, other values column by column (:func:`_number_column`)."""
+    if isinstance(data, pd.DataFrame):
+        block, others = numeric_block(data, _BLOCK)
+        read = column_reader(data)
+        for name in others:
+            block[:, _BLOCK_AT[name]] = _number_column(name, read(name))
+        return block
+    names = [c if c in given else None for c in _BLOCK]
     try:
-        given = raw[names].to_numpy(dtype=np.float64)
+        rows = [[None if c is None else row.get(c) for c in names] for row in data]
+        return np.array(rows, dtype=np.float64, order="F").reshape(len(data), len(_BLOCK))
     except (TypeError, ValueError):
-        given = np.column_stack([_column(name, raw[name]) for name in names])
-    if len(names) == len(_BLOCK):
-        block = np.asfortranarray(given)
-    else:
-        block = np.full((len(raw), len(_BLOCK)), np.nan, order="F")
-        block[:, [_BLOCK.index(c) for c in names]] = given
+        block = np.full((len(data), len(_BLOCK)), np.nan, order="F")
+        for j, name in enumerate(_BLOCK):
+            if name in given:
+                block[:, j] = _number_column(name, [row.get(name) for row in data])
+        return block
+
+
+def _check_numbers(block: np.ndarray) -> None:
     survey = block[:, : len(_NUMBER)]
-    if np.isnan(survey).any():
-        name = _NUMBER[int(np.isnan(survey).any(axis=0).argmax())]
+    gaps = np.isnan(survey)
+    if gaps.any():
+        name = _NUMBER[int(gaps.any(axis=0).argmax())]
         raise InputError(f"The survey field {name!r} is missing.", field=name)
-    ints = block[:, [_NUMERIC.index(c) for c in _INT]]
-    if (ints != np.floor(ints)).any():
-        name = _INT[int((ints != np.floor(ints)).any(axis=0).argmax())]
+    ints = block[:, _INT_AT]
+    broken = ints != np.floor(ints)
+    if broken.any():
+        name = _INT[int(broken.any(axis=0).argmax())]
         raise InputError(f"The survey field {name!r} must be a whole number.", field=name)
-    return block
 
 
-def input_frame(data: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+def typed_inputs(
+    data: pd.DataFrame | Sequence[Mapping[str, Any]], *, keep: Sequence[str] = ()
+) -> TypedInputs:
+    """Check and type the inputs of every row (see :func:`input_frame`); ``keep`` names
+    pass-through columns (e.g. ``household_id``) carried along when present."""
+    if isinstance(data, pd.DataFrame):
+        frame: pd.DataFrame | None = data
+        rows: list[Mapping[str, Any]] = []
+        given = set(data.columns)
+        index = data.index
+        read = column_reader(data)
+    else:
+        frame, rows = None, list(data)
+        given = set().union(*rows) if rows else set()
+        index = pd.RangeIndex(len(rows))
+
+        def read(name: str) -> Any:
+            return [row.get(name) for row in rows]
+
+    missing = [c for c in INPUT_COLUMNS if c not in given]
+    if missing:
+        raise InputError(f"Input columns missing: {missing}.", field=missing[0], columns=missing)
+    n = len(index)
+    strings = np.empty((n, len(_STR)), dtype=object, order="F")
+    for j, name in enumerate(_STR):
+        strings[:, j] = _strings(name, read(name))
+    flags = np.empty((n, len(_BOOL)), dtype=bool, order="F")
+    for j, name in enumerate(_BOOL):
+        flags[:, j] = _bools(name, read(name))
+    numbers = _number_block(rows if frame is None else frame, given)
+    _check_numbers(numbers)
+    kept = {name: np.asarray(read(name)) for name in keep if name in given}
+    return TypedInputs(index, strings, flags, numbers, kept)
+
+
+def input_frame(
+    data: pd.DataFrame | Sequence[Mapping[str, Any]], *, keep: Sequence[str] = ()
+) -> pd.DataFrame:
     """The typed input frame: :data:`INPUT_COLUMNS` then :data:`QIANHAI_COLUMNS`, in order;
     text columns as ``object``, flags as ``bool``, every number (survey counts included) as
-    ``float64``; Qianhai features that are absent are NaN.
+    ``float64``; Qianhai features that are absent are NaN. ``keep`` names pass-through
+    columns (such as ``household_id``) appended when present.
+
+    ``data`` is a frame (batch, or a typed frame again) or a sequence of mappings (online
+    rows, stored inputs: read without building an intermediate frame).
 
     Raises
     ------
     InputError
         A missing column or a value of the wrong type (``fields["field"]`` names it).
     """
-    raw = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
-    missing = [c for c in INPUT_COLUMNS if c not in raw.columns]
-    if missing:
-        raise InputError(f"Input columns missing: {missing}.", field=missing[0], columns=missing)
-    parts: dict[str, np.ndarray] = {name: _strings(name, raw[name]) for name in _STR}
-    parts |= {name: _bools(name, raw[name]) for name in _BOOL}
-    # the numbers stay one float64 block (no per-column copies); the rest is inserted in place
-    out = pd.DataFrame(_numbers(raw), index=raw.index, columns=list(_BLOCK), copy=False)
-    for name in INPUT_COLUMNS:
-        if name in parts:
-            out.insert(INPUT_COLUMNS.index(name), name, parts[name])
-    return out
+    return typed_inputs(data, keep=keep).frame()
 
 
 def _hex(words: np.ndarray) -> np.ndarray:
@@ -199,7 +302,13 @@ def hex_ids(n: int) -> np.ndarray:
     return _hex(words)
 
 
-def _fold(acc: np.ndarray, words: Sequence[np.ndarray]) -> None:
+def _float_words(values: np.ndarray) -> np.ndarray:
+    col = values + 0.0  # a copy with -0.0 as 0.0
+    col[np.isnan(col)] = np.nan  # every NaN alike
+    return col.view(np.uint64)
+
+
+def _fold(acc: np.ndarray, words: Iterable[np.ndarray]) -> None:
     """In place, per word column: ``acc = ((acc ^ w) * mix) ^ (... >> 29)``."""
     shifted = np.empty_like(acc)
     with np.errstate(over="ignore"):
@@ -210,10 +319,17 @@ def _fold(acc: np.ndarray, words: Sequence[np.ndarray]) -> None:
             np.bitwise_xor(acc, shifted, out=acc)
 
 
-def _float_words(values: np.ndarray) -> np.ndarray:
-    col = values + 0.0  # a copy with -0.0 as 0.0
-    col[np.isnan(col)] = np.nan  # every NaN alike
-    return col.view(np.uint64)
+def _fold_rows(acc: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """The same fold, row by row in Python integers (a few rows: no numpy call per word)."""
+    mask, mix = (1 << 64) - 1, int(_MIX)
+    out = []
+    for start, row in zip(acc.tolist(), words.tolist(), strict=True):
+        h = start
+        for w in row:
+            h = ((h ^ w) * mix) & mask
+            h ^= h >> 29
+        out.append(h)
+    return np.array(out, dtype=np.uint64)
 
 
 def _digest(columns: Sequence[str]) -> str:
@@ -222,6 +338,58 @@ def _digest(columns: Sequence[str]) -> str:
 
 _DIGEST = _digest(INPUT_COLUMNS)
 _DIGEST_QH = _digest(_TYPED_COLUMNS)
+#: where each input column's word comes from: ("s", j) strings, ("f", j) flags, ("n", j) numbers
+_SOURCES = [
+    ("s", _STR.index(c)) if c in _STR else ("f", _BOOL.index(c)) if c in _BOOL else
+    ("n", _BLOCK.index(c))
+    for c in INPUT_COLUMNS
+]  # fmt: skip
+#: the same as positions in [strings | flags | numbers without Qianhai]
+_ORDER = np.array(
+    [
+        j if k == "s" else len(_STR) + j if k == "f" else len(_STR) + len(_BOOL) + j
+        for k, j in _SOURCES
+    ],
+    dtype=np.intp,
+)
+
+
+def _hash(strings: np.ndarray, flags: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """Per row, ``<columns digest>-<row hash>`` (see :func:`inputs_hash`)."""
+    n = len(numbers)
+    small = n <= _SMALL
+    flat = strings.ravel(order="F")
+    text = pd.util.hash_array(flat, categorize=not small).reshape(strings.shape, order="F")
+    acc = np.full(n, 0xCBF29CE484222325, dtype=np.uint64)
+    qh = numbers[:, len(_NUMERIC) :]
+    with_qh = ~np.isnan(qh).all(axis=1)
+    if small:
+        plain = _float_words(numbers[:, : len(_NUMERIC)])
+        words = np.concatenate([text, flags.astype(np.uint64), plain], axis=1)[:, _ORDER]
+        acc = _fold_rows(acc, words)
+        if with_qh.any():
+            acc[with_qh] = _fold_rows(acc[with_qh], _float_words(qh[with_qh]))
+        return np.array(
+            [
+                f"{_DIGEST_QH if q else _DIGEST}-{h:016x}"
+                for q, h in zip(with_qh, acc.tolist(), strict=True)
+            ]
+        )
+
+    def word(kind: str, j: int) -> np.ndarray:
+        if kind == "s":
+            return text[:, j]
+        if kind == "f":
+            return flags[:, j].astype(np.uint64)
+        return _float_words(numbers[:, j])
+
+    _fold(acc, (word(kind, j) for kind, j in _SOURCES))  # one column at a time: no big copy
+    if with_qh.any():
+        sub = acc[with_qh]
+        _fold(sub, (_float_words(qh[with_qh, j]) for j in range(qh.shape[1])))
+        acc[with_qh] = sub
+    digests = np.where(with_qh, f"{_DIGEST_QH}-", f"{_DIGEST}-")
+    return np.char.add(digests, _hex(acc[:, None]))
 
 
 def inputs_hash(frame: pd.DataFrame) -> np.ndarray:
@@ -233,25 +401,15 @@ def inputs_hash(frame: pd.DataFrame) -> np.ndarray:
     the columns) keeps the hash it had before Qianhai inputs existed. The digest names the
     column list the hash covers.
     """
+    read = column_reader(frame)
     n = len(frame)
-    acc = np.full(n, 0xCBF29CE484222325, dtype=np.uint64)
-    words: dict[str, np.ndarray] = {}
-    for name in _NUMERIC:  # column by column: no copy of the whole block
-        words[name] = _float_words(frame[name].to_numpy(dtype=np.float64))
-    for name in _STR:
-        words[name] = pd.util.hash_array(frame[name].to_numpy(dtype=object))
-    for name in _BOOL:
-        words[name] = frame[name].to_numpy(dtype=np.uint64)
-    _fold(acc, [words[name] for name in INPUT_COLUMNS])
-    present = [c for c in QIANHAI_COLUMNS if c in frame.columns]
-    qh = frame[present].to_numpy(dtype=np.float64) if present else np.empty((n, 0))
-    with_qh = ~np.isnan(qh).all(axis=1)
-    if with_qh.any():
-        rows = qh[with_qh]
-        sub = acc[with_qh]
-        known = {name: rows[:, i] for i, name in enumerate(present)}
-        nan = np.full(len(sub), np.nan)
-        _fold(sub, [_float_words(known.get(name, nan)) for name in QIANHAI_COLUMNS])
-        acc[with_qh] = sub
-    digests = np.where(with_qh, f"{_DIGEST_QH}-", f"{_DIGEST}-")
-    return np.char.add(digests, _hex(acc[:, None]))
+    strings = np.empty((n, len(_STR)), dtype=object, order="F")
+    for j, name in enumerate(_STR):
+        strings[:, j] = np.asarray(read(name), dtype=object)
+    flags = np.empty((n, len(_BOOL)), dtype=bool, order="F")
+    for j, name in enumerate(_BOOL):
+        flags[:, j] = np.asarray(read(name), dtype=bool)
+    numbers, others = numeric_block(frame, _BLOCK)
+    for name in others:
+        numbers[:, _BLOCK_AT[name]] = np.asarray(read(name), dtype=np.float64)
+    return _hash(strings, flags, numbers)

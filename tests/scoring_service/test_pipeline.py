@@ -199,3 +199,38 @@ def test_qianhai_dishonest_debtor_reaches_the_knockout(
     assert out["limit"].iloc[0] == 0
     without = decide(book.head(3), k06)  # not queried: NaN, the rule does not fire
     assert not without["knockout"].str.contains("K06").any()
+
+
+def test_inputs_hash_is_the_same_row_by_row_and_for_a_block(book: pd.DataFrame) -> None:
+    """A few rows are folded in Python, many with numpy: both give the same hashes."""
+    typed = input_frame(book.head(40)).assign(qh_score=[np.nan, 600.0] * 20)
+    block = inputs_hash(typed)
+    rows = np.concatenate([inputs_hash(typed.iloc[[i]]) for i in range(len(typed))])
+    assert (block == rows).all()
+    assert len(set(block)) == len(typed)
+
+
+def test_input_frame_reads_rows_and_frames_alike(book: pd.DataFrame) -> None:
+    head = book.head(3).reset_index(drop=True)
+    from_rows = input_frame(head.to_dict("records"), keep=["household_id"])
+    pd.testing.assert_frame_equal(from_rows, input_frame(head, keep=["household_id"]))
+    pd.testing.assert_frame_equal(input_frame(from_rows), from_rows.drop(columns="household_id"))
+
+
+def test_assembled_frames_equal_the_public_constructor() -> None:
+    from scoring_service.pipeline.frames import _fallback, assemble
+
+    index = pd.Index([7, 9])
+    when = pd.DatetimeIndex(["2026-01-01", "2026-01-02"], tz="UTC").array
+    parts = [
+        (["b", "d"], np.array([[1.0, 2.0], [3.0, np.nan]])),
+        (["a"], np.array(["x", "y"], dtype=object)),
+        (["c", "e"], np.array([[1, 2], [3, 4]], dtype=np.int64)),
+        (["t"], when),
+    ]
+    columns = ["a", "b", "c", "d", "e", "t"]
+    pd.testing.assert_frame_equal(
+        assemble(columns, index, parts), _fallback(columns, index, parts), check_exact=True
+    )
+    with pytest.raises(ValueError, match="the parts give"):
+        assemble(["a", "z"], index, parts[1:2])
