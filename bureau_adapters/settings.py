@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bureau_adapters.exceptions import BureauError
 from bureau_adapters.transport import Timeouts
 
 __all__ = ["BureauSettings", "default_home"]
@@ -91,7 +92,8 @@ class BureauSettings(BaseSettings):
     subject_hash_key: SecretStr | None = Field(
         default=None,
         description="HMAC key for subject keys (hashed ID numbers). Must be set in production "
-        "and be the same for every worker; a fixed development key is used when unset.",
+        "(the service and the bureau CLI refuse a non-SQLite database without it) and be the "
+        "same for every worker; a fixed development key is used on SQLite when unset.",
     )
 
     @field_validator("reuse_window_days_by_bank")
@@ -122,6 +124,26 @@ class BureauSettings(BaseSettings):
             _warn_development_key()
             return _DEV_SUBJECT_KEY.encode()
         return self.subject_hash_key.get_secret_value().encode()
+
+    def require_subject_key(self, database_url: str | None = None) -> None:
+        """Refuse to run on a production database without a subject key.
+
+        Any database other than SQLite (``database_url``, default
+        :meth:`resolved_database_url`) is production: the public development HMAC key
+        would let anyone with the tables enumerate ID numbers from their keys. Raises
+        :class:`~bureau_adapters.exceptions.BureauError` ``SUBJECT_KEY_REQUIRED``.
+        """
+        import sqlalchemy as sa
+
+        url = database_url or self.resolved_database_url()
+        backend = sa.make_url(url).get_backend_name()
+        if self.subject_hash_key is None and backend != "sqlite":
+            raise BureauError(
+                f"NONGXIN_BUREAU_SUBJECT_HASH_KEY must be set on a {backend} (production) "
+                "database: subject keys at rest must not use the public development key.",
+                code="SUBJECT_KEY_REQUIRED",
+                field="subject_hash_key",
+            )
 
     def resolved_database_url(self) -> str:
         """The database URL: this setting, ``NONGXIN_DATABASE_URL``, else SQLite in the home."""

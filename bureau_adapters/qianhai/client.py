@@ -129,6 +129,8 @@ class QianhaiClient:
         credentials = settings.credentials()  # fails early, before touching the database
         if gate is None:
             bureau = BureauSettings.from_env()
+            if engine is None:
+                bureau.require_subject_key()
             gate = ComplianceGate(
                 engine or create_engine(bureau.resolved_database_url()),
                 reuse_window=bureau.reuse_window_for,

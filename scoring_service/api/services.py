@@ -108,8 +108,14 @@ class Services:
         bureau_settings: BureauSettings | None = None,
         qianhai: QianhaiClient | Callable[[ComplianceGate], QianhaiClient] | None = None,
     ) -> Services:
-        """Build the services from settings (the registry from the environment by default)."""
-        engine = create_engine(settings.resolved_database_url())
+        """Build the services from settings (the registry from the environment by default).
+
+        Refuses a non-SQLite (production) database without a subject HMAC key
+        (``SUBJECT_KEY_REQUIRED``).
+        """
+        url = settings.resolved_database_url()
+        (bureau_settings or BureauSettings.from_env()).require_subject_key(url)
+        engine = create_engine(url)
         return cls.build(
             settings,
             engine,

@@ -115,6 +115,7 @@ def _run(
     from bureau_adapters.settings import BureauSettings
 
     settings = BureauSettings.from_env()
+    settings.require_subject_key()  # no production database with the development key
     gate = ComplianceGate(
         create_engine(settings.resolved_database_url()),
         reuse_window=settings.reuse_window_for,

@@ -30,8 +30,11 @@ _ID_HELP = "Subject's ID number (stored only as a keyed hash; printed masked)."
 
 def _engine() -> Any:
     from bureau_adapters.compliance.db import create_engine
+    from bureau_adapters.settings import BureauSettings
 
-    return create_engine()
+    settings = BureauSettings.from_env()
+    settings.require_subject_key()  # no production database with the development key
+    return create_engine(settings.resolved_database_url())
 
 
 @contextmanager
