@@ -280,11 +280,14 @@ lineage = Lineage(training_data_sha256=result.training_data_sha256,
 version = registry.register(result.model, name="farmer-rating", lineage=lineage,
                             input_example=input_example(result.model, data), evidence=result.test)
 version.version, sorted(version.tags)[:5]'''),
-        ("md", "## Gate and promote\n\nThe gate checks test AUC/KS (against the current "
-               "champion, with red-line tolerances) and score/grade PSI against the recent population."),
+        ("md", "## Gate and promote to bank 301's own champion\n\nEach bank has its own alias "
+               "(`champion-301`); a bank without one is served the federation's `champion`. "
+               "The gate checks test AUC/KS (against the bank's current champion, with "
+               "red-line tolerances) and score/grade PSI against the bank's recent population."),
         ("code", '''\
-recent = data.sample(frac=0.5, random_state=1)  # stand-in for this quarter's applicants
-event, report = promote(registry, "farmer-rating", version.version, approver="risk officer", recent=recent)
+recent = data[data["bank_code"] == "301"]  # stand-in for the bank's households rated lately
+event, report = promote(registry, "farmer-rating", version.version, approver="risk officer",
+                        recent=recent, bank="301")
 for check in report.checks:
     print("pass" if check.passed else "FAIL", check.message)
 event'''),

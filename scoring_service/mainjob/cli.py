@@ -27,29 +27,30 @@ def _quiet_third_parties() -> None:
 
 @click.command(cls=OneLineCommand)
 @click.option(
-    "--households", type=int, default=20_000, show_default=True,
-    help=f"Households in the sandbox province (3 banks); below {MIN_HOUSEHOLDS:,} only the "
-    "province is generated (too few defaults to fit and validate a model).",
+    "--households", type=int, default=4_000, show_default=True,
+    help=f"Households in the book (3 banks); below {MIN_HOUSEHOLDS:,} only the province is "
+    "generated (too few defaults to fit and validate a model).",
 )  # fmt: skip
 @click.option("--seed", type=int, default=20260630, show_default=True, help="Seed of the province.")
 @click.option(
-    "--sample", type=click.IntRange(1, 10_000), default=50, show_default=True,
-    help="Households whose PBOC report is queried over HTTP (the rest parsed from files).",
+    "--applicants", type=click.IntRange(2, 50), default=5, show_default=True,
+    help="New applicants generated with the province but kept out of the book (rated over HTTP).",
 )  # fmt: skip
-def demo(households: int, seed: int, sample: int) -> None:
+def demo(households: int, seed: int, applicants: int) -> None:
     """Run the main job end to end on embedded defaults (province in NONGXIN_HOME/sandbox,
     everything else under NONGXIN_HOME/demo).
 
     \b
-    1 generate a sandbox province (3 banks)
-    2 record consents, query a sample of PBOC reports through the simulator over HTTP
-      (consent gate, audit), parse every report
-    3 fit the farmer scorecard and calibrate the expert card
-    4 register the model in MLflow, run the validation gate, promote it to champion
-    5 validate every bank policy against the federation's red lines
-    6 re-rate every household of every bank (the `nongxin rerate` engine)
-    7 start the scoring API and rate applicants over HTTP, one of them refused
-    8 write one HTML report and print a summary
+    1 generate a sandbox province (3 banks): the book and a few new applicants
+    2 record consents; query every household's PBOC report (SOAP) and Qianhai results
+      (HTTP) through the simulators and the consent gate (audited); parse them
+    3 validate every bank policy against the federation's red lines
+    4 last year: register and promote the federation expert card, re-rate the book
+    5 fit each bank's model: WOE scorecard + expert card, combined as the bank chooses
+    6 register each bank's model, run the validation gate, promote it to the bank's champion
+    7 re-rate every household of every bank with its champion; compare with last year
+    8 start the scoring API and rate the new applicants over HTTP, refusals with reasons
+    9 write one HTML report and print a summary
     """
     from scoring_service.mainjob.context import JobContext
     from scoring_service.mainjob.job import run_main_job
@@ -66,7 +67,7 @@ def demo(households: int, seed: int, sample: int) -> None:
         config_dir=settings.config_dir,
         households=households,
         seed=seed,
-        sample=sample,
+        applicants=applicants,
         echo=click.echo,
         progress=True,
     )

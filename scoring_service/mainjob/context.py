@@ -30,10 +30,10 @@ class JobContext:
     config_dir : Path
         Red lines, bank policies, expert card and reason codes.
     households, banks, seed : int
-        The sandbox province to generate.
-    sample : int
-        Households whose PBOC report is queried over HTTP (the rest are parsed from the
-        province's cached report files).
+        The book to generate (households of the sandbox province at ``banks`` banks).
+    applicants : int
+        New applicants generated with the province (the bureau simulators know them) but
+        kept out of the book; the API step rates them.
     echo : callable
         Where each step's lines go (``click.echo`` in the CLI).
     progress : bool
@@ -45,7 +45,7 @@ class JobContext:
     households: int = 3000
     banks: int = 3
     seed: int = 20260630
-    sample: int = 50
+    applicants: int = 5
     echo: Callable[[str], None] = print
     progress: bool = False
     state: dict[str, Any] = field(default_factory=dict)

@@ -7,8 +7,9 @@ bureau path (:func:`bureau_adapters.pboc.parse_file`, :func:`features_frame`,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
@@ -16,12 +17,14 @@ from tqdm import tqdm
 from bureau_adapters.pboc import parse_file
 from bureau_adapters.pboc.features import features_frame
 from bureau_adapters.pboc.models import PersonalReport
+from bureau_adapters.qianhai.features import qh_feature_frame
 from bureau_adapters.qianhai.offline import qh_features_from_province
 
 __all__ = [
     "NOT_FEATURES",
     "OUTCOME_COLUMNS",
     "PII_COLUMNS",
+    "answers_frame",
     "bureau_features",
     "feature_columns",
     "model_frame",
@@ -74,6 +77,47 @@ def pboc_features(
     frame.insert(0, "report_id", frame.index.to_numpy())
     frame.index = pd.Index(ids, name="household_id")
     return frame
+
+
+def answers_frame(
+    households: pd.DataFrame,
+    pboc: Mapping[str, PersonalReport],
+    qianhai: Mapping[str, Mapping[str, Any]],
+    outcomes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """A model frame from reports fetched over the bureaus' interfaces (the main job's path).
+
+    Parameters
+    ----------
+    households : DataFrame
+        Survey rows (``household_id``, ``survey_date``, ...), one per household.
+    pboc : mapping
+        ``household_id`` → parsed PBOC personal report (an empty one for "no record").
+    qianhai : mapping
+        ``household_id`` → ``{product: QianhaiResult}``; windows count back from the
+        household's ``survey_date`` (the day its reports were pulled), as offline.
+    outcomes : DataFrame, optional
+        ``household_id``, ``true_pd``, ``default_12m`` (sandbox truth) to join.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`model_frame`, in the same order, for ``households``' rows.
+    """
+    ids = households["household_id"].astype(str).tolist()
+    reports = [pboc[h] for h in ids]
+    features = features_frame(reports)
+    features.insert(0, "report_date", pd.to_datetime([r.report_date for r in reports]))
+    features.insert(0, "report_id", [r.report_id for r in reports])
+    features.index = pd.Index(ids, name="household_id")
+    days = dict(zip(ids, pd.to_datetime(households["survey_date"]).dt.date, strict=True))
+    qh = qh_feature_frame({h: qianhai[h] for h in ids}, as_of=days)
+    qh.index = pd.Index(ids, name="household_id")
+    frame = households.set_index("household_id").join(features.join(qh), how="left")
+    if outcomes is not None:
+        truth = outcomes.set_index("household_id")[list(OUTCOME_COLUMNS)]
+        frame = frame.join(truth, how="left")
+    return frame.reset_index()
 
 
 def bureau_features(province: Path, *, progress: bool = False) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scoring_service.mainjob.book import rerate_step
+from scoring_service.mainjob.book import last_year_step, rerate_step
 from scoring_service.mainjob.bureau import bureau_step, generate_step
 from scoring_service.mainjob.context import JobContext, Step, run_steps
 from scoring_service.mainjob.models import policies_step, promote_step, train_step
@@ -14,12 +14,13 @@ __all__ = ["STEPS", "run_main_job"]
 #: The steps of the main job, in order.
 STEPS: list[tuple[str, Step]] = [
     ("Generate the sandbox province", generate_step),
-    ("Query and parse the bureau reports under consent", bureau_step),
-    ("Fit the farmer scorecard and the expert card", train_step),
-    ("Register, validate and promote the champions", promote_step),
+    ("Query and parse every household's bureau reports under consent", bureau_step),
     ("Validate the bank policies against the red lines", policies_step),
-    ("Re-rate every household of every bank", rerate_step),
-    ("Rate applicants over HTTP", service_step),
+    ("Last year: each bank's champion was the expert card; re-rate the book", last_year_step),
+    ("Fit each bank's scorecard and expert card", train_step),
+    ("Register, validate and promote each bank's champion", promote_step),
+    ("Re-rate every household of every bank with its champion", rerate_step),
+    ("Rate new applicants over HTTP", service_step),
     ("Write the report", report_step),
 ]
 

@@ -65,11 +65,62 @@ def test_feature_columns_leave_out_identifiers_personal_data_outcomes_and_consta
     assert {"default_12m", "true_pd", "id_number"} <= set(NOT_FEATURES)
 
 
+def test_applicants_include_the_riskiest_and_a_dishonest_debtor(small_province: Path) -> None:
+    from scoring_service.mainjob.bureau import pick_applicants
+
+    chosen = pick_applicants(small_province, 4, seed=3)
+    truth = pd.read_parquet(small_province / "outcomes.parquet")
+    drivers = pd.read_parquet(small_province / "risk_drivers.parquet")
+    assert len(chosen) == len(set(chosen)) == 4
+    assert truth.loc[truth["true_pd"].idxmax(), "household_id"] in chosen
+    debtors = set(drivers.loc[drivers["qh_dishonest_debtor"] > 0, "household_id"])
+    assert bool(debtors & set(chosen)) == bool(debtors)
+    assert chosen == pick_applicants(small_province, 4, seed=3)
+
+
+def test_frame_from_fetched_answers_equals_the_frame_from_files(small_province: Path) -> None:
+    import json
+
+    from bureau_adapters.pboc import parse_file
+    from bureau_adapters.qianhai.offline import results_from_document
+    from scoring_service.mainjob.frame import answers_frame, model_frame
+
+    households = pd.read_parquet(small_province / "households.parquet").iloc[::7]
+    ids = households["household_id"].tolist()
+    reports = {h: parse_file(small_province / "reports" / "pboc" / f"{h}.xml") for h in ids}
+    docs = {h: small_province / "reports" / "qianhai" / f"{h}.json" for h in ids}
+    results = {
+        h: results_from_document(json.loads(p.read_text(encoding="utf-8"))) if p.is_file() else {}
+        for h, p in docs.items()
+    }
+    outcomes = pd.read_parquet(small_province / "outcomes.parquet")
+    got = answers_frame(households, reports, results, outcomes)
+    want = model_frame(small_province).set_index("household_id").loc[ids].reset_index()
+    pd.testing.assert_frame_equal(got, want[got.columns], check_dtype=False)
+    assert list(got.columns) == list(want.columns)
+
+
+def test_year_over_year_tables_count_moves_per_bank() -> None:
+    from scoring_service.mainjob.report import migration_tables
+
+    old = pd.DataFrame({"household_id": ["a", "b", "c", "d"], "grade": ["A", "B", "C", "E"],
+                        "limit": [10, 20, 30, 0], "bank_code": ["301", "301", "302", "302"]})  # fmt: skip
+    new = old.assign(grade=["B", "B", "A", "E"], limit=[5, 20, 40, 0])
+    tables = migration_tables(old, new)
+    assert sorted(tables) == ["301", "302"]
+    assert tables["301"].loc["A", "B"] == 1
+    assert tables["301"].loc["B", "B"] == 1
+    assert tables["302"].loc["C", "A"] == 1
+    assert int(sum(t.to_numpy().sum() for t in tables.values())) == 4
+
+
 def test_the_job_has_the_issues_steps_in_order() -> None:
     titles = [title for title, _ in STEPS]
     assert titles[0].startswith("Generate")
     assert titles[-1] == "Write the report"
-    assert len(titles) == 8
+    assert len(titles) == 9
+    last_year = next(i for i, t in enumerate(titles) if t.startswith("Last year"))
+    assert last_year < titles.index("Re-rate every household of every bank with its champion")
 
 
 @pytest.mark.integration
@@ -87,23 +138,43 @@ def test_main_job_end_to_end(
     monkeypatch.delenv("NONGXIN_BUREAU_DATABASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)  # anything MLflow writes relative to the cwd stays here
     result = CliRunner().invoke(
-        cli, ["demo", "--households", "1500", "--sample", "10"], catch_exceptions=False
+        cli, ["demo", "--households", "600", "--applicants", "3"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
     out = result.output
     for number, (title, _) in enumerate(STEPS, start=1):
-        assert f"[{number}/8] {title}" in out
-    assert "queried 10 households over HTTP" in out
-    assert "farmer-rating@champion -> v1" in out
-    assert "run demo-annual: 1,500 decisions" in out
-    assert "REFUSED; reasons: K" in out or re.search(r"REFUSED; reasons: R\d{3}", out)
+        assert f"[{number}/9] {title}" in out
+    # every book household queried at both bureaus through the gate: 1 PBOC + 3 Qianhai rows
+    assert "for 600 households" in out
+    assert "audit log: 2,400 rows" in out
+    assert "run demo-last-year: 600 decisions" in out
+    assert "run demo-annual: 600 decisions" in out
+    # each bank: last year's champion (the expert card) under its own alias, then this year's
+    # model promoted over it through the gate, or refused and last year's kept
+    for bank in ("301", "302", "303"):
+        last = re.search(rf"farmer-rating@champion-{bank} -> v(\d+) \(was -\)", out)
+        assert last is not None, out
+        line = re.search(rf"    bank {bank}: farmer-rating v(\d+) \(champion-{bank}\)", out)
+        assert line is not None, out
+        now = int(line.group(1))
+        moved = f"farmer-rating@champion-{bank} -> v{now} (was v{last.group(1)})" in out
+        assert moved or now == int(last.group(1))
+        assert f"bank {bank} vs last year:" in out
+    # the applicants are not in the book, and one is refused with reason codes
+    applicants = re.search(r"3 new applicants kept out of the book .*: \[(.*)\]", out)
+    assert applicants is not None
+    book = pd.read_parquet(nongxin_home / "demo" / "runs" / "demo-annual" / "book.parquet")
+    assert not set(re.findall(r"H\d{8}", applicants.group(1))) & set(book["household_id"])
+    assert re.search(r"REFUSED; reasons: [KR]\d{2,3} ", out)
     report = nongxin_home / "demo" / "report.html"
     assert f"Report: {report}" in out
     text = report.read_text(encoding="utf-8")
-    for heading in ("Grade distribution per bank", "Limits per bank", "Migration", "audit"):
+    for heading in ("Grade distribution per bank", "Limit distribution per bank", "Migration",
+                    "Year over year", "audit"):  # fmt: skip
         assert heading in text
+    assert text.count("<svg") >= 3
     assert "id_number" not in text
-    assert len(list((nongxin_home / "sandbox" / "reports" / "pboc").iterdir())) == 1500
+    assert len(list((nongxin_home / "sandbox" / "reports" / "pboc").iterdir())) == 603
 
 
 def test_a_step_refusing_with_its_own_message_is_named_too(tmp_path: Path) -> None:
