@@ -24,10 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["column_reader", "copy_of", "new_frame"]
+__all__ = ["SMALL", "column_reader", "copy_of", "new_frame"]
 
 #: Whether pandas offers the fast internals used here (switched off by a test of the fallback).
 FAST = hasattr(pd.DataFrame, "_get_column_array") and hasattr(pd.DataFrame, "_from_arrays")
+
+
+#: Up to this many rows a new frame's float columns are joined into one block (a cheap copy).
+SMALL = 4096
 
 
 def column_reader(frame: pd.DataFrame) -> Callable[[str], Any]:
@@ -69,7 +73,7 @@ def new_frame(names: Sequence[str], arrays: Sequence[Any], index: pd.Index) -> p
     0  1  0.5
     1  2  1.5
     """
-    if not FAST:
+    if not FAST or len(index) > SMALL:  # no copy: one block per column, as given
         return pd.DataFrame(dict(zip(names, arrays, strict=True)), index=index, copy=False)
     return pd.DataFrame._from_arrays(
         list(arrays), columns=_columns(tuple(names)), index=index, verify_integrity=False

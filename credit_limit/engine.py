@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from credit_limit._base import CROPS, DEBT_KINDS, GRADES, PRODUCTS, VILLAGE_STATUSES
+from credit_limit._frames import SMALL as _SMALL
 from credit_limit._frames import column_reader, copy_of, new_frame
 from credit_limit._inputs import Float, Inputs, Int, from_frame, from_mapping
 from credit_limit.config import EffectivePolicy
@@ -248,15 +249,19 @@ def compute_limits(households: pd.DataFrame, policy: EffectivePolicy) -> pd.Data
     (100000, 'assets')
     """
     read = column_reader(households)
-    result = _core(from_frame(households, read), _tables(policy))
+    inputs, tables = from_frame(households, read), _tables(policy)
+    result = _core(inputs, tables)
+    if len(households) <= _SMALL:  # one new float block (pandas keeps it as it is)
+        amounts = np.array([result[name] for name in _AMOUNT_COLUMNS])
+        amounts[np.isinf(amounts)] = np.nan  # terms the formula does not use
+    else:  # one new array per column (no big block to allocate)
+        amounts = [np.where(np.isinf(result[k]), np.nan, result[k]) for k in _AMOUNT_COLUMNS]
     columns = households.columns
     out: dict[str, Any] = {}
     if "household_id" in columns:
         out["household_id"] = copy_of(read("household_id"))
     out["limit"] = result["limit"]
     out["binding"] = pd.Categorical.from_codes(result["binding_code"], dtype=_BINDING_DTYPE)
-    amounts = np.array([result[name] for name in _AMOUNT_COLUMNS])  # a new array: ours
-    amounts[np.isinf(amounts)] = np.nan  # terms the formula does not use
     out.update(zip(_AMOUNT_COLUMNS, amounts, strict=True))
     if "knockout_reasons" in columns:
         out["knockout_reasons"] = copy_of(read("knockout_reasons"))
