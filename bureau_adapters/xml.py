@@ -18,7 +18,11 @@ code                   refused input
                        ``MalformedReportError``
 =====================  ===============================================================
 
-and with :class:`~bureau_adapters.exceptions.MalformedReportError` ``XML_SYNTAX`` (not
+Declarations are looked for in the prolog (the bytes before the root element, the only
+place XML allows them) before parsing, and anywhere in a document libxml2 refuses, so
+hostile input gets its code wherever the declaration stands; ``<!ENTITY`` as the text of a
+CDATA section is inert and accepted. Other input is refused with
+:class:`~bureau_adapters.exceptions.MalformedReportError` ``XML_SYNTAX`` (not
 well-formed) or ``XML_EMPTY``. The parser never resolves entities, never loads a DTD and
 never touches the network. Only ASCII-compatible encodings are accepted, so the byte scan
 for declarations cannot be evaded by re-encoding.
@@ -109,6 +113,38 @@ def _scan(data: bytes) -> None:
                 code="XML_ENCODING",
                 encoding=name,
             )
+    if _prolog_declares(data):
+        _refuse_declarations(data)
+
+
+def _prolog_declares(data: bytes) -> bool:
+    """True when a ``<!`` markup declaration (``<!DOCTYPE``, ``<!ENTITY``) stands before
+    the root element, the only place XML allows one; comments and processing instructions
+    are skipped. Reads the prolog only (a few bytes), not the whole input."""
+    i = 0
+    while (i := data.find(b"<", i)) >= 0:
+        if data.startswith(b"<?", i):
+            i = data.find(b"?>", i + 2)
+            if i < 0:
+                return False  # unterminated: libxml2 refuses it, then the full scan runs
+            i += 2
+        elif data.startswith(b"<!--", i):
+            i = data.find(b"-->", i + 4)
+            if i < 0:
+                return False
+            i += 3
+        else:
+            return data.startswith(b"<!", i)
+    return False
+
+
+def _refuse_declarations(data: bytes) -> None:
+    """Raise the code of the first ``<!DOCTYPE``/``<!ENTITY`` anywhere in ``data``, if any.
+
+    Runs before parsing when the prolog holds a declaration, and after libxml2 refused a
+    document (a declaration after the root element is not well-formed), so that hostile
+    input gets its own code wherever the declaration stands.
+    """
     doctype, entity = data.find(b"<!DOCTYPE"), data.find(b"<!ENTITY")
     if doctype < 0 and entity < 0:
         return
@@ -180,12 +216,13 @@ def parse_xml(
     try:
         root = etree.fromstring(data, _parser(encoding))
     except etree.XMLSyntaxError as exc:
+        _refuse_declarations(data)
         raise _translate(exc) from exc
     except (ValueError, LookupError) as exc:  # unknown encoding name and similar
         raise MalformedReportError(f"XML input rejected: {exc}", code="XML_SYNTAX") from exc
     if root is None:  # pragma: no cover - lxml raises for empty documents
         raise MalformedReportError("XML input has no root element.", code="XML_EMPTY")
-    if root.getroottree().docinfo.doctype:  # pragma: no cover - the byte scan catches it
+    if root.getroottree().docinfo.doctype:  # pragma: no cover - the prolog scan catches it
         raise UnsafeXMLError("XML document type declarations are refused.", code="XML_DTD")
     if max_depth < DEFAULT_MAX_DEPTH and _too_deep(max_depth)(root):
         raise UnsafeXMLError(

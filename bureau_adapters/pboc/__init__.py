@@ -4,6 +4,11 @@
 >>> report = parse_report(open("report.xml", "rb").read())  # doctest: +SKIP
 >>> report.report_id, report.report_date, len(report.accounts)  # doctest: +SKIP
 
+When only features are needed, :func:`features_from_bytes` (one report → the
+``pboc-features/1`` dict) and :func:`features_frame_from_bytes` (many → one frame) read the
+bytes without building the typed report: the same values and errors, 2-3 times faster
+(:mod:`bureau_adapters.pboc.fast`).
+
 Accepted inputs (:func:`parse_report`): the query envelope with or without its fixed-width
 header line, and the bare ``<Document>`` report; :func:`parse_batch` reads a file of several
 documents. The report's encoding (UTF-8 or GBK/GB18030) is detected, never trusted.
@@ -36,14 +41,14 @@ from typing import Any
 
 from lxml import etree
 
-from bureau_adapters.exceptions import BureauRejected, MalformedReportError, UnsafeXMLError
+from bureau_adapters.exceptions import MalformedReportError, UnsafeXMLError
 from bureau_adapters.pboc.enterprise import EnterpriseReport, parse_enterprise
 from bureau_adapters.pboc.envelope import (
     PbocEnvelope,
+    check_answer,
     decode_xml,
-    envelope_from_root,
     parse_envelope,
-    split_header_line,
+    report_root,
 )
 from bureau_adapters.pboc.models import PersonalReport
 from bureau_adapters.pboc.parser import parse_personal
@@ -54,6 +59,8 @@ __all__ = [
     "EnterpriseReport",
     "PbocEnvelope",
     "PersonalReport",
+    "features_frame_from_bytes",
+    "features_from_bytes",
     "parse_batch",
     "parse_envelope",
     "parse_file",
@@ -88,34 +95,14 @@ def parse_report(
     BureauRejected
         The envelope carries an error ``ResultCode`` (code ``PBOC_<ResultCode>``).
     """
-    header, body = split_header_line(_bytes(data, max_bytes))
-    root = decode_xml(body, max_bytes=max_bytes)
-    if root.find("Msg") is not None:
-        envelope = envelope_from_root(root, header)
-        return report_from_envelope(envelope, max_bytes=max_bytes)
-    return report_from_root(root)
+    return report_from_root(report_root(data, max_bytes=max_bytes))
 
 
 def report_from_envelope(
     envelope: PbocEnvelope, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> PersonalReport | EnterpriseReport:
     """The typed report inside a parsed envelope."""
-    if not envelope.ok:
-        raise BureauRejected(
-            f"The PBOC answer is {envelope.result_code}: {envelope.result_desc}",
-            code=f"PBOC_{envelope.result_code}",
-            result_code=envelope.result_code,
-        )
-    if envelope.report is None:
-        raise MalformedReportError(
-            "The PBOC answer is successful but carries no report.", code="PBOC_NO_REPORT"
-        )
-    if envelope.report_format == "pdf":
-        raise MalformedReportError(
-            "The PBOC answer carries a PDF report; only XML reports are parsed.",
-            code="PBOC_PDF_REPORT",
-        )
-    return report_from_root(decode_xml(envelope.report, max_bytes=max_bytes))
+    return report_from_root(decode_xml(check_answer(envelope), max_bytes=max_bytes))
 
 
 def report_from_root(root: etree._Element) -> PersonalReport | EnterpriseReport:
@@ -199,3 +186,7 @@ def _bytes(data: bytes, max_bytes: int) -> bytes:
     from bureau_adapters.pboc.envelope import _check_size
 
     return _check_size(data, max_bytes)
+
+
+# The fast feature path needs this package's parsers: imported last.
+from bureau_adapters.pboc.fast import features_frame_from_bytes, features_from_bytes  # noqa: E402

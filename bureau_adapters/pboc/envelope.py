@@ -16,16 +16,18 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from bureau_adapters.exceptions import MalformedReportError
+from bureau_adapters.exceptions import BureauRejected, MalformedReportError
 from bureau_adapters.xml import DEFAULT_MAX_BYTES, parse_xml
 
 __all__ = [
     "SUCCESS_CODE",
     "HeaderLine",
     "PbocEnvelope",
+    "check_answer",
     "decode_xml",
     "detect_encoding",
     "parse_envelope",
+    "report_root",
     "split_header_line",
 ]
 
@@ -104,6 +106,8 @@ def split_header_line(data: bytes) -> tuple[HeaderLine | None, bytes]:
 
 def detect_encoding(data: bytes) -> str:
     """``"utf-8"`` or ``"gb18030"`` (a superset of GBK), whatever the declaration says."""
+    if data.isascii():  # an envelope, or a report without Chinese text: no decoding pass
+        return "utf-8"
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -154,27 +158,74 @@ def parse_envelope(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PbocEn
     return envelope_from_root(root, header)
 
 
+def report_root(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
+    """The parsed ``<Document>`` of the report in ``data``: an envelope (with or without
+    its header line) is checked with :func:`check_answer` and its report parsed; bare XML
+    is returned as parsed. Every step is hardened (:func:`decode_xml`)."""
+    header, body = split_header_line(_check_size(data, max_bytes))
+    root = decode_xml(body, max_bytes=max_bytes)
+    if root.find("Msg") is None:
+        return root
+    return decode_xml(check_answer(envelope_from_root(root, header)), max_bytes=max_bytes)
+
+
+def check_answer(envelope: PbocEnvelope) -> bytes:
+    """The XML report bytes of a successful answer; coded errors otherwise.
+
+    Raises
+    ------
+    BureauRejected
+        ``PBOC_<ResultCode>`` when the answer carries an error code.
+    MalformedReportError
+        ``PBOC_NO_REPORT`` (success without a report), ``PBOC_PDF_REPORT``.
+    """
+    if not envelope.ok:
+        raise BureauRejected(
+            f"The PBOC answer is {envelope.result_code}: {envelope.result_desc}",
+            code=f"PBOC_{envelope.result_code}",
+            result_code=envelope.result_code,
+        )
+    if envelope.report is None:
+        raise MalformedReportError(
+            "The PBOC answer is successful but carries no report.", code="PBOC_NO_REPORT"
+        )
+    if envelope.report_format == "pdf":
+        raise MalformedReportError(
+            "The PBOC answer carries a PDF report; only XML reports are parsed.",
+            code="PBOC_PDF_REPORT",
+        )
+    return envelope.report
+
+
 def envelope_from_root(root: etree._Element, header: HeaderLine | None) -> PbocEnvelope:
-    """Read an already parsed envelope root."""
-    msg = root.find("Msg")
-    code = msg.findtext("ResultCode") if msg is not None else None
+    """Read an already parsed envelope root (the first ``Msg``; in it, the first of each
+    field, as ``findtext`` reads it, in one pass over its children)."""
+    msg = next(root.iterchildren("Msg"), None)
+    fields: dict[str, str] = {}
+    if msg is not None:
+        for child in msg.iterchildren(*_FIELDS):
+            fields.setdefault(child.tag, child.text or "")
+    code = fields.get("ResultCode")
     if msg is None or code is None:
         raise MalformedReportError(
             "Not a PBOC query envelope: no <Msg><ResultCode>.", code="PBOC_NOT_ENVELOPE"
         )
-    text = msg.findtext("ReportMessage")
+    text = fields.get("ReportMessage")
     report = _b64decode(text) if text and text.strip() else None
     report_format = None
     if report is not None:
         report_format = "pdf" if report.lstrip()[:5] == b"%PDF-" else "xml"
     return PbocEnvelope(
         result_code=code.strip(),
-        result_desc=(msg.findtext("ResultDesc") or "").strip(),
-        report_name=(msg.findtext("ReportName") or "").strip() or None,
+        result_desc=fields.get("ResultDesc", "").strip(),
+        report_name=fields.get("ReportName", "").strip() or None,
         report=report,
         report_format=report_format,
         header=header,
     )
+
+
+_FIELDS = ("ResultCode", "ResultDesc", "ReportName", "ReportMessage")
 
 
 def _check_size(data: bytes, max_bytes: int) -> bytes:

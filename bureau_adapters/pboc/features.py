@@ -38,6 +38,7 @@ __all__ = [
 
 FEATURE_NAMES: list[str] = [s.name for s in PBOC_FEATURES]
 _INT_FEATURES = frozenset(s.name for s in PBOC_FEATURES if s.dtype == "int")
+_KINDS = tuple((name, name in _INT_FEATURES) for name in FEATURE_NAMES)
 _W = {w: i for i, w in enumerate(WINDOWS)}  # window in months -> column of Flat.cutoffs
 
 
@@ -78,22 +79,26 @@ def feature_dict(values: dict[str, float]) -> dict[str, float | int | None]:
     """Values by name (NaN for missing) → the catalog-ordered dict of
     :func:`personal_features` (``int`` for integer features, ``None`` for NaN)."""
     out: dict[str, float | int | None] = {}
-    for name in FEATURE_NAMES:
+    for name, is_int in _KINDS:
         value = values[name]
         if value != value:  # NaN
             out[name] = None
+        elif is_int:
+            out[name] = int(value)
         else:
-            out[name] = int(value) if name in _INT_FEATURES else float(value)
+            out[name] = float(value)
     return out
 
 
-def features_frame(reports: Iterable[PersonalReport]) -> pd.DataFrame:
+def features_frame(reports: Iterable[PersonalReport | bytes]) -> pd.DataFrame:
     """Features of many personal reports: one row per report, columns in catalog order.
 
     Parameters
     ----------
-    reports : iterable of PersonalReport
-        Parsed personal reports.
+    reports : iterable of PersonalReport or bytes
+        Parsed personal reports, or report bytes (envelopes or bare ``<Document>``), which
+        are read by the fast path without building typed reports
+        (:func:`bureau_adapters.pboc.fast.features_frame_from_bytes`, the same values).
 
     Returns
     -------
@@ -110,16 +115,38 @@ def features_frame(reports: Iterable[PersonalReport]) -> pd.DataFrame:
     >>> features_frame(reports).shape
     (3, 91)
     """
-    reports = [_check(r) for r in reports]
-    columns = _compute(reports)
+    items = list(reports)
+    if any(isinstance(r, bytes | bytearray | memoryview) for r in items):
+        return _frame_of_mixed(items)
+    typed = [_check(r) for r in items]
+    columns = _compute(typed)
     frame = pd.DataFrame(
         {
             name: columns[name].astype(np.int64) if name in _INT_FEATURES else columns[name]
             for name in FEATURE_NAMES
         },
-        index=pd.Index([r.report_id for r in reports], name="report_id", dtype=object),
+        index=pd.Index([r.report_id for r in typed], name="report_id", dtype=object),
     )
     return frame
+
+
+def _frame_of_mixed(items: list[Any]) -> pd.DataFrame:
+    """Rows of bytes by the fast path, of typed reports by the one-report path."""
+    from bureau_adapters.pboc.fast import frame_of_rows, lite_from_bytes
+
+    ids: list[str] = []
+    rows: list[list[float]] = []
+    for item in items:
+        if isinstance(item, bytes | bytearray | memoryview):
+            lite = lite_from_bytes(bytes(item))
+            values = report_values(lite, lite.accounts)
+            ids.append(lite.report_id)
+        else:
+            report = _check(item)
+            values = report_values(report, [account_rows(a) for a in report.accounts])
+            ids.append(report.report_id)
+        rows.append([values[name] for name in FEATURE_NAMES])
+    return frame_of_rows(ids, rows)
 
 
 def _check(report: Any) -> PersonalReport:

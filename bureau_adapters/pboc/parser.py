@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -23,7 +23,16 @@ from bureau_adapters.pboc.models import PersonalReport
 from bureau_adapters.pboc.records import LoanAccount
 from bureau_adapters.pboc.schema import Spec, plan_of, resolve_tag
 
-__all__ = ["CONVERTERS", "NULL_MARKERS", "build", "convert", "parse_personal", "required_text"]
+__all__ = [
+    "CONVERTERS",
+    "NULL_MARKERS",
+    "build",
+    "convert",
+    "first_text",
+    "parse_personal",
+    "report_date_of",
+    "required_text",
+]
 
 #: Texts that mean "no value" (§1.2).
 NULL_MARKERS = frozenset({"", "--", "0000-00", "0000-00-00", "null", "NULL"})
@@ -71,8 +80,12 @@ def _amount(text: str) -> float:
     return float(text)
 
 
+#: Longest count read (digits): larger ones are not counts, and would not fit an int64.
+MAX_COUNT_DIGITS = 18
+
+
 def _count(text: str) -> int:
-    if _COUNT.fullmatch(text) is None:
+    if _COUNT.fullmatch(text) is None or len(text) > MAX_COUNT_DIGITS + (text[0] == "-"):
         raise ValueError(text)
     return int(text)
 
@@ -219,7 +232,7 @@ def _fill(
         elif kind == 3:  # _CODE: code or label → member, unknown codes kept as text
             value = target.get(text)
             values[name] = value if value is not None else target.get(text.lower(), text)
-        elif kind != 4 and text.isdigit() and text.isascii():  # count or amount
+        elif kind != 4 and len(text) <= MAX_COUNT_DIGITS and text.isdigit() and text.isascii():
             values[name] = int(text) if kind == 1 else float(text)
         else:
             try:
@@ -286,8 +299,22 @@ def _fix_statuses(account: LoanAccount) -> LoanAccount:
     )
 
 
+def first_text(el: etree._Element, path: str) -> str | None:
+    """``el.findtext(path)`` for a plain ``a/b/c`` path, without ElementPath's overhead:
+    the text of the first matching element in document order ("" when it has none),
+    ``None`` when nothing matches."""
+    head, _, rest = path.partition("/")
+    for child in el.iterchildren(head):
+        if not rest:
+            return child.text or ""
+        found = first_text(child, rest)
+        if found is not None:
+            return found
+    return None
+
+
 def required_text(root: etree._Element, path: str, what: str) -> str:
-    text = (root.findtext(path) or "").strip()
+    text = (first_text(root, path) or "").strip()
     if text in NULL_MARKERS:
         raise MalformedReportError(
             f"The PBOC report has no {what} ({path.rsplit('/', 1)[-1]}).",
@@ -297,18 +324,40 @@ def required_text(root: etree._Element, path: str, what: str) -> str:
     return text
 
 
-def parse_personal(root: etree._Element) -> PersonalReport:
-    """Build a :class:`PersonalReport` from the ``<Document>`` root of a personal report."""
-    report_id = required_text(root, "PRH/PA01/PA01A/PA01AI01", "report number")
+#: Report years accepted: feature windows reach 5 years back and month arithmetic needs
+#: four-digit years; no real report lies outside.
+REPORT_YEARS = (1900, 2999)
+
+
+def report_date_of(root: etree._Element) -> date:
+    """The report date T (date of ``PA01AR01``), checked as :func:`parse_personal` does."""
     time_text = required_text(root, "PRH/PA01/PA01A/PA01AR01", "report time")
     try:
-        report_date = CONVERTERS["date"](time_text)
+        report_date: date = CONVERTERS["date"](time_text)
     except (ValueError, OverflowError) as exc:
         raise MalformedReportError(
             "The PBOC report time (PA01AR01) is not a date or timestamp.",
             code="PBOC_BAD_REPORT_DATE",
             field="PA01AR01",
         ) from exc
+    _check_report_year(report_date)
+    return report_date
+
+
+def _check_report_year(report_date: date) -> None:
+    first, last = REPORT_YEARS
+    if not first <= report_date.year <= last:
+        raise MalformedReportError(
+            f"The PBOC report time (PA01AR01) is outside the years {first}-{last}.",
+            code="PBOC_BAD_REPORT_DATE",
+            field="PA01AR01",
+        )
+
+
+def parse_personal(root: etree._Element) -> PersonalReport:
+    """Build a :class:`PersonalReport` from the ``<Document>`` root of a personal report."""
+    report_id = required_text(root, "PRH/PA01/PA01A/PA01AI01", "report number")
+    report_date = report_date_of(root)
     warnings: list[str] = []
     report: PersonalReport = build(_PersonalBody, root, warnings)
     accounts = tuple(_fix_statuses(a) for a in report.accounts)

@@ -8,6 +8,7 @@ Missing values are NaN; thin-file rules are those of the catalog.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from bureau_adapters.pboc.flatten import NAN, add_months
 from bureau_adapters.pboc.models import CreditSummary, PersonalReport
@@ -109,11 +110,16 @@ def _whole_years(start: date, end: date) -> float:
     return float(end.year - start.year - ((end.month, end.day) < (start.month, start.day)))
 
 
+@lru_cache(maxsize=4096)
+def _six_months_before(t: date) -> date:
+    return add_months(t, -6)
+
+
 def _profile_values(report: PersonalReport) -> dict[str, float]:
     t = report.report_date
     identity = report.identity
     birth = identity.birth_date if identity else None
-    since = add_months(t, -6)
+    since = _six_months_before(t)
     phones = identity.phones if identity else ()
     joined = next((o.year_joined for o in report.occupations if o.year_joined), None)
     active = [h for h in report.housing_fund if str(h.status) == "1"]

@@ -320,13 +320,19 @@ class _Months:
         card = a.account_type in ("R2", "R3")
         hit = [False, False, False]
         runs: set[int] = set()
+        t_midx, info_of = self.t_midx, _STATUS_INFO.get
         for midx, status in a.h24:
-            info = _info(status)
-            if self._row(midx, info, 0.0, card, hit) and self.t_midx - midx < 24 and info[0]:
+            info = info_of(status) or _status_info(status)
+            if not 0 <= t_midx - midx < 60:  # outside every window: only the flags count
+                self.bad = self.bad or info[2]
+                self.recovery = self.recovery or info[3]
+                continue
+            self._row(midx, info, 0.0, card, hit)
+            if info[0] and t_midx - midx < 24:
                 self.n_delinq += info[1]
                 runs.add(midx)
         for midx, status, amount in a.h60:
-            self._row(midx, _info(status), _nan_to_num(amount), card, hit)
+            self._row(midx, info_of(status) or _status_info(status), _nan_to_num(amount), card, hit)
         for i in range(3):
             self.ever[i] += hit[i]
         if runs:
