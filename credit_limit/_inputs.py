@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -91,18 +91,6 @@ class Inputs:
     land_mu: Float
     livestock_heads: Float
     debts: tuple[Float, ...]  # one array per debt kind, in DEBT_KINDS order
-
-    def rows(self, start: int, stop: int) -> Inputs:
-        """The households ``start:stop`` (views, not copies)."""
-        part = slice(start, stop)
-        return Inputs(
-            **{
-                f.name: None if value is None else value[part]
-                for f in fields(self)
-                if not isinstance(value := getattr(self, f.name), tuple)
-            },
-            debts=tuple(debt[part] for debt in self.debts),
-        )
 
 
 def _product_column(columns: Any) -> str:

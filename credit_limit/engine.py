@@ -251,6 +251,7 @@ def compute_limits(households: pd.DataFrame, policy: EffectivePolicy) -> pd.Data
     read = column_reader(households)
     inputs, tables = from_frame(households, read), _tables(policy)
     result = _core(inputs, tables)
+    amounts: Float | list[Float]
     if len(households) <= _SMALL:  # one new float block (pandas keeps it as it is)
         amounts = np.array([result[name] for name in _AMOUNT_COLUMNS])
         amounts[np.isinf(amounts)] = np.nan  # terms the formula does not use

@@ -146,3 +146,15 @@ def test_the_result_shares_no_memory_with_the_input(
     out.loc[:, "knockout_reasons"] = "changed"
     out.loc[:, "need"] = -1.0
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_a_big_frame_equals_its_small_slices(
+    random_frame: RandomFrame, sample_policies: dict[str, EffectivePolicy]
+) -> None:
+    """Above ``SMALL`` rows the result is built column by column; the values are the same."""
+    frame = random_frame(np.random.default_rng(11), _frames.SMALL + 904)
+    whole = compute_limits(frame, sample_policies["301"])
+    halves = [frame.iloc[: _frames.SMALL // 2], frame.iloc[_frames.SMALL // 2 :]]
+    assert min(len(h) for h in halves) <= _frames.SMALL < len(frame)
+    parts = pd.concat([compute_limits(h, sample_policies["301"]) for h in halves])
+    pd.testing.assert_frame_equal(parts, whole, check_exact=True)
