@@ -350,3 +350,25 @@ def test_oversized_inputs_are_refused_before_reading(tmp_path: Path) -> None:
     with pytest.raises(UnsafeXMLError, match="exceeds the limit of 100 bytes") as small:
         parse_report(b"<Document>" + b" " * 200 + b"</Document>", max_bytes=100)
     assert small.value.code == "XML_TOO_LARGE"
+
+
+def test_counts_longer_than_18_digits_are_missing() -> None:
+    from bureau_adapters.pboc.models import Score
+
+    report = PersonalReport(report_id="1", report_date=date(2024, 6, 30), score=Score(score=5))
+    data = render_report(report)
+    for text, expected in ((b"9" * 18, 10**18 - 1), (b"9" * 19, None), (b"9" * 5000, None)):
+        parsed = parse_report(data.replace(b"<PC010Q01>5<", b"<PC010Q01>" + text + b"<"))
+        assert isinstance(parsed, PersonalReport)
+        assert parsed.score is not None
+        assert parsed.score.score == expected
+        assert bool(parsed.warnings) == (expected is None)
+
+
+@pytest.mark.parametrize("when", [b"1899-12-31", b"0001-03-01", b"3000-01-01"])
+def test_report_dates_outside_1900_2999_are_refused(when: bytes) -> None:
+    data = render_report(PersonalReport(report_id="1", report_date=date(2024, 6, 30)))
+    bad = data.replace(b"2024-06-30T00:00:00", when)
+    with pytest.raises(MalformedReportError, match="outside the years 1900-2999") as info:
+        parse_report(bad)
+    assert info.value.code == "PBOC_BAD_REPORT_DATE"

@@ -49,6 +49,8 @@ INTERNAL_DTD = b"<!DOCTYPE Document [<!ELEMENT Document ANY>]><Document/>"
         (b"<a>" + b"<!DOCTYPE " * 1_000_000, "XML_DTD"),
         (b"<a>" * 300 + b"</a>" * 300, "XML_TOO_DEEP"),
         (b"<a>" * 100_000 + b"</a>" * 100_000, "XML_TOO_DEEP"),
+        (b'<?xml version="1.0"?><!-- c --><?pi x?>' + BILLION_LAUGHS[22:], "XML_ENTITY"),
+        (b"<a/><!DOCTYPE a>", "XML_DTD"),
     ],
     ids=[
         "xxe-file",
@@ -64,6 +66,8 @@ INTERNAL_DTD = b"<!DOCTYPE Document [<!ELEMENT Document ANY>]><Document/>"
         "many-doctype-openings",
         "deep-300",
         "deep-100k",
+        "doctype-after-comment-and-pi",
+        "doctype-after-root",
     ],
 )
 def test_unsafe_inputs_are_refused_with_their_code(payload: bytes, code: str) -> None:
@@ -171,3 +175,9 @@ def test_no_other_module_parses_xml() -> None:
         if needle in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_entity_text_in_cdata_is_inert_and_accepted() -> None:
+    """Declarations only count where XML allows them: in the prolog."""
+    root = parse_xml(b"<a><![CDATA[<!ENTITY x SYSTEM 'file:///etc/passwd'>]]></a>")
+    assert root.text == "<!ENTITY x SYSTEM 'file:///etc/passwd'>"
