@@ -4,8 +4,9 @@ A key is ``nx_<key id>_<secret>``: 8 hex digits naming the key, then 32 random b
 SHA-256 is stored (the secret has 256 bits of entropy, so a plain digest cannot be brute
 forced; no salt or slow hash is needed) and it is shown once, when created. A key belongs to
 exactly one bank: :meth:`Tenancy.authenticate` returns that bank, and everything the API reads
-is scoped by it. Verified keys are remembered for ``cache_seconds`` (revocation takes effect
-within that time).
+is scoped by it. Verified keys are remembered in the process for ``cache_seconds`` (default
+30 s), by the key's digest: a revoked key stops working at once in the process that revoked
+it and within ``cache_seconds`` in every other server process.
 """
 
 from __future__ import annotations
@@ -174,6 +175,16 @@ class Tenancy:
             )
         with self._lock:
             self._cache.clear()
+
+    def cached_bank(self, key: str | None) -> str | None:
+        """The bank of ``key`` if it was verified less than ``cache_seconds`` ago in this
+        process, else ``None`` (no database read: call :meth:`authenticate`)."""
+        if not key or _KEY_RE.match(key) is None:
+            return None
+        hit = self._cache.get(_digest(key))
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
 
     def authenticate(self, key: str | None) -> str:
         """The bank of a valid key, else :class:`TenantError` ``API_KEY_INVALID``."""

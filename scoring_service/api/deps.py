@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from scoring_service.api.services import Services
 
 __all__ = ["BankDep", "ServicesDep", "calling_bank", "get_services"]
 
 
-def get_services(request: Request) -> Services:
-    """The services built at start-up."""
+async def get_services(request: Request) -> Services:
+    """The services built at start-up (on the event loop: no thread hop)."""
     services: Services = request.app.state.services
     return services
 
@@ -20,14 +21,18 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def calling_bank(
+async def calling_bank(
     services: ServicesDep,
     x_api_key: Annotated[
         str | None, Header(description="The bank's API key (nongxin bank add-key).")
     ] = None,
 ) -> str:
-    """The bank the API key belongs to (401 problem otherwise)."""
-    return services.tenancy.authenticate(x_api_key)
+    """The bank the API key belongs to (401 problem otherwise). A recently verified key is
+    answered from memory on the event loop; otherwise the database is read in a thread."""
+    bank = services.tenancy.cached_bank(x_api_key)
+    if bank is not None:
+        return bank
+    return await run_in_threadpool(services.tenancy.authenticate, x_api_key)
 
 
 BankDep = Annotated[str, Depends(calling_bank)]

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from bureau_adapters.compliance.subject import Subject
 from scoring_service.api.deps import BankDep, ServicesDep
 from scoring_service.api.schemas import RatingIn, RatingOut, ScoreIn, ScoreOut
 from scoring_service.api.views import rating_out
 from scoring_service.exceptions import TenantError
-from scoring_service.pipeline import DecisionContext, RatingRequest, decide, gather, input_frame
+from scoring_service.pipeline import DecisionContext, RatingRequest, decide, gather
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
+from scoring_service.pipeline.frames import column_reader
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["ratings"])
+
+
+def _first(frame: pd.DataFrame) -> dict[str, Any]:
+    """The first row of a decisions frame as Python values (no row Series built)."""
+    read = column_reader(frame)
+    return {name: _scalar(read(name)[0]) for name in frame.columns}
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") and not hasattr(value, "tzinfo") else value
+
+
+def _json(model: RatingOut | ScoreOut) -> Response:
+    """The body as JSON, serialised once by pydantic (the route's response model documents
+    it; FastAPI does not validate it a second time)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 def _request(body: RatingIn) -> RatingRequest:
@@ -43,7 +64,7 @@ def _request(body: RatingIn) -> RatingRequest:
         503: {"description": "Bureau failed (PBOC_READ_TIMEOUT, PBOC_DBE003 ...) or no model."},
     },
 )
-def create_rating(body: RatingIn, bank: BankDep, services: ServicesDep) -> RatingOut:
+def create_rating(body: RatingIn, bank: BankDep, services: ServicesDep) -> Response:
     """Consent check → PBOC report (reused inside the bank's window) → features → champion →
     knockouts → grade → limit; the decision is stored before this answer is sent. A failure
     at any step stores no decision."""
@@ -59,14 +80,14 @@ def create_rating(body: RatingIn, bank: BankDep, services: ServicesDep) -> Ratin
     frame = gather([request], services.bureaus)
     decisions = decide(frame, DecisionContext(bank, policy, model))
     services.decisions.save(decisions, frame)
-    row = decisions.iloc[0].to_dict()
-    return rating_out({c: row[c] for c in OUTCOME_COLUMNS}, row, model.model.reason_catalog)
+    row = _first(decisions)
+    return _json(rating_out({c: row[c] for c in OUTCOME_COLUMNS}, row, model.model.reason_catalog))
 
 
 @router.post(
     "/scores", response_model=ScoreOut, summary="Score one input row (no bureau, not stored)"
 )
-def score(body: ScoreIn, bank: BankDep, services: ServicesDep) -> ScoreOut:
+def score(body: ScoreIn, bank: BankDep, services: ServicesDep) -> Response:
     """The decide stage alone on a given input row: champion → knockouts → grade → limit.
     Nothing is queried or stored (what-if and comparison with plain model serving)."""
     if body.bank_code != bank:
@@ -76,9 +97,9 @@ def score(body: ScoreIn, bank: BankDep, services: ServicesDep) -> ScoreOut:
             field="bank_code",
         )
     model = services.champions.get(bank)
-    frame = input_frame([{**body.inputs, "bank_code": bank}])
-    row = decide(frame, DecisionContext(bank, services.policies.get(bank), model)).iloc[0]
-    return ScoreOut(
+    rows = [{**body.inputs, "bank_code": bank}]
+    row = _first(decide(rows, DecisionContext(bank, services.policies.get(bank), model)))
+    out = ScoreOut(
         score=float(row["score"]),
         pd=float(row["pd"]),
         grade=str(row["grade"]),
@@ -89,3 +110,4 @@ def score(body: ScoreIn, bank: BankDep, services: ServicesDep) -> ScoreOut:
         model_version=int(row["model_version"]),
         inputs_hash=str(row["inputs_hash"]),
     )
+    return _json(out)

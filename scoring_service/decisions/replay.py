@@ -17,7 +17,6 @@ from credit_limit import EffectivePolicy
 from model_registry.serving import LoadedModel
 from scoring_service.decisions.store import DecisionRecord, canonical_json
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS, DecisionContext, decide
-from scoring_service.pipeline.inputs import input_frame
 
 __all__ = ["Difference", "ReplayResult", "replay"]
 
@@ -97,7 +96,7 @@ def replay(
         decided_at=record.decided_at,
         feature_catalog_version=record.feature_catalog_version,
     )
-    out = decide(input_frame([record.inputs]), context).iloc[0]
+    out = decide([record.inputs], context).iloc[0]
     if str(out["inputs_hash"]) != record.inputs_hash:
         diffs.append(Difference("inputs_hash", record.inputs_hash, str(out["inputs_hash"])))
     recomputed = json.loads(canonical_json({c: out[c] for c in OUTCOME_COLUMNS}))

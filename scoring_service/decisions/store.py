@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,13 @@ from sqlalchemy.engine import Engine
 from bureau_adapters.compliance.db import UTCDateTime
 from scoring_service.exceptions import DecisionError
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
-from scoring_service.pipeline.inputs import INPUT_COLUMNS, QIANHAI_COLUMNS
+from scoring_service.pipeline.frames import column_reader, numeric_block
+from scoring_service.pipeline.inputs import (
+    BUREAU_COLUMNS,
+    INPUT_COLUMNS,
+    QIANHAI_COLUMNS,
+    SURVEY_COLUMNS,
+)
 
 __all__ = ["SCHEMA_VERSION", "DecisionRecord", "DecisionStore", "decision_table"]
 
@@ -120,40 +126,92 @@ class DecisionRecord:
         return out
 
 
-def _inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored inputs: every required column, and the Qianhai features that have a value
-    (an absent one is NaN again when replayed)."""
-    out = {c: inputs[c] for c in INPUT_COLUMNS}
-    for name in QIANHAI_COLUMNS:
-        value = _plain(inputs.get(name))
-        if value is not None:
-            out[name] = value
-    return out
+#: The stored input columns: the required ones, then the Qianhai features (those with a
+#: value only: an absent one is NaN again when replayed).
+_STORED = (*INPUT_COLUMNS, *QIANHAI_COLUMNS)
+_OPTIONAL = frozenset(QIANHAI_COLUMNS)
+_NUMBERS = tuple(
+    c for c in _STORED if c in QIANHAI_COLUMNS or c in BUREAU_COLUMNS
+    or SURVEY_COLUMNS.get(c) in ("int", "float")
+)  # fmt: skip
+_OTHERS = tuple(c for c in _STORED if c not in _NUMBERS)
+_LINEAGE_TEXT = (
+    "model_name",
+    "model_hash",
+    "policy_bank_hash",
+    "policy_federation_hash",
+    "feature_catalog_version",
+    "inputs_hash",
+)
 
 
-def _row(decision: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
-    def text(name: str) -> str | None:
-        value = _plain(decision.get(name))
-        return None if value is None else str(value)
+def _columns(frame: pd.DataFrame, names: Sequence[str]) -> dict[str, list[Any]]:
+    """The columns ``names`` of ``frame`` (those it has) as lists of Python values."""
+    read = column_reader(frame)
+    present = set(frame.columns)
+    return {name: _values(read(name)) for name in names if name in present}
 
-    return {
-        "decision_id": str(decision["decision_id"]),
-        "bank_code": str(decision["bank_code"]),
-        "decided_at": pd.Timestamp(decision["decided_at"]).to_pydatetime(),
-        "household_id": text("household_id"),
-        "business_ref": text("business_ref"),
-        "model_name": str(decision["model_name"]),
-        "model_version": int(decision["model_version"]),
-        "model_hash": str(decision["model_hash"]),
-        "policy_bank_hash": str(decision["policy_bank_hash"]),
-        "policy_federation_hash": str(decision["policy_federation_hash"]),
-        "feature_catalog_version": str(decision["feature_catalog_version"]),
-        "report_ids": text("report_ids") or "",
-        "inputs_hash": str(decision["inputs_hash"]),
-        "inputs_json": canonical_json(_inputs(inputs)),
-        "outcome_json": canonical_json({c: decision[c] for c in OUTCOME_COLUMNS}),
-        "schema_version": SCHEMA_VERSION,
-    }
+
+def _input_rows(inputs: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per row, the stored inputs (:data:`_STORED` order; Qianhai features with a value)."""
+    others = _columns(inputs, _OTHERS)
+    block, untyped = numeric_block(inputs, _NUMBERS)
+    for name in untyped:
+        block[:, _NUMBERS.index(name)] = pd.to_numeric(inputs[name], errors="coerce")
+    rows = []
+    for i, numbers in enumerate(block.tolist()):
+        row = {name: column[i] for name, column in others.items()}
+        for name, value in zip(_NUMBERS, numbers, strict=True):
+            if value == value:  # not NaN
+                row[name] = value
+            elif name not in _OPTIONAL:
+                row[name] = None
+        rows.append(row)
+    return rows
+
+
+def _values(values: Any) -> list[Any]:
+    """Python scalars (``tolist`` of numpy arrays), NaN as ``None``."""
+    out = values.tolist() if hasattr(values, "tolist") else list(values)
+    return [_plain(v) for v in out]
+
+
+def _rows(decisions: pd.DataFrame, inputs: pd.DataFrame) -> list[dict[str, Any]]:
+    """The table rows of ``decisions`` with their ``inputs`` (read column by column)."""
+    missing = [c for c in INPUT_COLUMNS if c not in inputs.columns]
+    if missing:
+        raise DecisionError(f"The inputs lack columns {missing[:5]}.", field="inputs")
+    given = _input_rows(inputs)
+    outcome = _columns(decisions, OUTCOME_COLUMNS)
+    meta = _columns(
+        decisions,
+        ("decision_id", "bank_code", "household_id", "business_ref", "report_ids",
+         "model_version", *_LINEAGE_TEXT),
+    )  # fmt: skip
+    stamps = pd.DatetimeIndex(decisions["decided_at"]).to_pydatetime()
+    rows = []
+    for i in range(len(decisions)):
+
+        def text(name: str, i: int = i) -> str | None:
+            value = meta[name][i] if name in meta else None
+            return None if value is None else str(value)
+
+        rows.append(
+            {
+                "decision_id": str(meta["decision_id"][i]),
+                "bank_code": str(meta["bank_code"][i]),
+                "decided_at": stamps[i],
+                "household_id": text("household_id"),
+                "business_ref": text("business_ref"),
+                "model_version": int(meta["model_version"][i]),
+                **{name: str(meta[name][i]) for name in _LINEAGE_TEXT},
+                "report_ids": text("report_ids") or "",
+                "inputs_json": canonical_json(given[i]),
+                "outcome_json": canonical_json({c: outcome[c][i] for c in OUTCOME_COLUMNS}),
+                "schema_version": SCHEMA_VERSION,
+            }
+        )
+    return rows
 
 
 def _record(row: Any) -> DecisionRecord:
@@ -188,10 +246,7 @@ class DecisionStore:
         with their ``inputs`` (same index), in one transaction; returns the row count."""
         if not decisions.index.equals(inputs.index):
             raise DecisionError("Decisions and inputs must share one index.", field="inputs")
-        rows = [
-            _row(d, i)
-            for d, i in zip(decisions.to_dict("records"), inputs.to_dict("records"), strict=True)
-        ]
+        rows = _rows(decisions, inputs)
         if not rows:
             return 0
         if connection is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,22 +158,25 @@ def _limits(
     return compute_limits(survey, context.policy)
 
 
-def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
+def decide(
+    frame: pd.DataFrame | Sequence[Mapping[str, Any]], context: DecisionContext
+) -> pd.DataFrame:
     """Decisions of every row of ``frame`` under ``context`` (vectorised, no I/O).
 
     Parameters
     ----------
-    frame : DataFrame
+    frame : DataFrame or sequence of mappings
         The inputs (:data:`~scoring_service.pipeline.inputs.INPUT_COLUMNS`, optionally
         :data:`~scoring_service.pipeline.inputs.QIANHAI_COLUMNS`; extra columns such as
-        ``household_id`` and ``report_ids`` are passed through).
+        ``household_id`` and ``report_ids`` are passed through), as a frame or as rows
+        (read directly, numbered from 0).
     context : DecisionContext
         Policy, champion and time.
 
     Returns
     -------
     DataFrame
-        On ``frame``'s index: ``decision_id``, ``bank_code``, pass-through columns,
+        On ``frame``'s index (rows: 0 … n-1): ``decision_id``, ``bank_code``, pass-through columns,
         :data:`OUTCOME_COLUMNS`, lineage (model name, version and hash, policy hashes,
         feature-catalog version), ``inputs_hash`` and ``decided_at``.
     """
@@ -248,7 +252,7 @@ def decide(frame: pd.DataFrame, context: DecisionContext) -> pd.DataFrame:
         ),
         (("decided_at",), decided_at),
     ]
-    return assemble(columns, frame.index, parts)
+    return assemble(columns, inputs.index, parts)
 
 
 def _object_block(columns: list[np.ndarray], n: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,24 @@ def test_a_revoked_key_is_refused(tenancy: Tenancy) -> None:
     tenancy.revoke_key(key.key_id)
     with pytest.raises(TenantError, match="valid API key"):
         tenancy.authenticate(key.secret)
+
+
+def test_a_key_revoked_by_another_process_stops_within_the_cache_time(tmp_path: Path) -> None:
+    """Two server processes: the key stays cached in the other one for ``cache_seconds``."""
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    admin = Tenancy(create_engine(url))
+    server = Tenancy(create_engine(url), cache_seconds=0.3)
+    admin.add_bank("301", "x")
+    key = admin.add_key("301")
+    assert server.cached_bank(key.secret) is None  # not verified yet: no database read here
+    assert server.authenticate(key.secret) == "301"
+    assert server.cached_bank(key.secret) == "301"
+    admin.revoke_key(key.key_id)
+    assert server.authenticate(key.secret) == "301"  # still cached in this process
+    time.sleep(0.35)
+    assert server.cached_bank(key.secret) is None
+    with pytest.raises(TenantError, match="valid API key"):
+        server.authenticate(key.secret)
 
 
 @pytest.mark.parametrize(
