@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import inspect
 from typing import Any
 
 import pandas as pd
@@ -42,13 +41,6 @@ def _line(row: pd.Series, body: dict[str, Any]) -> str:
     )
 
 
-def _qianhai_supported() -> bool:
-    """Whether the service's gather queries Qianhai (``Services.build(qianhai=...)``)."""
-    from scoring_service.api import Services
-
-    return "qianhai" in inspect.signature(Services.build).parameters
-
-
 def service_step(ctx: JobContext) -> None:
     """The real app under uvicorn on a free loopback port, the bureaus behind the simulators."""
     import httpx
@@ -65,25 +57,24 @@ def service_step(ctx: JobContext) -> None:
     people = applicants(ctx)
     record_consents(ctx.state["engine"], people, dt.date.today())
     ctx.say(f"recorded the {len(people)} new applicants' signed consents (PBOC and Qianhai)")
-    with_qianhai = _qianhai_supported()
     rated = []
     with contextlib.ExitStack() as stack:
         pboc = stack.enter_context(PbocSimulator(ctx.province))
         bureau = BureauSettings.from_env().model_copy(update={"pboc_endpoint": pboc.endpoint})
-        extra: dict[str, Any] = {}
-        if with_qianhai:
-            extra["qianhai"] = stack.enter_context(QianhaiSimulator(ctx.province)).client
+        qianhai = stack.enter_context(QianhaiSimulator(ctx.province))
         services = Services.build(
             settings, ctx.state["engine"], registry=ctx.state["registry"],
-            bureau_settings=bureau, **extra,
+            bureau_settings=bureau, qianhai=qianhai.client,
         )  # fmt: skip
         stack.callback(services.close)
         keys = _keys(services, banks, ctx.config_dir)
         app = create_app(settings, services=services)
         url = stack.enter_context(serve_in_thread(app))
         client = stack.enter_context(httpx.Client(base_url=url, timeout=60))
-        bureaus = "PBOC (SOAP) and Qianhai (HTTP)" if with_qianhai else "PBOC (SOAP)"
-        ctx.say(f"API on {url} (POST /v1/ratings, one API key per bank); {bureaus} simulators")
+        ctx.say(
+            f"API on {url} (POST /v1/ratings, one API key per bank); PBOC (SOAP) and Qianhai "
+            "(HTTP) simulators behind it (each bank's plan: config/bureaus.yaml)"
+        )
         for _, row in people.iterrows():
             body = rating_body(row, operator=OPERATOR)
             answer = client.post(
