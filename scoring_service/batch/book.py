@@ -4,7 +4,8 @@ A *book* is one parquet table with a row per household: ``household_id``, the su
 of ``docs/data-model.md`` (no personal data), ``report_ids`` and ``report_date`` of the PBOC
 report the features came from, and the bureau features (catalog ``pboc-features/1``, plus
 Qianhai's ``qh_*``). :func:`build_book` makes one from a sandbox province folder;
-:func:`iter_chunks` streams one in chunks of ``chunk_rows`` rows, never the whole table.
+:func:`iter_chunks` streams one in chunks of ``chunk_rows`` rows, never the whole table;
+:class:`ChunkReader` reads any chunk on demand (what each worker process does).
 
 Chunk ``i`` is always rows ``[i * chunk_rows, (i + 1) * chunk_rows)`` of the file, so a run
 restarted on the same book with the same chunk size sees the same chunks (the basis of
@@ -24,13 +25,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from scoring_service.exceptions import UsageError
-from scoring_service.pipeline.inputs import BUREAU_COLUMNS, INPUT_COLUMNS
+from scoring_service.pipeline.inputs import BUREAU_COLUMNS, INPUT_COLUMNS, QIANHAI_COLUMNS
 
 __all__ = [
     "BOOK_KEY",
     "PASS_THROUGH",
     "PII_COLUMNS",
     "BookInfo",
+    "ChunkReader",
+    "book_columns",
     "book_info",
     "build_book",
     "iter_chunks",
@@ -97,6 +100,113 @@ def book_info(path: Path) -> BookInfo:
     return BookInfo(path.resolve(), book.metadata.num_rows, stat.st_size, stat.st_mtime_ns)
 
 
+def book_columns(names: Collection[str]) -> list[str]:
+    """The columns a run reads from a book with columns ``names``: the key,
+    :data:`PASS_THROUGH`, the decision inputs and the Qianhai features it carries."""
+    wanted = (BOOK_KEY, *PASS_THROUGH, *INPUT_COLUMNS, *QIANHAI_COLUMNS)
+    return [c for c in wanted if c in names]
+
+
+class ChunkReader:
+    """Chunk ``i`` of a book on demand: rows ``[i * chunk_rows, (i + 1) * chunk_rows)``.
+
+    Consecutive chunks continue one parquet stream (each row decoded once); a chunk
+    elsewhere restarts the stream at the row group holding it, so a reader handed any set
+    of chunks decodes at most one row group it does not use per jump. Memory is the chunk
+    plus at most one parquet batch of look-ahead. Rows of banks not in ``banks`` are dropped
+    *after* cutting, so chunk numbers do not depend on the bank selection.
+
+    Parameters
+    ----------
+    path : Path
+        The book (parquet).
+    chunk_rows : int
+        Rows per chunk.
+    banks : sequence of str, optional
+        Banks to keep (``None``: all).
+    """
+
+    def __init__(self, path: Path, chunk_rows: int, *, banks: Sequence[str] | None = None) -> None:
+        self._file = _parquet(path)
+        meta = self._file.metadata
+        sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+        self._starts = np.cumsum([0, *sizes])
+        self.num_rows = int(meta.num_rows)
+        self.chunk_rows = chunk_rows
+        self.columns = book_columns(self._file.schema_arrow.names)
+        self._wanted = None if banks is None else pa.array(list(banks), type=pa.string())
+        self._stream: Iterator[pa.RecordBatch] | None = None
+        self._buffer: list[pa.RecordBatch] = []
+        self._pos = 0  # book row of the first buffered row
+
+    @property
+    def n_chunks(self) -> int:
+        """Number of chunks of the book."""
+        return -(-self.num_rows // self.chunk_rows)
+
+    def _restart(self, row: int) -> None:
+        group = int(np.searchsorted(self._starts, row, side="right")) - 1
+        self._stream = self._file.iter_batches(
+            batch_size=self.chunk_rows,
+            row_groups=range(group, len(self._starts) - 1),
+            columns=self.columns,
+        )
+        self._buffer, self._pos = [], int(self._starts[group])
+
+    def _take(self, rows: int) -> list[pa.RecordBatch]:
+        """Pop the first ``rows`` buffered rows (fewer at the end of the book)."""
+        out: list[pa.RecordBatch] = []
+        while rows > 0 and self._buffer:
+            head = self._buffer[0]
+            if head.num_rows <= rows:
+                out.append(self._buffer.pop(0))
+            else:
+                out.append(head.slice(0, rows))
+                self._buffer[0] = head.slice(rows)
+            rows -= out[-1].num_rows
+            self._pos += out[-1].num_rows
+        return out
+
+    def _fill(self, end: int) -> None:
+        """Pull batches until the buffer reaches book row ``end`` (or the book ends)."""
+        have = self._pos + sum(b.num_rows for b in self._buffer)
+        while have < end and self._stream is not None:
+            batch = next(self._stream, None)
+            if batch is None:
+                break
+            self._buffer.append(batch)
+            have += batch.num_rows
+
+    def arrow(self, number: int) -> pa.Table:
+        """Chunk ``number`` as an Arrow table (the bank filter applied)."""
+        first = number * self.chunk_rows
+        if not 0 <= first < self.num_rows:
+            raise UsageError(
+                f"Chunk {number} is outside the book ({self.n_chunks} chunks).", field="chunk"
+            )
+        have = self._pos + sum(b.num_rows for b in self._buffer)
+        group_start = self._starts[np.searchsorted(self._starts, first, side="right") - 1]
+        if self._stream is None or first < self._pos or group_start > have:
+            self._restart(first)
+        self._fill(first)
+        self._take(first - self._pos)  # rows before the chunk (skipped chunks)
+        end = min(first + self.chunk_rows, self.num_rows)
+        self._fill(end)
+        table = pa.Table.from_batches(self._take(end - first), schema=self._schema)
+        if self._wanted is not None:
+            table = table.filter(pc.is_in(table.column("bank_code"), self._wanted))
+        return table
+
+    @property
+    def _schema(self) -> pa.Schema:
+        schema = self._file.schema_arrow
+        return pa.schema([schema.field(c) for c in self.columns])
+
+    def read(self, number: int) -> pd.DataFrame:
+        """Chunk ``number`` as a pandas frame (index 0..n-1)."""
+        return self.arrow(number).to_pandas(split_blocks=True)
+
+
 def iter_chunks(
     path: Path,
     chunk_rows: int,
@@ -106,24 +216,14 @@ def iter_chunks(
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """``(chunk number, rows)`` of a book, ``chunk_rows`` at a time (the last may be short).
 
-    Only the key, :data:`PASS_THROUGH` and the decision inputs are read (a book may carry
-    more, such as Qianhai's ``qh_*`` features).
-
-    Rows of banks not in ``banks`` are dropped *after* cutting, so chunk numbers do not
-    depend on the bank selection. Chunks in ``skip`` (done ones) are not converted.
+    Only :func:`book_columns` are read (a book may carry more). Rows of banks not in
+    ``banks`` are dropped *after* cutting, so chunk numbers do not depend on the bank
+    selection. Chunks in ``skip`` (done ones) are not converted.
     """
-    book = _parquet(path)
-    names = book.schema_arrow.names
-    columns = [c for c in (BOOK_KEY, *PASS_THROUGH, *INPUT_COLUMNS) if c in names]
-    wanted = None if banks is None else pa.array(list(banks), type=pa.string())
-    batches = book.iter_batches(batch_size=chunk_rows, columns=columns)
-    for number, batch in enumerate(batches):
-        if number in skip:
-            continue
-        if wanted is not None:
-            mask = pc.is_in(batch.column(batch.schema.get_field_index("bank_code")), wanted)
-            batch = batch.filter(mask)
-        yield number, batch.to_pandas()
+    reader = ChunkReader(path, chunk_rows, banks=banks)
+    for number in range(reader.n_chunks):
+        if number not in skip:
+            yield number, reader.read(number)
 
 
 def _province_features(folder: Path, ids: Sequence[str]) -> pd.DataFrame:

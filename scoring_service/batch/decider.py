@@ -28,11 +28,38 @@ __all__ = ["BatchDecider", "Decide", "bureau_hash", "load_policies"]
 Decide = Callable[[pd.DataFrame], pd.DataFrame]
 
 
+def _mix(words: np.ndarray) -> None:
+    """pandas' 64-bit finaliser (``hash_array`` of numbers), in place."""
+    with np.errstate(over="ignore"):
+        words ^= words >> np.uint64(30)
+        words *= np.uint64(0xBF58476D1CE4E5B9)
+        words ^= words >> np.uint64(27)
+        words *= np.uint64(0x94D049BB133111EB)
+        words ^= words >> np.uint64(31)
+
+
 def bureau_hash(frame: pd.DataFrame) -> np.ndarray:
-    """Per row, a signed 64-bit hash of the bureau features (what a new report changes)."""
-    values = frame[list(BUREAU_COLUMNS)].astype(np.float64)
-    hashed = pd.util.hash_pandas_object(values, index=False).to_numpy(dtype=np.uint64)
-    return hashed.view(np.int64)
+    """Per row, a signed 64-bit hash of the bureau features (what a new report changes).
+
+    The value of ``pd.util.hash_pandas_object(frame[BUREAU_COLUMNS].astype(float),
+    index=False)`` (what earlier runs stored), computed column by column in place: the
+    words of each column are mixed and combined as pandas does, without building the
+    per-column Series.
+    """
+    n, k = len(frame), len(BUREAU_COLUMNS)
+    out = np.full(n, 0x345678, dtype=np.uint64)
+    mult = 1000003
+    word = np.empty(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i, name in enumerate(BUREAU_COLUMNS):
+            values = np.asarray(frame[name].to_numpy(dtype=np.float64), dtype=np.float64)
+            word[:] = values.view(np.uint64)
+            _mix(word)
+            out ^= word
+            out *= np.uint64(mult)
+            mult = (mult + 82520 + 2 * (k - i)) % 2**64
+        out += np.uint64(97531)
+    return out.view(np.int64)
 
 
 def load_policies(banks: list[str], config_dir: Path) -> dict[str, EffectivePolicy]:
@@ -72,16 +99,20 @@ class BatchDecider:
         return DecisionContext(bank, policy, model, decided_at=self.decided_at)
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Decisions of ``frame`` (any mix of banks), in its row order."""
-        frame = frame.reset_index(drop=True)
-        banks = frame["bank_code"].astype(str)
-        parts = [
-            decide(frame[banks == bank], self._context(bank)) for bank in sorted(banks.unique())
-        ]
-        out = pd.concat(parts) if len(parts) > 1 else parts[0]
-        out = out.sort_index(kind="stable")
+        """Decisions of ``frame`` (any mix of banks), in its row order (index 0..n-1)."""
+        n = len(frame)
+        if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
+            frame = frame.copy(deep=False)  # a new index, not a copy of the data
+            frame.index = pd.RangeIndex(n)
+        codes, banks = pd.factorize(frame["bank_code"].astype(str), sort=True)
+        if len(banks) == 1:
+            out = decide(frame, self._context(str(banks[0])))
+        else:  # one frame per bank, decided, then put back in the frame's row order
+            parts = [decide(frame[codes == i], self._context(str(b))) for i, b in enumerate(banks)]
+            out = pd.concat(parts).sort_index(kind="stable")
         if "report_date" in frame.columns:
             out["report_date"] = frame["report_date"].to_numpy()
         out["credit_village_status"] = frame["credit_village_status"].astype(str).to_numpy()
         out["bureau_hash"] = bureau_hash(frame)
-        return out.reset_index(drop=True)
+        out.index = pd.RangeIndex(n)
+        return out

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from scoring_service.batch.book import iter_chunks
+from scoring_service.batch.book import book_columns, iter_chunks
 from scoring_service.batch.decider import BatchDecider
 from scoring_service.batch.job import RerateJob
 from scoring_service.batch.ledger import RunFolder
@@ -90,6 +90,7 @@ def run_spark(
     session = spark if spark is not None else spark_session(batch_rows=job.chunk_rows)
     schema = decisions_schema(job, decider)
     frame = session.read.parquet(str(job.input))
+    frame = frame.select(*book_columns(frame.columns))  # only what a decision reads
     if job.banks is not None:
         frame = frame.where(F.col("bank_code").isin(list(job.banks)))
     staging = folder.root / "decisions.spark"

@@ -20,7 +20,7 @@ from scoring_service.batch.ledger import RunFolder
 from scoring_service.exceptions import UsageError
 from scoring_service.pipeline import input_frame, inputs_hash
 
-__all__ = ["TRIGGERS", "TRIGGER_COLUMNS", "changed_rows", "trigger_reasons"]
+__all__ = ["TRIGGERS", "TRIGGER_COLUMNS", "ChangedRows", "changed_rows", "trigger_reasons"]
 
 #: Reasons a household is re-rated, most specific first.
 TRIGGERS = (
@@ -39,6 +39,20 @@ def _keys(households: pd.Series, hashes: np.ndarray | pd.Series) -> pd.Index:
     return pd.Index(households.astype(str).to_numpy() + "|" + np.asarray(hashes, dtype=str))
 
 
+class ChangedRows:
+    """A chunk filter: rows whose ``(household_id, inputs hash)`` is not in ``known``.
+
+    A plain value (picklable), so helper processes of a run can apply it too.
+    """
+
+    def __init__(self, known: pd.Index) -> None:
+        self.known = known
+
+    def __call__(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        keys = _keys(chunk[BOOK_KEY], inputs_hash(input_frame(chunk)))
+        return chunk[~keys.isin(self.known)]
+
+
 def changed_rows(previous: RunFolder) -> ChunkFilter:
     """A chunk filter keeping rows that are new or whose inputs hash differs from ``previous``.
 
@@ -54,13 +68,7 @@ def changed_rows(previous: RunFolder) -> ChunkFilter:
             field="changed_since",
         )
     old = previous.read_decisions([BOOK_KEY, "inputs_hash"])
-    known = _keys(old[BOOK_KEY], old["inputs_hash"])
-
-    def select(chunk: pd.DataFrame) -> pd.DataFrame:
-        keys = _keys(chunk[BOOK_KEY], inputs_hash(input_frame(chunk)))
-        return chunk[~keys.isin(known)]
-
-    return select
+    return ChangedRows(_keys(old[BOOK_KEY], old["inputs_hash"]))
 
 
 def trigger_reasons(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
