@@ -33,13 +33,14 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from bureau_adapters.exceptions import BureauError
+from bureau_adapters.loopback import LoopbackHTTPServer, LoopbackServer
 from bureau_adapters.pboc.client import ERROR_CODES, NO_RECORD_CODE
 from bureau_adapters.pboc.wsdl import NAMESPACE, SINGLE_QUERY_WSDL
 from bureau_adapters.pii import mask_id, mask_text
@@ -76,12 +77,11 @@ class SimulatedQuery:
     scenario: str
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LoopbackHTTPServer):
     simulator: PbocSimulator
 
 
-class PbocSimulator:
+class PbocSimulator(LoopbackServer):
     """SOAP server of the PBOC single query on loopback.
 
     Parameters
@@ -105,19 +105,14 @@ class PbocSimulator:
         scenario: str = "hit",
         slow_seconds: float = 2.0,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.province_dir = Path(province_dir)
-        self.host = host
-        self.port = port
         self.scenario = _checked(scenario)
         self.slow_seconds = slow_seconds
         self.queries: list[SimulatedQuery] = []
         self._by_id: dict[str, str] = {}
         self._households: dict[str, str] | None = None
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._serving = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         if not (self.province_dir / "households.parquet").is_file():
             raise BureauError(
                 f"No households.parquet in the province folder {self.province_dir}.",
@@ -125,13 +120,16 @@ class PbocSimulator:
                 field="province_dir",
             )
 
-    # -- life cycle ---------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        """``http://host:port`` once started."""
-        if self._server is None:
-            raise BureauError("The PBOC simulator is not started.", code="SIMULATOR_STOPPED")
-        return f"http://{self.host}:{self._server.server_address[1]}"
+    # -- life cycle (bind, start, serve_forever, stop: LoopbackServer) -------------------
+    name = "PBOC simulator"
+
+    def make_server(self, address: tuple[str, int]) -> _Server:
+        server = _Server(address, _Handler)
+        server.simulator = self
+        return server
+
+    def on_bind(self) -> None:
+        self._load_households()
 
     @property
     def endpoint(self) -> str:
@@ -139,69 +137,10 @@ class PbocSimulator:
         return self.base_url + PATH
 
     @property
-    def serving(self) -> bool:
-        """True while the server loop runs (in the background or the foreground)."""
-        return self._serving.is_set()
-
-    @property
     def hits(self) -> int:
         """Number of SOAP queries received so far."""
         with self._lock:
             return len(self.queries)
-
-    def _bind(self) -> _Server:
-        if self._server is None:
-            self._load_households()
-            self._stopping.clear()
-            server = _Server((self.host, self.port), _Handler)
-            server.simulator = self
-            self._server = server
-        return self._server
-
-    def start(self) -> str:
-        """Listen in a background thread; return the base URL."""
-        server = self._bind()
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._serve, args=(server, 0.05), name="pboc-simulator", daemon=True
-            )
-            self._thread.start()
-        return self.base_url
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (Ctrl-C) or :meth:`stop`."""
-        try:
-            self._serve(self._bind(), 0.2)
-        finally:
-            self.stop()
-
-    def _serve(self, server: _Server, poll_interval: float) -> None:
-        self._serving.set()
-        try:
-            server.serve_forever(poll_interval=poll_interval)
-        finally:
-            self._serving.clear()
-
-    def stop(self) -> None:
-        """Stop serving and release the port (from any thread)."""
-        self._stopping.set()
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server, self._thread = None, None
-        if server is None:
-            return
-        if thread is not None or self._serving.is_set():
-            server.shutdown()  # returns once serve_forever has left its loop
-        if thread is not None:
-            thread.join(timeout=5)
-        server.server_close()
-
-    def __enter__(self) -> PbocSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # -- scenarios ----------------------------------------------------------------------
     def set_scenario(self, scenario: str, *, id_number: str | None = None) -> None:
@@ -254,7 +193,7 @@ class PbocSimulator:
         if scenario == "fault":
             return 500, _fault("前置系统内部错误 (simulated front-end failure)")
         if scenario == "slow":
-            self._stopping.wait(self.slow_seconds)
+            self.stopping.wait(self.slow_seconds)
         if scenario in ERROR_CODES:
             name = fields.get("querierName", "")
             desc = f"{scenario} {ERROR_CODES[scenario]} (simulated; querier {name})"
@@ -391,11 +330,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(answer[0], answer[1], "text/xml; charset=utf-8")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # the client went away (read timeout): nothing to answer
+            self.close_connection = True
 
 
 def _received(fields: dict[str, str], scenario: str) -> SimulatedQuery:

@@ -22,15 +22,15 @@ import secrets
 import string
 import threading
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
+from bureau_adapters.loopback import LoopbackHTTPServer, LoopbackServer
 from bureau_adapters.pii import mask_text
 from bureau_adapters.qianhai import crypto
 from bureau_adapters.qianhai.errors import QianhaiConfigError
@@ -90,9 +90,7 @@ class ProvinceQianhai:
         return found if isinstance(found, dict) else None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+class _Server(LoopbackHTTPServer):
     responder: Responder
     stopping: threading.Event
 
@@ -137,7 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("qianhai simulator: " + mask_text(format % args))
 
 
-class QianhaiSimulator:
+class QianhaiSimulator(LoopbackServer):
     """The simulator server; a context manager that starts and stops it.
 
     Parameters
@@ -171,7 +169,7 @@ class QianhaiSimulator:
         user_name: str = "nongxin-sim",
         client_dir: Path | None = None,
     ) -> None:
-        self.host, self.port = host, port
+        super().__init__(host=host, port=port)
         self.client_dir = client_dir
         self.org_code, self.user_name = org_code, user_name
         self._check_code = "".join(secrets.choice(_ALPHABET) for _ in range(24))
@@ -193,68 +191,33 @@ class QianhaiSimulator:
             slow_seconds=slow_seconds,
             daily_limit=daily_limit,
         )
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    # --- lifecycle ---------------------------------------------------------------------------
+    # --- life cycle (bind, start, serve_forever, stop: LoopbackServer) ----------------------
+    name = "Qianhai simulator"
 
-    @property
-    def base_url(self) -> str:
-        """``http://host:port`` once bound."""
-        if self._server is None:
-            raise RuntimeError("The Qianhai simulator is not started.")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def _bind(self) -> _Server:
-        if self._server is None:
-            server = _Server((self.host, self.port), _Handler)
-            server.responder = self.responder
-            server.stopping = threading.Event()
-            self._server = server
-        return self._server
+    def make_server(self, address: tuple[str, int]) -> _Server:
+        server = _Server(address, _Handler)
+        server.responder = self.responder
+        server.stopping = self.stopping
+        return server
 
     def start(self) -> str:
-        """Serve in a background thread; return the base URL."""
-        server = self._bind()
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=server.serve_forever, name="qianhai-simulator", daemon=True
-            )
-            self._thread.start()
+        """Serve in a background thread; return the base URL (and write ``client_dir``)."""
+        url = super().start()
         if self.client_dir is not None:
-            env = self.write_client_files(self.client_dir)
-            lines = [f"{name}={value}" for name, value in env.items()]
-            (Path(self.client_dir) / "client.env").write_text("\n".join(lines) + "\n", "utf-8")
-        return self.base_url
+            self.write_client_env(self.client_dir)
+        return url
 
-    def serve_forever(self) -> None:
-        """Serve in this thread until :meth:`stop` (or KeyboardInterrupt)."""
-        self._bind().serve_forever()
-
-    def stop(self) -> None:
-        """Stop serving, interrupt slow answers and free the port."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> QianhaiSimulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def write_client_env(self, folder: Path) -> Path:
+        """Write the client files and ``folder/client.env`` (``NONGXIN_QIANHAI_*=...``
+        lines, the base URL included once started) for a client in another process."""
+        env = self.write_client_files(folder)
+        lines = [f"{name}={value}" for name, value in env.items()]
+        path = Path(folder) / "client.env"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        return path
 
     # --- scenarios and what a client needs ---------------------------------------------------
 

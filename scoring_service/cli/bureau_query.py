@@ -169,21 +169,38 @@ def _wait_forever() -> None:
     show_default=True,
     help="Default scenario (hit, no_record, slow, drop, fault, DBE001...).",
 )
-def simulator(bureau: str, province: Path, host: str, port: int, scenario: str) -> None:
-    """Serve a bureau simulator over a sandbox province until Ctrl-C."""
+@click.option(
+    "--client-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Qianhai: where to write the client's keys, secrets and client.env (NONGXIN_QIANHAI_* "
+    "lines, base URL included) for a client in another process; default "
+    "NONGXIN_HOME/qianhai-simulator.",
+)
+def simulator(
+    bureau: str, province: Path, host: str, port: int, scenario: str, client_dir: Path | None
+) -> None:
+    """Serve a bureau simulator over a sandbox province until Ctrl-C.
+
+    The Qianhai simulator generates its own keys and secrets on start and writes what a
+    client needs to ``--client-dir`` (``set -a; . DIR/client.env; set +a`` configures
+    ``nongxin bureau qianhai`` or the service in another shell).
+    """
     if bureau == "qianhai":
-        import importlib.util
+        from bureau_adapters.qianhai.simulator import QianhaiSimulator
+        from bureau_adapters.settings import default_home
 
-        if importlib.util.find_spec("bureau_adapters.qianhai.simulator") is None:
-            raise click.UsageError(
-                "the Qianhai simulator (bureau_adapters.qianhai.simulator) is not installed"
-            )
-        from bureau_adapters.qianhai.simulator import QianhaiSimulator as Simulator
+        sim: Any = QianhaiSimulator(province, host=host, port=port, scenario=scenario)
+        url = sim.start()
+        env_file = sim.write_client_env(client_dir or default_home() / "qianhai-simulator")
+        click.echo(f"qianhai client settings in {env_file}", err=True)
     else:
-        from bureau_adapters.pboc.simulator import PbocSimulator as Simulator  # type: ignore[assignment]
+        if client_dir is not None:
+            raise click.UsageError("--client-dir is for --bureau qianhai only")
+        from bureau_adapters.pboc.simulator import PbocSimulator
 
-    sim = Simulator(province, host=host, port=port, scenario=scenario)
-    url = sim.start()
+        sim = PbocSimulator(province, host=host, port=port, scenario=scenario)
+        url = sim.start()
     click.echo(f"{bureau} simulator on {url} (scenario {scenario}); Ctrl-C to stop", err=True)
     try:
         _wait_forever()

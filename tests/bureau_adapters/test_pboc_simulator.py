@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -235,39 +236,112 @@ def test_cli_qianhai_simulator_choice_is_listed() -> None:
     assert "pboc|qianhai" in output
 
 
+def _stderr_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """stderr lines of ``process``, read in a thread so the test can wait with a deadline."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+
+    threading.Thread(target=pump, name="stderr-pump", daemon=True).start()
+    return lines
+
+
+def _wait_for(lines: queue.Queue[str], pattern: str, timeout: float = 60.0) -> re.Match[str]:
+    """The first stderr line matching ``pattern`` (generous deadline: loaded CI machines)."""
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        found = re.search(pattern, line)
+        if found:
+            return found
+    raise AssertionError(f"no line matching {pattern!r} within {timeout} s: {''.join(seen)}")
+
+
+def _terminate(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGTERM)  # as a service manager stops it; Ctrl-C is SIGINT
+    try:
+        return process.wait(timeout=60)  # generous: CI machines may be loaded
+    except subprocess.TimeoutExpired:
+        process.kill()  # never leave a server behind, even when the test fails
+        process.wait()
+        raise
+    finally:
+        for thread in threading.enumerate():  # the pump ends at EOF once the process is gone
+            if thread.name == "stderr-pump":
+                thread.join(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
 def test_cli_simulator_serves_until_terminated(province: Path, nongxin_home: Path) -> None:
     env = {**os.environ, "NONGXIN_HOME": str(nongxin_home)}
     command = [sys.executable, "-c", "from scoring_service.cli import main; main()"]
     command += ["bureau", "simulator", "--province", str(province), "--port", "0"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        assert process.stderr is not None
-        seen = []
-        url = None
-        while url is None and len(seen) < 50:  # skip any import-time noise on stderr
-            seen.append(process.stderr.readline())
-            url = re.search(r"on (http://127\.0\.0\.1:\d+)", seen[-1])
-            if not seen[-1]:
-                break
-        assert url is not None, "".join(seen)
-        assert httpx.get(url.group(1) + "/pboc/SingleQuery?wsdl", timeout=5).status_code == 200
+        url = _wait_for(_stderr_lines(process), r"on (http://127\.0\.0\.1:\d+)").group(1)
+        assert httpx.get(url + "/pboc/SingleQuery?wsdl", timeout=5).status_code == 200
     finally:
-        process.send_signal(signal.SIGTERM)  # as a service manager stops it; Ctrl-C is SIGINT
-        try:
-            status = process.wait(timeout=60)  # generous: CI machines may be loaded
-        except subprocess.TimeoutExpired:
-            process.kill()  # never leave a server behind, even when the test fails
-            process.wait()
-            raise
-        finally:
-            if process.stderr is not None:
-                process.stderr.close()
+        status = _terminate(process)
+    assert status == 0
+
+
+def test_cli_qianhai_simulator_writes_client_env_for_another_process(
+    tmp_path: Path, nongxin_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bureau_adapters.compliance.consent import ConsentRegistry
+    from bureau_adapters.compliance.db import create_engine
+    from bureau_adapters.qianhai.client import QianhaiClient
+    from bureau_adapters.qianhai.models import Subject as QianhaiSubject
+    from bureau_adapters.qianhai.testing import write_tiny_province
+
+    person = write_tiny_province(tmp_path / "p")["H00000004"]
+    env = {**os.environ, "NONGXIN_HOME": str(nongxin_home)}
+    command = [sys.executable, "-c", "from scoring_service.cli import main; main()"]
+    command += ["bureau", "simulator", "--bureau", "qianhai", "--province", str(tmp_path / "p")]
+    command += ["--port", "0"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        found = _wait_for(_stderr_lines(process), r"qianhai client settings in (\S+)")
+        env_file = Path(found.group(1))
+        assert env_file == nongxin_home / "qianhai-simulator" / "client.env"
+        assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+        for line in env_file.read_text("utf-8").splitlines():
+            name, value = line.split("=", 1)
+            monkeypatch.setenv(name, value)
+        engine = create_engine(f"sqlite:///{tmp_path / 'client.db'}")
+        ConsentRegistry(engine).record(
+            bank_code="301", subject_id=person["id_number"], bureau="qianhai", reason="01",
+            signed_on=dt.date(2026, 1, 2), valid_until=dt.date(2099, 1, 1),
+            document_sha256="ef" * 32, recorded_by="clerk01",
+        )  # fmt: skip
+        with QianhaiClient.from_env(engine=engine) as client:
+            result = client.query(
+                "8005", QianhaiSubject(id_number=person["id_number"], name=person["name"]),
+                bank_code="301", reason="01", business_ref="LN-1", operator="clerk01",
+            )  # fmt: skip
+        engine.dispose()
+    finally:
+        status = _terminate(process)
+    assert (result.outcome, getattr(result, "credoo_score", None)) == ("hit", 540.0)
     assert status == 0
 
 
 @pytest.mark.parametrize("bureau", ["pboc", "qianhai"])
 def test_cli_simulator_starts_either_bureau(
-    bureau: str, tmp_path: Path, province: Path, monkeypatch: pytest.MonkeyPatch
+    bureau: str,
+    tmp_path: Path,
+    province: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    nongxin_home: Path,
 ) -> None:
     from bureau_adapters.qianhai.testing import write_tiny_province
 

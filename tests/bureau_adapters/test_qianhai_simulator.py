@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from bureau_adapters.compliance import ConsentRegistry
 from bureau_adapters.compliance.db import create_engine
+from bureau_adapters.exceptions import BureauError
 from bureau_adapters.qianhai import crypto, envelope
 from bureau_adapters.qianhai.client import QianhaiClient
 from bureau_adapters.qianhai.errors import QianhaiConfigError
@@ -234,3 +236,17 @@ def test_settings_name_what_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path
         QianhaiConfigError, match="Cannot read the file named by NONGXIN_QIANHAI_CHECK_CODE_FILE"
     ):
         QianhaiSettings().credentials()
+
+
+def test_stop_after_a_bind_without_start_returns_at_once(tmp_path: Path) -> None:
+    write_tiny_province(tmp_path / "p")
+    sim = QianhaiSimulator(tmp_path / "p")
+    sim._bind()  # bound, never served (what a failed start leaves behind)
+    assert sim.base_url.startswith("http://127.0.0.1:")
+    stopper = threading.Thread(target=sim.stop)
+    stopper.start()
+    stopper.join(timeout=10)
+    assert not stopper.is_alive()
+    assert not sim.serving
+    with pytest.raises(BureauError, match="Qianhai simulator is not started"):
+        _ = sim.base_url
