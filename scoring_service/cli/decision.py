@@ -47,7 +47,7 @@ def show(decision_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 def replay_cmd(decision_id: str, as_json: bool) -> None:
     """Recompute DECISION_ID with its model version and the bank's policy; exit 1 if it differs
-    (beyond float rounding of score or PD, which is reported).
+    in any field (floats compared bit for bit).
 
     The model version is loaded from the registry; the policy is the current
     config/banks/<bank>.yaml, whose content hash must equal the stored one.
@@ -70,19 +70,15 @@ def replay_cmd(decision_id: str, as_json: bool) -> None:
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    elif result.equivalent:
-        how = (
-            "identical"
-            if result.identical
-            else "identical up to float rounding of " + ", ".join(d.field for d in result.rounding)
-        )
+    elif result.identical:
         click.echo(
-            f"decision {decision_id}: {how} (model {record.model_name} v{record.model_version}, "
-            f"grade {record.outcome['grade']}, limit {record.outcome['limit']})"
+            f"decision {decision_id}: identical (model {record.model_name} "
+            f"v{record.model_version}, grade {record.outcome['grade']}, "
+            f"limit {record.outcome['limit']})"
         )
     else:
         click.echo(f"decision {decision_id}: DIFFERS in {len(result.differences)} field(s)")
         for d in result.differences:
             click.echo(f"  {d.field}: stored {d.stored!r} -> recomputed {d.recomputed!r}")
-    if not result.equivalent:
+    if not result.identical:
         raise SystemExit(1)

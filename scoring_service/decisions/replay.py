@@ -3,12 +3,15 @@
 The model version is loaded from the registry by name and version (the content hash must
 match the one stamped on the decision); the bank policy is today's policy file, whose content
 hash must match too — a changed policy is reported as a difference, never silently used.
+
+Every field is compared exactly, floats included: a score is the same sum in the same order
+whether the row was decided alone or in a batch of any height, and JSON keeps every float64
+bit (shortest round-trip representation), so "identical" means bit-identical.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +22,6 @@ from scoring_service.decisions.store import DecisionRecord, canonical_json
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS, DecisionContext, decide
 
 __all__ = ["Difference", "ReplayResult", "replay"]
-
-_FLOAT_FIELDS = frozenset({"score", "pd"})
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,11 @@ class ReplayResult:
 
     decision_id: str
     differences: list[Difference] = field(default_factory=list)
-    rounding: list[Difference] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
-        """True when every lineage hash and outcome field is exactly the same."""
-        return not self.differences and not self.rounding
-
-    @property
-    def equivalent(self) -> bool:
-        """True when nothing differs beyond floating-point rounding (relative 1e-12) of
-        ``score`` / ``pd``; grade, limit, reasons and hashes are compared exactly."""
+        """True when every lineage hash and outcome field is exactly the same (floats bit
+        for bit)."""
         return not self.differences
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,9 +51,7 @@ class ReplayResult:
         return {
             "decision_id": self.decision_id,
             "identical": self.identical,
-            "equivalent": self.equivalent,
             "differences": [vars(d) for d in self.differences],
-            "rounding": [vars(d) for d in self.rounding],
         }
 
 
@@ -100,19 +93,14 @@ def replay(
     if str(out["inputs_hash"]) != record.inputs_hash:
         diffs.append(Difference("inputs_hash", record.inputs_hash, str(out["inputs_hash"])))
     recomputed = json.loads(canonical_json({c: out[c] for c in OUTCOME_COLUMNS}))
-    changed = [
+    diffs += [
         Difference(c, record.outcome.get(c), recomputed[c])
         for c in OUTCOME_COLUMNS
-        if record.outcome.get(c) != recomputed[c]
+        if not _same(record.outcome.get(c), recomputed[c])
     ]
-    rounding = [d for d in changed if _rounding_only(d)]
-    diffs += [d for d in changed if not _rounding_only(d)]
-    return ReplayResult(record.decision_id, diffs, rounding)
+    return ReplayResult(record.decision_id, diffs)
 
 
-def _rounding_only(d: Difference) -> bool:
-    """A float field off by rounding only: a score summed over a frame of another height
-    can differ in its last bits (the scorer's row sum is not order-fixed)."""
-    if d.field not in _FLOAT_FIELDS or d.stored is None or d.recomputed is None:
-        return False
-    return math.isclose(float(d.stored), float(d.recomputed), rel_tol=1e-12, abs_tol=0.0)
+def _same(stored: Any, recomputed: Any) -> bool:
+    """Exactly equal, and of the same JSON kind (``1`` is not ``1.0``, ``true`` not ``1``)."""
+    return type(stored) is type(recomputed) and stored == recomputed

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -118,16 +119,33 @@ def test_a_failed_batch_leaves_no_row(
     assert store.count() == 0
 
 
-def test_replay_is_identical_from_stored_inputs(
+def test_a_batch_decision_replays_bit_identically_alone(
     store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel
 ) -> None:
+    """Decided in a batch, replayed one row at a time: every float equal to the last bit."""
     decisions = _decide(inputs, model)
     store.save(decisions, inputs)
     policy = load_policy("301", CONFIG)
     for decision_id in decisions["decision_id"]:
         result = replay(store.get("301", decision_id), load_model=lambda n, v: model, policy=policy)
-        assert result.equivalent, result.to_dict()
-        assert {d.field for d in result.rounding} <= {"score", "pd"}
+        assert result.identical, result.to_dict()
+
+
+@pytest.mark.parametrize("field", ["score", "pd", "capacity_income"])
+def test_replay_reports_a_float_off_by_its_last_bit(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel, field: str
+) -> None:
+    decisions = _decide(inputs.head(1), model)
+    store.save(decisions, inputs.head(1))
+    record = store.get("301", decisions["decision_id"].iloc[0])
+    exact = float(record.outcome[field])
+    nudged = float(np.nextafter(exact, np.inf))
+    tampered = dataclasses.replace(record, outcome={**record.outcome, field: nudged})
+    result = replay(tampered, load_model=lambda n, v: model, policy=load_policy("301", CONFIG))
+    assert [(d.field, d.stored, d.recomputed) for d in result.differences] == [
+        (field, nudged, exact)
+    ]
+    assert not result.identical
 
 
 def test_replay_lists_what_differs(
