@@ -49,6 +49,8 @@ from rating_models.scorecard.spec import ScorecardSpec
 __all__ = ["Rated", "RatingEngine"]
 
 _BLEND = DECIDED_BY.index("blend")
+#: rows rated at a time in a big frame (bounds the rows x features scratch matrices)
+CHUNK_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,26 @@ class Rated:
     escalate: NDArray[np.bool_]
     fired: NDArray[np.bool_]  # rows x knockout rules
     reasons: NDArray[np.object_]
+
+
+def _concat(parts: Sequence[Rated]) -> Rated:
+    """One :class:`Rated` from the ratings of consecutive chunks."""
+
+    def cat(values: Sequence[NDArray[Any]]) -> NDArray[Any]:
+        return np.concatenate(values, axis=0)
+
+    first = parts[0]
+    combined = Combined(
+        *(cat([getattr(p.combined, f) for p in parts]) for f in Combined.__dataclass_fields__)
+    )
+    return Rated(
+        {name: cat([p.scores[name] for p in parts]) for name in first.scores},
+        combined,
+        cat([p.grade for p in parts]),
+        cat([p.escalate for p in parts]),
+        cat([p.fired for p in parts]),
+        cat([p.reasons for p in parts]),
+    )
 
 
 class RatingEngine:
@@ -241,7 +263,21 @@ class RatingEngine:
     # -- the core -----------------------------------------------------------------------
 
     def rate_arrays(self, columns: Mapping[str, Any], n: int) -> Rated:
-        """Rate ``n`` rows given as one array per input column (see :attr:`input_columns`)."""
+        """Rate ``n`` rows given as one array per input column (see :attr:`input_columns`).
+
+        A big frame is rated in chunks of :data:`CHUNK_ROWS` rows (every stage is row by
+        row, so the values are the same; the scratch matrices stay small).
+        """
+        if n <= CHUNK_ROWS:
+            return self._rate_chunk(columns, n)
+        parts = []
+        for start in range(0, n, CHUNK_ROWS):
+            stop = min(start + CHUNK_ROWS, n)
+            chunk = {name: values[start:stop] for name, values in columns.items()}
+            parts.append(self._rate_chunk(chunk, stop - start))
+        return _concat(parts)
+
+    def _rate_chunk(self, columns: Mapping[str, Any], n: int) -> Rated:
         setup = self.setup
         scores: dict[str, NDArray[np.float64]] = {}
         pds: dict[str, NDArray[np.float64]] = {}
@@ -277,7 +313,7 @@ class RatingEngine:
         n: int,
     ) -> NDArray[np.object_]:
         n_ko = fired.shape[1]
-        values = np.empty((n, len(self._labels)), dtype=np.float64, order="F")
+        values = np.empty((n, len(self._labels)), dtype=np.float64)  # rows contiguous
         values[:, :n_ko] = np.where(fired, np.inf, 0.0)  # knockouts lead
         at = n_ko
         for name, card in self.cards.items():
@@ -291,7 +327,7 @@ class RatingEngine:
             np.subtract(card.best, points[name], out=block)
             block *= w[:, None]
             at += k
-        return self._ranker.top(values, self.setup.n_reasons)
+        return self._ranker.top(values, self.setup.n_reasons, overwrite=True)
 
     # -- outputs ------------------------------------------------------------------------
 

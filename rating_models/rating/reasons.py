@@ -270,21 +270,6 @@ def top_reasons(
     )
 
 
-def _argmax_rows(work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column of each row's maximum (the first of equal maxima) and the maximum, one column at
-    a time (NaN-free input with contiguous columns, so no per-row work)."""
-    if work.shape[0] <= _FEW_ROWS:  # a few rows: one call beats a loop over the columns
-        best = work.argmax(axis=1)
-        return best, work[np.arange(work.shape[0]), best]
-    top = work[:, 0].copy()
-    best = np.zeros(work.shape[0], dtype=np.intp)
-    for j in range(1, work.shape[1]):
-        col = work[:, j]
-        np.putmask(best, col > top, j)
-        np.maximum(top, col, out=top)
-    return best, top
-
-
 def reasons_from_shortfall(
     shortfall: pd.DataFrame,
     codes: Sequence[str],
@@ -327,8 +312,8 @@ class ReasonRanker:
 
     The names equal those of the first ``n_reasons`` of a stable descending sort: a value at
     or below the tolerance (or NaN) never names a reason, so all such values become one low
-    marker. A big matrix takes ``n_reasons`` passes of ``argmax`` (first of equal maxima)
-    instead of the sort; a few rows take the sort itself and walk each row's order.
+    marker. A big matrix takes ``n_reasons`` passes of a row-wise ``argmax`` (first of equal
+    maxima) instead of the sort; a few rows take the sort itself and walk each row's order.
     """
 
     def __init__(self, labels: Sequence[str]) -> None:
@@ -341,27 +326,55 @@ class ReasonRanker:
         first = {code: cols[0] for code, cols in groups.items()}
         self._code_of = [first[code] for code in self.labels]  # one id per distinct code
 
-    def top(self, values: np.ndarray, n_reasons: int) -> np.ndarray:
-        """Codes of the ``n_reasons`` largest shortfalls of each row of ``values``."""
-        if values.shape[1] != len(self.labels):
+    def top(self, values: np.ndarray, n_reasons: int, *, overwrite: bool = False) -> np.ndarray:
+        """Codes of the ``n_reasons`` largest shortfalls of each row of ``values``.
+
+        ``overwrite=True`` lets a NaN-free C-contiguous ``values`` be used as the scratch
+        matrix (no copy of a big matrix); its content is undefined afterwards.
+        """
+        if values.ndim != 2 or values.shape[1] != len(self.labels):
             raise InvalidDataError("One reason code per shortfall column is needed.")
-        if 0 < values.shape[0] <= _FEW_ROWS and not np.isnan(values).any():
+        has_nan = bool(np.isnan(values).any())
+        if 0 < values.shape[0] <= _FEW_ROWS and not has_nan:
             return self._top_few(values, n_reasons)
-        work = np.asfortranarray(np.where(values > _TOLERANCE, values, -1.0))
-        rows = np.arange(work.shape[0])
+        return self._names[self.pick(values, n_reasons, overwrite=overwrite and not has_nan)]
+
+    def pick(self, values: np.ndarray, n_reasons: int, *, overwrite: bool = False) -> np.ndarray:
+        """Column of each of the ``n_reasons`` reasons of each row (``len(labels)``: none).
+
+        ``overwrite=True`` needs NaN-free values: then values at or below the tolerance need
+        no marker (the first one a pass meets ends the row's reasons), and ``values`` itself,
+        if C-contiguous, is the scratch matrix.
+        """
+        n, width = values.shape
+        if overwrite:
+            work = values if values.flags.c_contiguous else np.ascontiguousarray(values)
+        else:
+            work = np.ascontiguousarray(np.where(values > _TOLERANCE, values, -1.0))
+        rows = np.arange(n)
+        flat = work.reshape(-1)  # a view: row r, column j at r * width + j
+        at = rows * width
         for cols in self._shared:  # a shared code keeps only its largest shortfall
-            keep = cols[np.argmax(values[:, cols], axis=1)]
-            kept = work[rows, keep]
-            work[:, cols] = -1.0
-            work[rows, keep] = kept
-        none = len(self.labels)  # index of the empty code
-        picked = np.full((work.shape[0], n_reasons), none, dtype=np.intp)
-        flat = work.ravel(order="F")  # a view: column j, row r at j * n + r
-        for i in range(min(n_reasons, work.shape[1]) if work.shape[0] else 0):
-            best, top = _argmax_rows(work)
-            picked[:, i] = np.where(top > _TOLERANCE, best, none)
-            flat[best * work.shape[0] + rows] = -np.inf  # below the marker: never taken twice
-        return self._names[picked]
+            first, last = int(cols[0]), int(cols[-1])
+            if overwrite and last - first + 1 == cols.size:  # adjacent columns: a view
+                group = work[:, first : last + 1]
+                keep = at + first + group.argmax(axis=1)
+                kept = flat[keep]
+                group[...] = -np.inf
+                flat[keep] = kept
+            else:
+                keep = cols[np.argmax(values[:, cols], axis=1)]
+                kept = work[rows, keep]
+                work[:, cols] = -1.0
+                work[rows, keep] = kept
+        none = width  # index of the empty code
+        picked = np.full((n, n_reasons), none, dtype=np.intp)
+        for i in range(min(n_reasons, width) if n else 0):
+            best = work.argmax(axis=1)  # the first of equal maxima, row by row
+            where = at + best
+            picked[:, i] = np.where(flat[where] > _TOLERANCE, best, none)
+            flat[where] = -np.inf  # below every value: never taken twice
+        return picked
 
     def _top_few(self, values: np.ndarray, n_reasons: int) -> np.ndarray:
         """The same codes for a few NaN-free rows: one stable sort, then a short walk per row."""
