@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
@@ -145,16 +145,26 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         tags.classifier_tags = ClassifierTags(multi_class=False)
         return tags
 
-    def fit(self, X: Any, y: Any) -> WOEBinning:
-        """Fit the bins of every column of ``X`` against the binary target ``y``."""
+    def fit(
+        self, X: Any, y: Any, *, progress: Callable[[str, int], None] | None = None
+    ) -> WOEBinning:
+        """Fit the bins of every column of ``X`` against the binary target ``y``.
+
+        ``progress``, when given, is called as ``progress("binning", 1)`` after each variable
+        (in column order, from the calling thread), e.g. to advance a progress bar.
+        """
         validate_params(type(self).__name__, self._parameter_constraints, self.get_params())
         frame = as_frame(self, X, reset=True)
         target, _ = binary_target(y, frame.shape[0])
         names = list(frame.columns)
         self._check_names(names)
         jobs = [(n, frame[n], self._settings_for(n, frame[n])) for n in names]
+        tables: list[BinningTable] = []
         with ThreadPoolExecutor(resolve_n_jobs(self.n_jobs, len(jobs))) as pool:
-            tables = list(pool.map(lambda job: _fit_one(job[0], job[1], job[2], target), jobs))
+            for table in pool.map(lambda job: _fit_one(job[0], job[1], job[2], target), jobs):
+                tables.append(table)
+                if progress is not None:
+                    progress("binning", 1)
         self.tables_ = dict(zip(names, tables, strict=True))
         self.features_ = names
         return self

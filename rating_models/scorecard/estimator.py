@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -123,13 +124,20 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         return tags
 
-    def fit(self, X: Any, y: Any) -> Scorecard:
-        """Fit binning, selection, the inner estimator and the points of the card."""
+    def fit(
+        self, X: Any, y: Any, *, progress: Callable[[str, int], None] | None = None
+    ) -> Scorecard:
+        """Fit binning, selection, the inner estimator and the points of the card.
+
+        ``progress``, when given, is called as ``progress(stage, steps)``: ``("binning", 1)``
+        after each variable, then ``("selection", 1)`` and ``("logistic regression", 1)``, so
+        ``n_features + 2`` steps in all (the CLI drives a tqdm bar with it).
+        """
         validate_params(type(self).__name__, self._parameter_constraints, self.get_params())
         frame = as_frame(self, X, reset=True)
         target, self.classes_ = binary_target(y, frame.shape[0])
         self.binning_ = clone(self.binning if self.binning is not None else WOEBinning()).fit(
-            frame, target
+            frame, target, progress=progress
         )
         woe = pd.DataFrame(self.binning_.woe_matrix(frame), columns=self.binning_.features_)
         selection = select_features(
@@ -141,7 +149,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             max_vif=self.max_vif,
             stepwise=self.stepwise,
         )
+        if progress is not None:
+            progress("selection", 1)
         self.selection_ = self._fit_estimator(woe, target, selection)
+        if progress is not None:
+            progress("logistic regression", 1)
         self.features_ = list(frame.columns)
         self.spec_ = self._build_spec()
         return self

@@ -3,7 +3,8 @@
 ``intercept + CASE WHEN <feature is missing> THEN .. WHEN <special> THEN .. WHEN x < e1 THEN ..
 ... ELSE .. END + ...`` with the features added left to right, as the Python scorer does, and
 every number written as an exact double literal, so the SQL score equals ``spec.score(df)``
-bit for bit. Missing means NULL or NaN. Text values are quoted with doubled single quotes.
+bit for bit. Missing means NULL or NaN. Text values are quoted for the dialect: doubled single
+quotes for PostgreSQL (backslashes as written), backslash escapes of ``\\`` and ``'`` for Spark SQL.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class _Dialect:
     quote: Callable[[str], str]
     double: str  # the double type name
     nan_test: Callable[[str], str]
+    text: Callable[[str], str]  # a string literal
 
 
 def _quote_pg(name: str) -> str:
@@ -36,11 +38,25 @@ def _quote_spark(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def _text_pg(value: str) -> str:
+    """Standard SQL literal: PostgreSQL reads backslashes as written (standard strings)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _text_spark(value: str) -> str:
+    """Spark SQL literal: backslash is Spark's escape character, so both it and ``'`` are
+    escaped with a backslash (read the same with or without ``''`` support)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 DIALECTS: dict[str, _Dialect] = {
     "postgresql": _Dialect(
-        _quote_pg, "DOUBLE PRECISION", lambda c: f"{c} = CAST('NaN' AS DOUBLE PRECISION)"
+        _quote_pg,
+        "DOUBLE PRECISION",
+        lambda c: f"{c} = CAST('NaN' AS DOUBLE PRECISION)",
+        _text_pg,
     ),
-    "spark": _Dialect(_quote_spark, "DOUBLE", lambda c: f"isnan({c})"),
+    "spark": _Dialect(_quote_spark, "DOUBLE", lambda c: f"isnan({c})", _text_spark),
 }
 
 
@@ -48,12 +64,8 @@ def _num(value: float, d: _Dialect) -> str:
     return f"CAST('{float(value)!r}' AS {d.double})"
 
 
-def _text(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _literal(value: object, fb: FeatureBins, d: _Dialect) -> str:
-    return _text(value) if fb.kind == "categorical" else _num(float(str(value)), d)
+    return d.text(str(value)) if fb.kind == "categorical" else _num(float(str(value)), d)
 
 
 def _feature_case(f: FeatureScore, d: _Dialect) -> str:

@@ -8,8 +8,10 @@ More sub-commands (reports) come from :mod:`scoring_service.cli.rating_report` w
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import importlib.util
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -114,8 +116,36 @@ def _build(config: Mapping[str, Any]) -> Any:
         raise UsageError(f"Config: {exc}.") from exc
 
 
-def _say(message: str, start: float) -> None:
-    click.echo(f"[{time.perf_counter() - start:6.1f}s] {message}", err=True)
+def _say(message: str, start: float, *, quiet: bool = False) -> None:
+    if not quiet:
+        click.echo(f"[{time.perf_counter() - start:6.1f}s] {message}", err=True)
+
+
+def _fit_with_bar(card: Any, frame: pd.DataFrame, y: Any, show: bool) -> None:
+    """Fit ``card`` behind a tqdm bar on stderr: one step per variable, selection and fit.
+
+    The bar shows only when ``show`` and stderr is a terminal (not in logs or pipes).
+    """
+    from tqdm import tqdm
+
+    enabled = show and sys.stderr.isatty()
+    with tqdm(
+        total=frame.shape[1] + 2,
+        desc="binning",
+        unit="step",
+        disable=not enabled,
+        file=sys.stderr,
+        leave=False,
+    ) as bar:
+        shown = ["binning"]
+
+        def progress(stage: str, steps: int) -> None:
+            if shown[0] != stage:
+                shown[0] = stage
+                bar.set_description(stage, refresh=False)
+            bar.update(steps)
+
+        card.fit(frame, y, progress=progress)
 
 
 @rating.command("fit")
@@ -142,6 +172,12 @@ def _say(message: str, start: float) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the scorecard spec (JSON).",
 )
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress bar and no stage lines (the bar shows only on a terminal anyway).",
+)
 def fit(
     data_path: Path,
     target: str,
@@ -149,29 +185,31 @@ def fit(
     bad_label: str | None,
     exclude: tuple[str, ...],
     out_path: Path,
+    quiet: bool,
 ) -> None:
     """Fit a scorecard and write its spec; good defaults need no options."""
     start = time.perf_counter()
     config = _load_config(config_path)
     frame = read_table(data_path)
     y = _target(frame, target, bad_label)
-    _say(f"read {len(frame):,} rows x {frame.shape[1]} columns, bad rate {y.mean():.2%}", start)
+    say = functools.partial(_say, start=start, quiet=quiet)
+    say(f"read {len(frame):,} rows x {frame.shape[1]} columns, bad rate {y.mean():.2%}")
     dropped = {target, *exclude, *config.get("exclude", [])}
     columns, skipped = _usable_columns(frame.drop(columns=[c for c in dropped if c in frame]))
     for name, reason in skipped.items():
-        _say(f"excluded {name}: {reason}", start)
+        say(f"excluded {name}: {reason}")
     card = _build(config)
-    _say(f"binning {len(columns)} variables, selecting, fitting the logistic regression", start)
-    card.fit(frame[columns], y.to_numpy())
+    say(f"binning {len(columns)} variables, selecting, fitting the logistic regression")
+    _fit_with_bar(card, frame[columns], y.to_numpy(), show=not quiet)
     for name, reason in card.dropped_features_.items():
-        _say(f"dropped {name}: {reason}", start)
+        say(f"dropped {name}: {reason}")
     spec = dataclasses.replace(
         card.spec_,
         name=str(config.get("name", out_path.stem)),
         feature_catalog_version=config.get("feature_catalog_version"),
     )
     out_path.write_text(spec.to_json(), encoding="utf-8")
-    _say(f"card with {len(spec.features)} variables written to {out_path}", start)
+    say(f"card with {len(spec.features)} variables written to {out_path}")
 
 
 @rating.command("score")

@@ -112,3 +112,14 @@ def test_bad_parameters_fail_loudly(
     X, y = credit_like(rng, 200)
     with pytest.raises(InvalidParameterError, match=message):
         Scorecard(**params).fit(X, y)  # type: ignore[arg-type]
+
+
+def test_progress_reports_every_variable_then_selection_and_fit(
+    rng: np.random.Generator,
+) -> None:
+    X, y = credit_like(rng, 1500)
+    calls: list[tuple[str, int]] = []
+    card = Scorecard(WOEBinning(n_jobs=2)).fit(X, y, progress=lambda s, n: calls.append((s, n)))
+    assert calls == [("binning", 1)] * X.shape[1] + [("selection", 1), ("logistic regression", 1)]
+    plain = Scorecard(WOEBinning(n_jobs=2)).fit(X, y)
+    np.testing.assert_array_equal(card.predict_score(X), plain.predict_score(X))

@@ -69,7 +69,8 @@ def _cell(value: Any, kind: str, i: int) -> Any:
 def test_fitted_card_scores_the_same_in_postgres(pg: Any, rng: np.random.Generator) -> None:
     X, y = credit_like(rng, 3000)
     X = X.rename(columns={"region": 'region "name"'})
-    X['region "name"'] = X['region "name"'].replace("north", "north's")
+    # a quote and backslashes (PostgreSQL standard strings keep backslashes as written)
+    X['region "name"'] = X['region "name"'].replace({"north": "north's", "east": r"ea\'st\n"})
     card = Scorecard(WOEBinning(special_values={"inq": [-1]}, n_jobs=1), min_iv=0.0).fit(X, y)
     spec = card.spec_
     sample = X.iloc[:400].reset_index(drop=True)
@@ -94,6 +95,21 @@ def test_spark_rendering_quotes_and_tests_nan() -> None:
     assert "`inq` IS NULL OR isnan(`inq`)" in sql
     assert "WHEN `inq` IN (CAST('-1.0' AS DOUBLE))" in sql
     assert sql.count("CASE") == len(spec.features)
+
+
+def test_text_literals_are_escaped_per_dialect() -> None:
+    X, y = credit_like(np.random.default_rng(3), 1500)
+    X["region"] = X["region"].replace({"north": "no'rth", "south": r"so\uth\'"})
+    groups = [[v] for v in sorted(X["region"].unique())]
+    binning = WOEBinning(breaks={"region": groups}, n_jobs=1)
+    spec = Scorecard(binning, min_iv=0.0, max_corr=None).fit(X, y).spec_
+    spark, pg = spec.to_sql("spark"), spec.to_sql("postgresql")
+    # Spark SQL: backslash is the escape character, so both \ and ' are escaped with it
+    assert r"IN ('no\'rth')" in spark
+    assert r"IN ('so\\uth\\\'')" in spark
+    # PostgreSQL: standard strings, quotes doubled, backslashes as written
+    assert "IN ('no''rth')" in pg
+    assert r"IN ('so\uth\''')" in pg
 
 
 def test_unknown_dialect_is_refused() -> None:

@@ -146,3 +146,42 @@ def test_bad_input_is_one_line_and_exit_2(
     with pytest.raises(SystemExit, match="2"):
         main(args)
     assert message in capsys.readouterr().err
+
+
+def test_fit_shows_a_bar_on_a_terminal_and_stays_quiet_otherwise(
+    tmp_path: Path, training_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    from scoring_service.cli import rating as rating_cli
+
+    args = ["rating", "fit", "--data", str(training_csv), "--target", "default_12m"]
+    args += ["--bad-label", "bad", "--out", str(tmp_path / "card.json")]
+    # not a terminal (CliRunner's stderr): stage lines, no bar
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "binning 5 variables" in result.stderr
+    assert "it/s" not in result.stderr
+    assert "step/s" not in result.stderr
+    assert "%|" not in result.stderr
+    # --quiet: nothing at all
+    result = CliRunner().invoke(cli, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    X = pd.read_csv(training_csv).drop(columns=["household_id", "default_12m"])
+    y = (pd.read_csv(training_csv)["default_12m"] == "bad").astype(int).to_numpy()
+    for quiet, shown in ((False, True), (True, False)):
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        rating_cli._fit_with_bar(rating_cli._build({}), X, y, show=not quiet)
+        monkeypatch.undo()
+        text = terminal.getvalue()
+        steps = f"{X.shape[1] + 2}/{X.shape[1] + 2}"
+        assert ("logistic regression" in text and steps in text) is shown
+        assert (text == "") is not shown
