@@ -61,6 +61,11 @@ class BureauSettings(BaseSettings):
         default="http://127.0.0.1:8730/pboc/SingleQuery",
         description="SOAP endpoint of the bank's PBOC query front-end (征信前置).",
     )
+    ca_bundle: Path | None = Field(
+        default=None,
+        description="PEM file of the CAs trusted for HTTPS to the bureaus (PBOC front-end; "
+        "Qianhai unless NONGXIN_QIANHAI_CA_BUNDLE is set); default: the standard trust store.",
+    )
     pboc_connect_timeout: float = Field(default=3.0, gt=0, description="Seconds.")
     pboc_read_timeout: float = Field(default=20.0, gt=0, description="Seconds.")
     pboc_connect_retries: int = Field(

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import logging
 import math
+import ssl
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -45,6 +47,7 @@ __all__ = [
     "TransportHook",
     "translate_exception",
     "transport_boundary",
+    "trust_store",
 ]
 
 logger = logging.getLogger(__name__)
@@ -258,6 +261,24 @@ def transport_boundary(bureau: str, **fields: Any) -> Iterator[None]:
         raise mapped from exc
 
 
+def trust_store(ca_bundle: Path | None, *, bureau: str) -> ssl.SSLContext | bool:
+    """The TLS verification of a transport: ``True`` (default trust store) or a context
+    trusting exactly the CAs of ``ca_bundle`` (a coded error if it is not a PEM bundle)."""
+    if ca_bundle is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(ca_bundle))
+    except (OSError, ssl.SSLError) as exc:
+        raise BureauTransportError(
+            f"The {bureau} CA bundle {Path(ca_bundle).name!r} cannot be read as PEM "
+            f"certificates ({type(exc).__name__}).",
+            code=f"{bureau.upper()}_CA_BUNDLE",
+            bureau=bureau,
+            field="ca_bundle",
+            request_sent=False,
+        ) from exc
+
+
 @dataclass
 class HttpTransport:
     """HTTP transport of one bureau with mandatory timeouts, hooks and safe retries.
@@ -277,6 +298,11 @@ class HttpTransport:
         Pause before each retry (doubled each time).
     max_response_bytes : int
         Larger answers are refused (``<BUREAU>_RESPONSE_TOO_LARGE``) without being held.
+    ca_bundle : Path, optional
+        PEM file of the certificate authorities trusted for HTTPS to this bureau (a bank's
+        private CA in front of the 征信前置, Qianhai's chain); default: the system's trust
+        store as bundled with httpx (certifi). Checked at construction
+        (``<BUREAU>_CA_BUNDLE``).
     """
 
     bureau: str
@@ -285,6 +311,7 @@ class HttpTransport:
     connect_retries: int = 1
     retry_backoff_s: float = 0.05
     max_response_bytes: int = 64 * 1024 * 1024
+    ca_bundle: Path | None = None
     _client: httpx.Client = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -298,7 +325,10 @@ class HttpTransport:
                 f"Got {self.connect_retries!r}."
             )
         self._client = httpx.Client(
-            timeout=self.timeouts.as_httpx(), follow_redirects=False, trust_env=False
+            timeout=self.timeouts.as_httpx(),
+            follow_redirects=False,
+            trust_env=False,
+            verify=trust_store(self.ca_bundle, bureau=self.bureau),
         )
 
     def post(

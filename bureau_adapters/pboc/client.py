@@ -186,6 +186,7 @@ class PbocClient:
             timeouts=timeouts or self.settings.pboc_timeouts(),
             hooks=(LoggingHook(),) if hooks is None else hooks,
             connect_retries=self.settings.pboc_connect_retries,
+            ca_bundle=self.settings.ca_bundle,
         )
         self._zeep = zeep.Client(
             _wsdl_document(), transport=_ZeepBridge(self.http), settings=_ZEEP_SETTINGS

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -87,6 +88,8 @@ class QianhaiClient:
         Connect and read timeouts; mandatory.
     max_retries : int
         Extra attempts after a connect failure or ``E000997`` (each with a new transNo).
+    ca_bundle : Path, optional
+        PEM file of the CAs trusted for Qianhai's HTTPS (default: the standard trust store).
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class QianhaiClient:
         max_retries: int = 2,
         retry_backoff_s: float = 0.05,
         hooks: tuple[TransportHook, ...] | None = None,
+        ca_bundle: Path | None = None,
     ) -> None:
         if not 0 <= max_retries <= 5:
             raise ValueError(
@@ -117,6 +121,7 @@ class QianhaiClient:
             timeouts=timeouts,
             hooks=hooks if hooks is not None else (LoggingHook(),),
             connect_retries=0,  # retries need a new transNo: done here, not in the transport
+            ca_bundle=ca_bundle,
         )
 
     @classmethod
@@ -143,6 +148,7 @@ class QianhaiClient:
             gate=gate,
             timeouts=settings.timeouts(),
             max_retries=settings.max_retries,
+            ca_bundle=settings.ca_bundle or BureauSettings.from_env().ca_bundle,
         )
 
     def close(self) -> None:

@@ -49,6 +49,11 @@ class QianhaiSettings(BaseSettings):
     private_key_file: Path | None = Field(default=None, description="PEM/DER/PKCS#12 RSA key.")
     private_key_password: SecretStr | None = None
     vendor_cert_file: Path | None = Field(default=None, description="Qianhai's certificate.")
+    ca_bundle: Path | None = Field(
+        default=None,
+        description="PEM file of the CAs trusted for Qianhai's HTTPS endpoint; default "
+        "NONGXIN_BUREAU_CA_BUNDLE, else the standard trust store.",
+    )
     max_retries: int = Field(
         default=2,
         ge=0,

@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ import urllib3.exceptions
 import zeep.exceptions
 
 from bureau_adapters.exceptions import BureauError, BureauTimeout, BureauTransportError
+from bureau_adapters.settings import BureauSettings
 from bureau_adapters.transport import (
     Exchange,
     HttpTransport,
@@ -261,3 +263,97 @@ def test_oversized_answers_are_refused_also_when_compressed(big_server: str, pat
         transport.post(big_server + path, b"<q/>", {})
     assert info.value.code == "PBOC_RESPONSE_TOO_LARGE"
     assert info.value.fields["request_sent"] is True
+
+
+def _tls_files(folder: Path) -> tuple[Path, Path, Path]:
+    """A private CA and a server certificate for 127.0.0.1 it signed: (ca, cert, key)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(text: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder().subject_name(name("bank private CA")).issuer_name(name("bank private CA"))
+        .public_key(ca_key.public_key()).serial_number(1).not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    cert = (
+        x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(ca.subject)
+        .public_key(key.public_key()).serial_number(2).not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    paths = (folder / "ca.pem", folder / "server.pem", folder / "server.key")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+class _Hello(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"hello")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    import ssl
+
+    ca, cert, key = _tls_files(tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/", ca
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_private_ca_bundle_is_trusted(tls_server: tuple[str, Path]) -> None:
+    url, ca = tls_server
+    with HttpTransport(bureau="pboc", timeouts=Timeouts(2, 5), ca_bundle=ca) as transport:
+        assert transport.get(url).content == b"hello"
+    with (
+        HttpTransport(bureau="pboc", timeouts=Timeouts(2, 5), connect_retries=0) as transport,
+        pytest.raises(BureauTransportError, match="CERTIFICATE_VERIFY_FAILED") as info,
+    ):
+        transport.get(url)  # the standard trust store does not know the bank's CA
+    assert (info.value.code, info.value.fields["request_sent"]) == ("PBOC_CONNECT_FAILED", False)
+
+
+def test_an_unreadable_ca_bundle_is_a_coded_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "not.pem").write_text("not a certificate")
+    with pytest.raises(BureauTransportError, match=r"CA bundle 'not\.pem'") as info:
+        HttpTransport(bureau="qianhai", timeouts=Timeouts(2, 5), ca_bundle=tmp_path / "not.pem")
+    assert info.value.code == "QIANHAI_CA_BUNDLE"
+    monkeypatch.setenv("NONGXIN_BUREAU_CA_BUNDLE", str(tmp_path / "not.pem"))
+    assert BureauSettings().ca_bundle == tmp_path / "not.pem"
