@@ -228,9 +228,12 @@ def promote_step(ctx: JobContext) -> None:
     ctx.state["versions"] = versions
     kept = [bank for bank, v in versions.items() if v is None]
     if kept:
+        who = (
+            f"bank {kept[0]} keeps its" if len(kept) == 1 else f"banks {', '.join(kept)} keep their"
+        )
         ctx.say(
-            f"banks {', '.join(kept)} keep their current champion (the gate refused the new "
-            "model; a bank moves once its transition is approved)"
+            f"{who} current champion (the gate refused the new model; a bank moves once a "
+            "model passes, e.g. with a transition plan that moves fewer households)"
         )
 
 
