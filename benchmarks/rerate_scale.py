@@ -1,34 +1,46 @@
 """Batch re-rating at scale: 1M and 4M sandbox-like households, pandas engine vs Spark local.
 
 A sandbox province (``--seed-households``, default 5,000, 3 banks) is generated, its book built
-(PBOC features from the cached reports) and a statistical model trained on it. The book is then
-tiled to N rows (rows drawn with a seeded generator, fresh household ids), streamed to parquet
-in row groups. Each measured run is ``nongxin rerate`` in its own process (so peak RSS is that
-run's alone, from ``wait4``): score, grade, limit, reasons and lineage written as parquet parts.
+(PBOC and Qianhai features from the cached reports) and a statistical model trained on it. The
+book is then tiled to N rows (rows drawn with a seeded generator, fresh household ids), streamed
+to parquet in row groups of 250,000. Each measured run is ``nongxin rerate`` in its own process:
+score, grade, limit, reasons and lineage written as parquet parts.
 
-Peak RSS is the run process's own (``wait4``; for Spark the largest of the driver, the JVM and
-its Python workers, not their sum; pandas workers likewise count one process). Spark runs
-``local[2]`` and its time includes the session start.
+Per run: wall seconds (process start and imports included; for Spark the session start too),
+CPU seconds (user + system of the process and the helpers it reaped), the peak RSS of the
+largest single process (``wait4``) and of the whole process tree (sampled every 50 ms, so
+helpers and Spark's JVM count), and the load average around it. The configurations are
+interleaved and repeated ``--repeats`` times (the largest book once); the table gives medians.
 
-Run: ``.venv/bin/python benchmarks/rerate_scale.py --rows 1000000 4000000 --workers 1 2 --spark-rows 1000000``
+``--report-rows N`` adds, on the N-row book, a run with the explained-change report against the
+previous run of the same book (migration, limits, PSI against the book as development sample).
+``--baseline DIR`` adds rows for another source tree (e.g. ``git archive`` of an older commit)
+run the same way, interleaved, for before/after on the same machine state.
+
+Run: ``.venv/bin/python benchmarks/rerate_scale.py --rows 1000000 4000000 --workers 1 2 --spark-rows 1000000 --report-rows 1000000 --repeats 3``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
-NONGXIN = Path(sys.executable).with_name("nongxin")
+CLI = "import sys; from scoring_service.cli import main; main(sys.argv[1:])"
 
 
 def tile_book(
@@ -46,26 +58,76 @@ def tile_book(
             writer.write_table(part)
 
 
-def measure(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one ``nongxin`` process."""
+@dataclass(frozen=True)
+class Run:
+    """One measured process."""
+
+    wall: float
+    cpu: float
+    rss_max: float  # MiB, largest single process
+    rss_tree: float  # MiB, whole process tree (sampled)
+    load: float  # 1-minute load average at the end
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def measure(args: list[str], env: dict[str, str]) -> Run:
+    """Run ``nongxin ARGS`` (through ``python -c``, so ``PYTHONPATH`` picks the source tree)."""
     start = time.perf_counter()
-    proc = subprocess.Popen([str(NONGXIN), *args], env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-c", CLI, *args], env=env, stdout=subprocess.DEVNULL)
+    peak = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        ps = psutil.Process(proc.pid)
+        while not stop.wait(0.05):
+            try:
+                peak[0] = max(peak[0], _tree_rss(ps))
+            except psutil.Error:
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    stop.set()
+    sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"nongxin {' '.join(args)} failed with status {proc.returncode}")
-    return seconds, usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, cpu, usage.ru_maxrss / 1024, peak[0] / 2**20, os.getloadavg()[0])
+
+
+def _row(name: str, workers: str, rows: int, chunk: int, runs: list[Run]) -> str:
+    wall = statistics.median(r.wall for r in runs)
+    cpu = statistics.median(r.cpu for r in runs)
+    rss = max(r.rss_max for r in runs)
+    tree = max(r.rss_tree for r in runs)
+    loads = f"{min(r.load for r in runs):.1f}–{max(r.load for r in runs):.1f}"
+    walls = "/".join(f"{r.wall:.1f}" for r in runs)
+    return (
+        f"| {name} | {workers} | {rows:,} | {chunk:,} | **{wall:.1f}** ({walls}) | "
+        f"{rows / wall:,.0f} | {cpu:.1f} | {rss:,.0f} | {tree:,.0f} | {loads} |"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 4_000_000])
     parser.add_argument("--spark-rows", type=int, nargs="*", default=[1_000_000])
+    parser.add_argument("--report-rows", type=int, nargs="*", default=[])
     parser.add_argument("--seed-households", type=int, default=5_000)
-    parser.add_argument("--chunk-rows", type=int, default=250_000)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--baseline", type=Path, help="another source tree to run alongside")
     args = parser.parse_args()
     from scoring_service.batch.testing import sandbox_book_and_model
     from scoring_service.sandbox import generate_province
@@ -75,37 +137,58 @@ def main() -> None:
         "NONGXIN_CONFIG_DIR": str(ROOT / "config"),
         "MLFLOW_DISABLE_TELEMETRY": "true",
     }
+    trees = {"pandas": str(ROOT)}
+    if args.baseline is not None:
+        trees["baseline"] = str(args.baseline.resolve())
     with tempfile.TemporaryDirectory(prefix="rerate-bench-") as tmp_name:
         tmp = Path(tmp_name)
         env["NONGXIN_HOME"] = str(tmp / "home")
         generate_province(tmp / "p", households=args.seed_households, banks=3, seed=11)
         seed_book, model = sandbox_book_and_model(tmp / "p", tmp / "seed")
-        print(
-            "| engine | workers | households | chunk rows | wall s (median) | rows/s | peak RSS MiB |"
-        )
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        runs = [("pandas", n, w) for n in args.rows for w in args.workers]
-        runs += [("spark", n, 2) for n in args.spark_rows]
-        for engine, rows, workers in runs:
-            book = tmp / f"book-{rows}.parquet"
-            if not book.exists():
-                tile_book(seed_book, book, rows)
-            results = []
-            for r in range(args.repeats):
+        configs = [(tree, n, w) for n in args.rows for w in args.workers for tree in trees]
+        configs += [("spark", n, 2) for n in args.spark_rows]
+        configs += [("report", n, w) for n in args.report_rows for w in args.workers[-1:]]
+        biggest = max(args.rows)
+        results: dict[tuple[str, int, int], list[Run]] = {c: [] for c in configs}
+        for rows in sorted({n for _, n, _ in configs}):
+            tile_book(seed_book, tmp / f"book-{rows}.parquet", rows)
+        for r in range(args.repeats):
+            for name, rows, workers in configs:
+                if r > 0 and rows == biggest and len(args.rows) > 1:
+                    continue
+                book = tmp / f"book-{rows}.parquet"
+                run_id = f"{name}-{rows}-{workers}-{r}"
                 cli = [
                     "rerate", "--all", "--input", str(book), "--model", str(model),
-                    "--out", str(tmp / "runs"), "--run-id", f"{engine}-{rows}-{workers}-{r}",
-                    "--engine", engine, "--chunk-rows", str(args.chunk_rows),
-                    *(["--workers", str(workers)] if engine == "pandas" else []),
-                    "--no-report", "--quiet",
+                    "--out", str(tmp / "runs"), "--run-id", run_id,
+                    "--chunk-rows", str(args.chunk_rows), "--quiet",
                 ]  # fmt: skip
-                results.append(measure(cli, env))
-            wall = float(np.median([w for w, _ in results]))
-            rss = max(m for _, m in results)
-            print(
-                f"| {engine} | {workers} | {rows:,} | {args.chunk_rows:,} | {wall:.1f} | {rows / wall:,.0f} | {rss:,.0f} |",
-                flush=True,
-            )
+                if name == "spark":
+                    cli += ["--engine", "spark", "--no-report"]
+                else:
+                    cli += ["--workers", str(workers)]
+                    cli += (
+                        [
+                            "--previous-run",
+                            f"pandas-{rows}-{workers}-{r}",
+                            "--development",
+                            str(book),
+                        ]
+                        if name == "report"
+                        else ["--no-report"]
+                    )
+                tree = trees.get(name, str(ROOT))
+                run_env = {**env, "PYTHONPATH": tree}
+                results[(name, rows, workers)].append(measure(cli, run_env))
+                print(f"  {run_id}: {results[(name, rows, workers)][-1]}", file=sys.stderr)
+        print(
+            "| engine | workers | households | chunk rows | wall s, median (runs) | rows/s "
+            "| CPU s | peak RSS MiB, one process | peak RSS MiB, all processes | load |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for (name, rows, workers), runs in results.items():
+            label = {"spark": "spark `local[2]`", "report": "pandas + report"}.get(name, name)
+            print(_row(label, str(workers), rows, args.chunk_rows, runs), flush=True)
 
 
 if __name__ == "__main__":
