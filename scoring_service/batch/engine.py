@@ -294,7 +294,7 @@ class _Helpers:
         count: int,
         account: Callable[[int, int], None],
     ) -> None:
-        ctx = multiprocessing.get_context(_START_METHOD)
+        ctx: Any = multiprocessing.get_context(_START_METHOD)
         self.bounds = ctx.Array("q", _Claims.shares(pending, count + 1), lock=True)
         self.results = ctx.Queue()
         self.account = account
