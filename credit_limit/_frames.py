@@ -7,11 +7,12 @@ back to the public API elsewhere, with the same values either way:
 
 - :func:`column_reader` reads a column's array as the frame stores it (a read-only view:
   the engine never writes into it) through pandas' block look-up.
-- :func:`new_frame` builds the result from whole arrays in one go (the columns already have
-  their final dtype and length, so pandas' per-column sanitising is skipped).
+- :func:`new_frame` builds a small result from its blocks (one 2-D array per dtype, through
+  pandas' pseudo-public ``pandas.core.internals.api.make_block``, the API pandas keeps for
+  pyarrow), so no column is sanitised, inferred or consolidated on the way.
 
-Both use pandas' private ``DataFrame._get_column_array`` and ``DataFrame._from_arrays``
-(pandas is pinned to 2.x, see ``pyproject.toml``); without them the public path runs.
+They use ``DataFrame._get_column_array``, ``BlockManager`` and ``DataFrame._from_mgr``
+(pandas is pinned to 2.x, see ``pyproject.toml``); without them the public path runs, and
 ``tests/credit_limit/test_frames.py`` checks both paths give the same result.
 """
 
@@ -26,11 +27,18 @@ import pandas as pd
 
 __all__ = ["SMALL", "column_reader", "copy_of", "new_frame"]
 
-#: Whether pandas offers the fast internals used here (switched off by a test of the fallback).
-FAST = hasattr(pd.DataFrame, "_get_column_array") and hasattr(pd.DataFrame, "_from_arrays")
+try:
+    from pandas._libs.internals import BlockPlacement
+    from pandas.core.internals import BlockManager
+    from pandas.core.internals.api import make_block
+except ImportError:  # pragma: no cover - another pandas: the public path
+    FAST = False
+else:
+    #: Whether the fast pandas internals are used (a test switches them off).
+    FAST = hasattr(pd.DataFrame, "_get_column_array") and hasattr(pd.DataFrame, "_from_mgr")
 
-
-#: Up to this many rows a new frame's float columns are joined into one block (a cheap copy).
+#: Up to this many rows a new frame's columns of one dtype are joined into one block (a cheap
+#: copy); above it every column stays the array it is.
 SMALL = 4096
 
 
@@ -75,12 +83,21 @@ def new_frame(names: Sequence[str], arrays: Sequence[Any], index: pd.Index) -> p
     """
     if not FAST or len(index) > SMALL:  # no copy: one block per column, as given
         return pd.DataFrame(dict(zip(names, arrays, strict=True)), index=index, copy=False)
-    return pd.DataFrame._from_arrays(
-        list(arrays), columns=_columns(tuple(names)), index=index, verify_integrity=False
-    )
+    by_dtype: dict[np.dtype[Any], list[int]] = {}
+    blocks = []
+    for at, values in enumerate(arrays):
+        if isinstance(values, np.ndarray):
+            by_dtype.setdefault(values.dtype, []).append(at)
+        else:  # an extension array (such as the categorical binding): a block of its own
+            blocks.append(make_block(values, BlockPlacement(slice(at, at + 1)), ndim=2))
+    for dtype, at_list in by_dtype.items():
+        stacked = np.stack([arrays[at] for at in at_list]).astype(dtype, copy=False)
+        blocks.append(make_block(stacked, BlockPlacement(np.array(at_list, dtype=np.intp)), ndim=2))
+    manager = BlockManager(tuple(blocks), [_columns(tuple(names)), index], verify_integrity=False)
+    return pd.DataFrame._from_mgr(manager, axes=manager.axes)
 
 
 @functools.lru_cache(maxsize=16)
 def _columns(names: tuple[str, ...]) -> pd.Index:
-    """The column index of the result (one of a handful of shapes), built once."""
+    """The column index of a result (one of a handful of shapes), built once."""
     return pd.Index(names, dtype=object)

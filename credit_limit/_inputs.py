@@ -48,6 +48,11 @@ CATEGORIES: dict[str, Sequence[str]] = {
     "main_crop": CROPS,
 }
 REQUIRED_COLUMNS = (*NUMERIC, *CATEGORIES)
+#: The required columns by the name the product is read under.
+_REQUIRED = {
+    name: frozenset(c if c != "product" else name for c in REQUIRED_COLUMNS)
+    for name in ("product", "requested_product")
+}
 #: Every column the engine may read (a frame must hold each of them at most once).
 _READ_COLUMNS = frozenset(
     (*REQUIRED_COLUMNS, "requested_product", "term_years", "knockout", "knockout_reasons")
@@ -105,9 +110,9 @@ def from_frame(frame: pd.DataFrame, read: Callable[[str], Any] | None = None) ->
     """
     columns = frame.columns
     product_col = _product_column(columns)
-    wanted = [c if c != "product" else product_col for c in REQUIRED_COLUMNS]
-    absent = [c for c in wanted if c not in columns]
-    if absent:
+    if not _REQUIRED[product_col].issubset(columns):
+        wanted = [c if c != "product" else product_col for c in REQUIRED_COLUMNS]
+        absent = [c for c in wanted if c not in columns]
         raise LimitInputError(
             f"The household frame lacks column(s) {absent} the limit engine needs", columns=absent
         )
@@ -216,9 +221,12 @@ def _codes(values: Any, name: str) -> Int:
     elif len(values) <= _SMALL and isinstance(values, np.ndarray) and values.dtype == object:
         get = _CODES[name].get
         try:
-            codes = np.array([get(v, -1) for v in values], dtype=np.intp)
+            found = [get(v, -1) for v in values]
         except TypeError:  # an unhashable value: pandas reports it the same way as before
-            codes = _INDEXES[name].get_indexer(values)
+            found = _INDEXES[name].get_indexer(values).tolist()
+        if -1 not in found:
+            return np.array(found, dtype=np.intp)
+        codes = np.array(found, dtype=np.intp)
     else:
         codes = _INDEXES[name].get_indexer(np.asarray(values, dtype=object))
     unknown = codes < 0
@@ -244,6 +252,9 @@ def _knockout(values: Any) -> Bool:
         values = values.array
     if pd.api.types.is_bool_dtype(values.dtype):
         return values if isinstance(values, np.ndarray) else values.to_numpy(dtype=bool)
+    small = isinstance(values, np.ndarray) and len(values) <= _SMALL and values.dtype == object
+    if small and all(type(v) is str for v in values):  # the rule codes of a few households
+        return np.array([v != "" for v in values], dtype=bool)
     if pd.isna(values).any():
         raise LimitInputError("Column 'knockout' has missing values", column="knockout")
     objects = (
@@ -266,10 +277,10 @@ def _knockout(values: Any) -> Bool:
     )
 
 
-def _total(values: Mapping[str, Float], names: Sequence[str], n: int) -> Float:
+def _total(values: Mapping[str, Float], names: Sequence[str]) -> Float:
     """``0 + values[names[0]] + values[names[1]] + ...`` left to right, in one new array."""
-    total = np.zeros(n)
-    for name in names:
+    total = np.add(0.0, values[names[0]])
+    for name in names[1:]:
         np.add(total, values[name], out=total)
     return total
 
@@ -281,10 +292,10 @@ def _assemble(
     knockout: Bool | None,
     n: int,
 ) -> Inputs:
-    net_income = _total(values, INCOME, n)
-    np.subtract(net_income, _total(values, EXPENSE, n), out=net_income)
-    assets = _total(values, ASSETS, n)
-    net_assets = assets - _total(values, LIABILITIES, n)
+    net_income = _total(values, INCOME)
+    np.subtract(net_income, _total(values, EXPENSE), out=net_income)
+    assets = _total(values, ASSETS)
+    net_assets = assets - _total(values, LIABILITIES)
     return Inputs(
         grade=codes["grade"],
         product=codes["product"],
@@ -295,7 +306,7 @@ def _assemble(
         net_income=net_income,
         net_assets=net_assets,
         assets_total=assets,
-        operating_income=_total(values, OPERATING, n),
+        operating_income=_total(values, OPERATING),
         business_income=values["income_business"],
         land_mu=values["land_mu"],
         livestock_heads=values["livestock_heads"],

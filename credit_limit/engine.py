@@ -262,7 +262,9 @@ def compute_limits(households: pd.DataFrame, policy: EffectivePolicy) -> pd.Data
     if "household_id" in columns:
         out["household_id"] = copy_of(read("household_id"))
     out["limit"] = result["limit"]
-    out["binding"] = pd.Categorical.from_codes(result["binding_code"], dtype=_BINDING_DTYPE)
+    out["binding"] = pd.Categorical.from_codes(  # the core's codes are in range
+        result["binding_code"], dtype=_BINDING_DTYPE, validate=False
+    )
     out.update(zip(_AMOUNT_COLUMNS, amounts, strict=True))
     if "knockout_reasons" in columns:
         out["knockout_reasons"] = copy_of(read("knockout_reasons"))
