@@ -2,8 +2,10 @@
 
 The command lives in :mod:`scoring_service.mainjob.cli` (steps in :mod:`scoring_service.mainjob`):
 a 3-bank sandbox province under ``$NONGXIN_HOME/sandbox`` (replacing an earlier one), then
-bureau queries under consent, the cards, the gated champion, the policies, the re-rating, the
-API and one HTML report. Below 500 households it generates and summarises the province only.
+every household's PBOC and Qianhai queries under consent, last year's and this year's
+champion of each bank through the gate, the policies, the two re-ratings compared year over
+year, new applicants rated over the API and one HTML report. Below 500 households it
+generates and summarises the province only.
 """
 
 from __future__ import annotations

@@ -155,15 +155,18 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _champions(ctx: JobContext) -> pd.DataFrame:
+    """Which champion each bank uses, and this year's model with its gate outcome."""
     rows = []
     for bank, loaded in ctx.state["models"].items():
         m = ctx.state["trained"][bank].metrics
         model = loaded.model
+        promoted = ctx.state["versions"].get(bank)
         rows.append({
-            "bank_code": bank, "version": loaded.version, "alias": loaded.alias,
-            "mode": model.mode, "expert_weight": model.expert_weight if model.mode == "blend"
-            else np.nan, "knockouts": " ".join(r.code for r in model.knockouts),
-            "holdout_auc": m["test_auc"], "holdout_ks": m["test_ks"],
+            "bank_code": bank, "champion": f"v{loaded.version} ({loaded.alias})",
+            "mode": model.mode, "knockouts": " ".join(r.code for r in model.knockouts),
+            "this_year_model": ctx.state["trained"][bank].model.mode,
+            "its_holdout_auc": m["test_auc"], "its_holdout_ks": m["test_ks"],
+            "gate": f"promoted (v{promoted})" if promoted else "refused: last year's stays",
         })  # fmt: skip
     return pd.DataFrame(rows).set_index("bank_code")
 
