@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bureau_adapters.compliance.db import UTCDateTime
+from scoring_service.decisions.commit import GroupCommit
 from scoring_service.exceptions import DecisionError
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
 from scoring_service.pipeline.frames import column_reader, numeric_block
@@ -229,11 +230,20 @@ class DecisionStore:
     ----------
     engine : sqlalchemy.engine.Engine
         Database (the table and its guard are created if missing).
+
+    Concurrent :meth:`save` calls of one process share durable commits
+    (:class:`~scoring_service.decisions.commit.GroupCommit`); each returns once its rows are
+    committed.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         metadata.create_all(engine, checkfirst=True)
+        self._commit = GroupCommit(self._write)
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(decision_table.insert(), rows)
 
     def save(
         self,
@@ -243,7 +253,9 @@ class DecisionStore:
         connection: sa.Connection | None = None,
     ) -> int:
         """Insert the rows of ``decisions`` (from :func:`~scoring_service.pipeline.decide`)
-        with their ``inputs`` (same index), in one transaction; returns the row count."""
+        with their ``inputs`` (same index), all or none, durably committed when this returns
+        (in ``connection``'s transaction when given: then the caller commits); returns the
+        row count."""
         if not decisions.index.equals(inputs.index):
             raise DecisionError("Decisions and inputs must share one index.", field="inputs")
         rows = _rows(decisions, inputs)
@@ -252,8 +264,7 @@ class DecisionStore:
         if connection is not None:
             connection.execute(decision_table.insert(), rows)
         else:
-            with self.engine.begin() as conn:
-                conn.execute(decision_table.insert(), rows)
+            self._commit(rows)
         return len(rows)
 
     def get(self, bank_code: str, decision_id: str) -> DecisionRecord:

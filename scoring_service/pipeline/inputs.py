@@ -207,7 +207,11 @@ def _number_block(data: pd.DataFrame | list[Mapping[str, Any]], given: set[str])
         block, others = numeric_block(data, _BLOCK)
         read = column_reader(data)
         for name in others:
-            block[:, _BLOCK_AT[name]] = _number_column(name, read(name))
+            values = read(name)
+            try:  # e.g. an object column of numbers and None (a frame built from dicts)
+                block[:, _BLOCK_AT[name]] = np.asarray(values, dtype=np.float64)
+            except (TypeError, ValueError):
+                block[:, _BLOCK_AT[name]] = _number_column(name, values)
         return block
     names = [c if c in given else None for c in _BLOCK]
     try:
@@ -265,7 +269,11 @@ def typed_inputs(
         flags[:, j] = _bools(name, read(name))
     numbers = _number_block(rows if frame is None else frame, given)
     _check_numbers(numbers)
-    kept = {name: np.asarray(read(name)) for name in keep if name in given}
+    kept = {  # typed as a frame of the rows would type them
+        name: np.asarray(read(name)) if frame is not None else pd.Series(read(name)).to_numpy()
+        for name in keep
+        if name in given
+    }
     return TypedInputs(index, strings, flags, numbers, kept)
 
 
