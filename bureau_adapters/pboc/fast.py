@@ -45,7 +45,7 @@ __all__ = ["features_frame_from_bytes", "features_from_bytes", "lite_from_bytes"
 def lite_from_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LiteReport:
     """The light report (:mod:`bureau_adapters.pboc.lite`) of a personal report's bytes."""
     root = report_root(data, max_bytes=max_bytes)
-    if root.tag != "Document" or root.find("PRH") is None:
+    if root.tag != "Document" or next(root.iterchildren("PRH"), None) is None:
         _not_personal(root)
     return lite_report(root)
 

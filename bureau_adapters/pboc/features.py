@@ -78,16 +78,11 @@ def personal_features(report: PersonalReport) -> dict[str, float | int | None]:
 def feature_dict(values: dict[str, float]) -> dict[str, float | int | None]:
     """Values by name (NaN for missing) → the catalog-ordered dict of
     :func:`personal_features` (``int`` for integer features, ``None`` for NaN)."""
-    out: dict[str, float | int | None] = {}
-    for name, is_int in _KINDS:
-        value = values[name]
-        if value != value:  # NaN
-            out[name] = None
-        elif is_int:
-            out[name] = int(value)
-        else:
-            out[name] = float(value)
-    return out
+    return {
+        name: None if value != value else int(value) if is_int else float(value)
+        for name, is_int in _KINDS
+        for value in (values[name],)
+    }
 
 
 def features_frame(reports: Iterable[PersonalReport | bytes]) -> pd.DataFrame:

@@ -321,8 +321,12 @@ class _Months:
         hit = [False, False, False]
         runs: set[int] = set()
         t_midx, info_of = self.t_midx, _STATUS_INFO.get
+        neutral_inside = False
         for midx, status in a.h24:
             info = info_of(status) or _status_info(status)
+            if not info[0]:  # rank 0 (N, *, #, C ...): no flag, no delinquency, amount 0
+                neutral_inside = neutral_inside or 0 <= t_midx - midx < 60
+                continue
             if not 0 <= t_midx - midx < 60:  # outside every window: only the flags count
                 self.bad = self.bad or info[2]
                 self.recovery = self.recovery or info[3]
@@ -331,6 +335,8 @@ class _Months:
             if info[0] and t_midx - midx < 24:
                 self.n_delinq += info[1]
                 runs.add(midx)
+        if neutral_inside and (self.max_amount != self.max_amount or self.max_amount < 0.0):
+            self.max_amount = 0.0  # the grid has no amount: np.nan_to_num makes it 0
         for midx, status, amount in a.h60:
             self._row(midx, info_of(status) or _status_info(status), _nan_to_num(amount), card, hit)
         for i in range(3):
