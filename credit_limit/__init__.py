@@ -5,8 +5,9 @@ The federation (省联社) publishes red lines (:class:`FederationRedLines`,
 (``config/banks/<code>.yaml``) inside them. :func:`load_policy` pairs the two into an
 :class:`EffectivePolicy`, refusing a policy outside the lines with a
 :class:`PolicyValidationError` that lists every violation. :func:`compute_limits` (a frame of
-households) and :func:`compute_limit` (one household) run the same arithmetic and say which
-term bound each limit; :func:`apply_override` checks overrides; :func:`whatif` compares a
+households), :func:`limit_columns` (the same as arrays, from a frame or named columns) and
+:func:`compute_limit` (one household) run the same arithmetic and say which term bound each
+limit; :func:`apply_override` checks overrides; :func:`whatif` compares a
 proposed policy with the current one on a portfolio.
 
 Never imports FastAPI, MLflow, a bureau adapter or :mod:`scoring_service`. Errors: see
@@ -29,7 +30,13 @@ from credit_limit.config import (
     validate_config,
 )
 from credit_limit.decision import LimitDecision, OverrideRecord
-from credit_limit.engine import BINDING_TERMS, REASONS, compute_limit, compute_limits
+from credit_limit.engine import (
+    BINDING_TERMS,
+    REASONS,
+    compute_limit,
+    compute_limits,
+    limit_columns,
+)
 from credit_limit.exceptions import (
     LimitInputError,
     OverrideRefused,
@@ -63,6 +70,7 @@ __all__ = [
     "compute_limit",
     "compute_limits",
     "grades_for_pd",
+    "limit_columns",
     "load_bank_policy",
     "load_federation",
     "load_policy",

@@ -19,13 +19,16 @@ They use ``DataFrame._get_column_array``, ``BlockManager`` and ``DataFrame._from
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
-__all__ = ["SMALL", "column_reader", "copy_of", "new_frame"]
+from credit_limit.exceptions import LimitInputError
+
+__all__ = ["SMALL", "array_reader", "column_reader", "copy_of", "new_frame"]
 
 try:
     from pandas._libs.internals import BlockPlacement
@@ -57,6 +60,36 @@ def column_reader(frame: pd.DataFrame) -> Callable[[str], Any]:
         return lambda name: _values(frame[name])
     get_loc, get_array = frame.columns.get_loc, frame._get_column_array
     return lambda name: get_array(get_loc(name))
+
+
+def array_reader(columns: Mapping[str, Any]) -> tuple[Callable[[str], Any], int]:
+    """``read(name)`` for named columns (numpy or pandas arrays, Series or lists), and ``n``.
+
+    ``n`` is the length of the first column; ``read`` refuses a column of another length.
+
+    Examples
+    --------
+    >>> read, n = array_reader({"a": np.array([1.5, 2.0]), "b": ["x", "y"]})
+    >>> n, read("b")
+    (2, array(['x', 'y'], dtype=object))
+    """
+    n = len(next(iter(columns.values()), ()))
+
+    def read(name: str) -> Any:
+        values = columns[name]
+        if isinstance(values, pd.Series):
+            values = _values(values)
+        elif not isinstance(values, (np.ndarray, ExtensionArray)):
+            values = _values(pd.Series(values))  # as pandas would type the column
+        if values.ndim != 1 or len(values) != n:
+            raise LimitInputError(
+                f"Column '{name}' must hold {n} values (one per household), "
+                f"found shape {values.shape}",
+                column=name,
+            )
+        return values
+
+    return read, n
 
 
 def _values(series: pd.Series) -> Any:

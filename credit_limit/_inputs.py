@@ -109,13 +109,7 @@ def from_frame(frame: pd.DataFrame, read: Callable[[str], Any] | None = None) ->
     already has one.
     """
     columns = frame.columns
-    product_col = _product_column(columns)
-    if not _REQUIRED[product_col].issubset(columns):
-        wanted = [c if c != "product" else product_col for c in REQUIRED_COLUMNS]
-        absent = [c for c in wanted if c not in columns]
-        raise LimitInputError(
-            f"The household frame lacks column(s) {absent} the limit engine needs", columns=absent
-        )
+    product_col = _required(columns, "The household frame lacks")
     if not columns.is_unique:
         repeated = sorted(set(columns[columns.duplicated()]) & _READ_COLUMNS)
         if repeated:
@@ -123,7 +117,25 @@ def from_frame(frame: pd.DataFrame, read: Callable[[str], Any] | None = None) ->
                 f"The household frame has column(s) {repeated} more than once",
                 columns=repeated,
             )
-    read = read or column_reader(frame)
+    return _read(columns, read or column_reader(frame), product_col, len(frame))
+
+
+def from_columns(columns: Mapping[str, Any], read: Callable[[str], Any], n: int) -> Inputs:
+    """Check and read households given as named columns (arrays of ``n`` values each)."""
+    return _read(columns, read, _required(columns, "The household columns lack"), n)
+
+
+def _required(columns: Any, lacks: str) -> str:
+    """The name the product is read under; refuse columns that lack a required one."""
+    product_col = _product_column(columns)
+    if not _REQUIRED[product_col].issubset(columns):
+        wanted = [c if c != "product" else product_col for c in REQUIRED_COLUMNS]
+        absent = [c for c in wanted if c not in columns]
+        raise LimitInputError(f"{lacks} column(s) {absent} the limit engine needs", columns=absent)
+    return product_col
+
+
+def _read(columns: Any, read: Callable[[str], Any], product_col: str, n: int) -> Inputs:
     values = _numbers(read)
     codes = {
         name: _codes(read(product_col if name == "product" else name), name) for name in CATEGORIES
@@ -132,7 +144,7 @@ def from_frame(frame: pd.DataFrame, read: Callable[[str], Any] | None = None) ->
     if "term_years" in columns:
         term = _whole_years(_checked(_as_float(read("term_years"), "term_years"), "term_years"))
     knockout = _knockout(read("knockout")) if "knockout" in columns else None
-    return _assemble(values, codes, term, knockout, len(frame))
+    return _assemble(values, codes, term, knockout, n)
 
 
 def _as_float(values: Any, name: str) -> Float:

@@ -32,13 +32,13 @@ import pandas as pd
 
 from credit_limit._base import CROPS, DEBT_KINDS, GRADES, PRODUCTS, VILLAGE_STATUSES
 from credit_limit._frames import SMALL as _SMALL
-from credit_limit._frames import column_reader, copy_of, new_frame
-from credit_limit._inputs import Float, Inputs, Int, from_frame, from_mapping
+from credit_limit._frames import array_reader, column_reader, copy_of, new_frame
+from credit_limit._inputs import Float, Inputs, Int, from_columns, from_frame, from_mapping
 from credit_limit.config import EffectivePolicy
 from credit_limit.decision import LimitDecision
 from credit_limit.exceptions import LimitInputError
 
-__all__ = ["BINDING_TERMS", "REASONS", "compute_limit", "compute_limits"]
+__all__ = ["BINDING_TERMS", "REASONS", "compute_limit", "compute_limits", "limit_columns"]
 
 #: Terms that can bind a limit, in the order of the ``binding`` bit mask.
 BINDING_TERMS = (
@@ -248,31 +248,57 @@ def compute_limits(households: pd.DataFrame, policy: EffectivePolicy) -> pd.Data
     >>> int(out["limit"].iloc[0]), out["binding"].iloc[0]
     (100000, 'assets')
     """
-    read = column_reader(households)
-    inputs, tables = from_frame(households, read), _tables(policy)
-    result = _core(inputs, tables)
+    columns = limit_columns(households, policy)
+    return new_frame(list(columns), list(columns.values()), households.index)
+
+
+def limit_columns(
+    households: pd.DataFrame | Mapping[str, Any], policy: EffectivePolicy
+) -> dict[str, Any]:
+    """The columns of :func:`compute_limits` as arrays, without building a DataFrame.
+
+    For callers that go on with arrays (an online request): the same values and dtypes,
+    from a frame or from named columns (numpy or pandas arrays of one length).
+
+    Examples
+    --------
+    >>> from credit_limit.config import load_policy
+    >>> from credit_limit.examples import worked_example_e
+    >>> household = {k: [v] for k, v in worked_example_e().iloc[0].items()}
+    >>> columns = limit_columns(household, load_policy("301"))
+    >>> columns["limit"], list(columns["binding"])
+    (array([100000]), ['assets'])
+    """
+    if isinstance(households, pd.DataFrame):
+        read = column_reader(households)
+        inputs = from_frame(households, read)
+        n = len(households)
+    else:
+        read, n = array_reader(households)
+        inputs = from_columns(households, read, n)
+    result = _core(inputs, _tables(policy))
     amounts: Float | list[Float]
-    if len(households) <= _SMALL:  # one new float block (pandas keeps it as it is)
+    if n <= _SMALL:  # one new float block, each column a row of it
         amounts = np.array([result[name] for name in _AMOUNT_COLUMNS])
         amounts[np.isinf(amounts)] = np.nan  # terms the formula does not use
     else:  # one new array per column (no big block to allocate)
         amounts = [np.where(np.isinf(result[k]), np.nan, result[k]) for k in _AMOUNT_COLUMNS]
-    columns = households.columns
+    present = households.keys()
     out: dict[str, Any] = {}
-    if "household_id" in columns:
+    if "household_id" in present:
         out["household_id"] = copy_of(read("household_id"))
     out["limit"] = result["limit"]
     out["binding"] = pd.Categorical.from_codes(  # the core's codes are in range
         result["binding_code"], dtype=_BINDING_DTYPE, validate=False
     )
     out.update(zip(_AMOUNT_COLUMNS, amounts, strict=True))
-    if "knockout_reasons" in columns:
+    if "knockout_reasons" in present:
         out["knockout_reasons"] = copy_of(read("knockout_reasons"))
-    elif "knockout" in columns:
+    elif "knockout" in present:
         knockout = read("knockout")
         if not pd.api.types.is_bool_dtype(knockout.dtype):
             out["knockout_reasons"] = copy_of(knockout)
-    return new_frame(list(out), list(out.values()), households.index)
+    return out
 
 
 def compute_limit(household: Mapping[str, Any], policy: EffectivePolicy) -> LimitDecision:

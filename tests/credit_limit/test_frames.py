@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from credit_limit import _frames
 from credit_limit.config import EffectivePolicy
-from credit_limit.engine import compute_limit, compute_limits
+from credit_limit.engine import compute_limit, compute_limits, limit_columns
 from credit_limit.exceptions import LimitInputError
 
 RandomFrame = Callable[[np.random.Generator, int], pd.DataFrame]
@@ -158,3 +158,30 @@ def test_a_big_frame_equals_its_small_slices(
     assert min(len(h) for h in halves) <= _frames.SMALL < len(frame)
     parts = pd.concat([compute_limits(h, sample_policies["301"]) for h in halves])
     pd.testing.assert_frame_equal(parts, whole, check_exact=True)
+
+
+@pytest.mark.parametrize("n", [1, 300])
+def test_limit_columns_from_named_arrays_equal_the_frame(
+    random_frame: RandomFrame, sample_policies: dict[str, EffectivePolicy], n: int
+) -> None:
+    frame = _typed(random_frame(np.random.default_rng(n), n), "codes", np.random.default_rng(0))
+    expected = compute_limits(frame, sample_policies["303"]).reset_index(drop=True)
+    named: dict[str, Any] = {name: frame[name].to_numpy() for name in frame.columns}
+    named["grade"] = frame["grade"].tolist()  # lists and Series are read as pandas types them
+    named["main_crop"] = frame["main_crop"].astype("category").reset_index(drop=True)
+    for columns in (named, frame):
+        got = pd.DataFrame(limit_columns(columns, sample_policies["303"]))
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_limit_columns_refuse_columns_of_other_lengths(
+    sample_policies: dict[str, EffectivePolicy],
+) -> None:
+    named: dict[str, Any] = {k: np.array([v, v]) for k, v in _faulty(1).iloc[0].items()}
+    named["land_mu"] = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(LimitInputError, match=r"'land_mu' must hold 2 values") as caught:
+        limit_columns(named, sample_policies["301"])
+    assert caught.value.fields["column"] == "land_mu"
+    del named["land_mu"]
+    with pytest.raises(LimitInputError, match=r"household columns lack column\(s\) \['land_mu'\]"):
+        limit_columns(named, sample_policies["301"])
