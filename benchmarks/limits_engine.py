@@ -129,6 +129,7 @@ PATHS = (
     ("vectorised `compute_limits`", "vector"),
     ("vectorised, categories as plain strings", "text"),
     ("one-row frames, `compute_limits` per household", "one_row"),
+    ("one-row named arrays, `limit_columns` per household", "one_row_arrays"),
     ("one-household loop `compute_limit`", "loop"),
 )
 
@@ -166,6 +167,12 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         "one_row": timed(one_row, args.repeats),
         "loop": timed(lambda: [compute_limit(r, policy) for r in records], args.repeats),
     }
+    limit_columns = getattr(credit_limit, "limit_columns", None)  # absent before 4de12a7
+    if limit_columns is not None:
+        named = [{name: row[name].to_numpy() for name in row.columns} for row in rows]
+        runs["one_row_arrays"] = timed(
+            lambda: [limit_columns(columns, policy) for columns in named], args.repeats
+        )
     out = compute_limits(frame, policy)
     expected = out.iloc[: args.loop_sample]
     looped = [compute_limit(r, policy) for r in records]
@@ -309,14 +316,21 @@ def render(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]]) -
     ]
     for name, path in PATHS:
         n = args.households if path in ("vector", "text") else args.loop_sample
-        base_cpu = _medians(results[labels[0]], path)[0]
-        for label in labels:
+        timed_by = [label for label in labels if path in results[label][0]["runs"]]
+        if not timed_by:
+            continue
+        base_cpu = _medians(results[timed_by[0]], path)[0]
+        for label in timed_by:
             cpu, wall = _medians(results[label], path)
             per = cpu / n
             per_text = f"{per * 1e3:.3f} ms" if per >= 1e-4 else f"{per * 1e6:.2f} µs"
             lines.append(
                 f"| {name} | {label} | {n:,} | {cpu:.3f} | {wall:.3f} | {per_text} | {n / cpu:,.0f} |"
-                + (f" {base_cpu / cpu:.2f}x |" if len(labels) > 1 else "")
+                + (
+                    (f" {base_cpu / cpu:.2f}x |" if timed_by[0] == labels[0] else " (new) |")
+                    if len(labels) > 1
+                    else ""
+                )
             )
     last = results[labels[-1]][-1]
     hashes = {label: {c["hash"] for c in children} for label, children in results.items()}
