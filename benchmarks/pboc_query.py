@@ -11,12 +11,17 @@ reports are the size of the 32 KB shared sample):
 3. ``reused``  — :meth:`PbocClient.query` inside the reuse window: consent check, stored report
    read and verified (SHA-256), audit row; no SOAP call.
 
-Both client modes run on a SQLite file (the embedded default, ``synchronous=FULL``).
+Both client modes run on a SQLite file (the embedded default, ``synchronous=FULL``) and on
+the local PostgreSQL when it answers.
+
+``--peer-tree DIR`` also times the ``reused`` path of another checkout of the code (e.g.
+``git archive <commit> | tar -x -C DIR``) in a subprocess against the same simulator and
+subjects, interleaved repeat by repeat with this tree's: a before/after in one run.
 
 Usage::
 
     .venv/bin/python benchmarks/pboc_query.py --calls 200 --repeats 3 \
-        --out benchmarks/results/pboc_query.md
+        --peer-tree /tmp/peer --out benchmarks/results/pboc_query.md
 """
 
 from __future__ import annotations
@@ -178,7 +183,52 @@ def _client_paths(
     return fresh, reused
 
 
-def run(calls: int, repeats: int) -> dict[str, list[float]]:
+#: The reused path timed in a peer checkout: only APIs both versions have.
+_PEER = """
+import datetime as dt, json, statistics, sys, time
+from bureau_adapters.compliance.db import create_engine
+from bureau_adapters.compliance.subject import Subject
+from bureau_adapters.pboc.client import PbocClient
+from bureau_adapters.settings import BureauSettings
+url, endpoint, schema, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
+args = {"connect_args": {"options": f"-csearch_path={schema}"}} if schema else {}
+engine = create_engine(url, **args)
+client = PbocClient(engine, endpoint=endpoint, settings=BureauSettings(subject_hash_key="b"), hooks=())
+today = dt.date.today()
+for i in ids:
+    client.gate.consents.record(bank_code="301", subject_id=i, bureau="pboc", reason="02",
+        signed_on=today - dt.timedelta(days=1), valid_until=today + dt.timedelta(days=2),
+        document_sha256="0" * 64, recorded_by="bench")
+    client.query("301", Subject("张三", "10", i), "02", "op", "LN-1")
+out = []
+for i in ids:
+    started = time.perf_counter()
+    assert client.query("301", Subject("张三", "10", i), "02", "op", "LN-2").reused
+    out.append(time.perf_counter() - started)
+print(json.dumps(statistics.median(out)))
+"""
+
+
+def _peer_reused(peer: Path, engine: Engine, endpoint: str, ids: list[str]) -> float:
+    """Median reused-path latency of the peer checkout on ``engine``'s database."""
+    import json
+    import subprocess
+    import sys
+
+    schema = ""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            schema = str(conn.exec_driver_sql("SELECT current_schema()").scalar())
+    url = engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "PYTHONPATH": str(peer)}
+    done = subprocess.run(
+        [sys.executable, "-c", _PEER, url, endpoint, schema, ",".join(ids)],
+        capture_output=True, text=True, env=env, cwd=peer, check=True, timeout=600,
+    )  # fmt: skip
+    return float(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run(calls: int, repeats: int, peer: Path | None = None) -> dict[str, list[float]]:
     ids = _ids(calls)
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,22 +248,33 @@ def run(calls: int, repeats: int) -> dict[str, list[float]]:
                         results.setdefault(f"client reused, {backend}", []).append(
                             statistics.median(_timed(reused, ids))
                         )
+                    if peer is None:
+                        continue
+                    with _backends(tmp, repeat + 1000)[backend]() as engine:
+                        results.setdefault(f"peer tree: client reused, {backend}", []).append(
+                            _peer_reused(peer, engine, sim.endpoint, ids)
+                        )
     return results
 
 
-def report(results: dict[str, list[float]], calls: int, repeats: int) -> str:
+def report(
+    results: dict[str, list[float]], calls: int, repeats: int, peer_label: str | None = None
+) -> str:
     floor = statistics.median(results["bare zeep (no compliance)"])
     lines = [
         "# PBOC query: compliance-gated client vs bare zeep (loopback simulator)",
         "",
-        f"Command: `.venv/bin/python benchmarks/pboc_query.py --calls {calls} --repeats {repeats}`",
+        f"Command: `.venv/bin/python benchmarks/pboc_query.py --calls {calls} --repeats {repeats}"
+        + (f" --peer-tree {peer_label}`" if peer_label else "`"),
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores shared with"
         f" other jobs (load average {os.getloadavg()[0]:.1f}), Python {platform.python_version()}.",
         "Report: the 32 KB shared sample under each subject's ID. Per repeat the median per-call",
         "latency over all calls, then the median over repeats. `fresh` = consent check, SOAP call,",
-        "code mapping, parse_report, store + audit row in one commit; `reused` = consent check,",
-        "stored report read and SHA-256-verified, audit row (one commit). Durable commits",
-        "(SQLite WAL with synchronous=FULL, PostgreSQL synchronous_commit=on) dominate both client paths.",
+        "code mapping, parse_report, store + audit row in one durable commit; `reused` = consent",
+        "check, stored report read and SHA-256-verified, audit row: one transaction on one",
+        "connection whose commit does not wait for the log flush (the rating's durable decision",
+        "commit flushes it). `peer tree` = the same reused path in the checkout named by",
+        "--peer-tree, run in a subprocess right after this tree's, on a fresh database.",
         "",
         "| path | median ms / call | calls / s | ratio to bare zeep |",
         "|---|---:|---:|---:|",
@@ -229,8 +290,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--peer-tree", type=Path, default=None)
+    parser.add_argument("--peer-label", default=None, help="How the report names the peer.")
     args = parser.parse_args()
-    text = report(run(args.calls, args.repeats), args.calls, args.repeats)
+    results = run(args.calls, args.repeats, args.peer_tree)
+    label = args.peer_label or (str(args.peer_tree) if args.peer_tree else None)
+    text = report(results, args.calls, args.repeats, label)
     print(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

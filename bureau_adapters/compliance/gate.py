@@ -405,6 +405,8 @@ class ComplianceGate:
             if entry.outcome in (QueryOutcome.REPORT, QueryOutcome.NO_RECORD)
             else logging.WARNING
         )
+        if not logger.isEnabledFor(level):  # masking the line costs more than the lookup
+            return
         logger.log(
             level,
             mask_text(
