@@ -133,7 +133,7 @@ def select_features(
     *,
     min_iv: float = 0.02,
     max_missing_rate: float = 0.95,
-    max_single_bin_share: float = 0.95,
+    max_single_bin_share: float = 0.99,
     max_corr: float | None = 0.7,
     max_vif: float | None = None,
     stepwise: bool = False,

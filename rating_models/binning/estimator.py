@@ -50,8 +50,12 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         descending, or peak/valley when that raises IV by more than 3 %.
     max_bins : int, default=10
         Maximum number of ordinary bins (missing and special bins come on top).
-    min_bin_share : float, default=0.05
-        Minimum share of all rows in each ordinary bin.
+    min_bin_share : float or 'auto', default='auto'
+        Minimum share of all rows in each ordinary bin. 'auto' is 5 % on small samples and
+        shrinks with the rows to keep about 250 rows per bin, down to 2 % from 12,500 rows
+        on: a rare flag (e.g. a current overdue held by 1-5 % of households) can then be a
+        bin of its own when there are enough rows to measure it, while a few hundred rows
+        keep coarse, stable bins. See :meth:`resolved_min_bin_share`.
     n_prebins : int, default=30
         Number of fine (pre-)bins merged exactly; cuts are then refined on a grid 20 times
         finer (numeric variables, 'optimal' method).
@@ -98,7 +102,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         "method": [Options(("optimal", "chi", "tree"))],
         "monotonic_trend": [Options(TRENDS)],
         "max_bins": [Interval(int, 2, 50)],
-        "min_bin_share": [Interval(float, 0.0, 0.5, "right")],
+        "min_bin_share": [Options(("auto",)), Interval(float, 0.0, 0.5, "right")],
         "n_prebins": [Interval(int, 2, 100)],
         "max_pvalue": [NoneOK, Interval(float, 0.0, 1.0, "right")],
         "special_values": [NoneOK, SEQUENCE, MAPPING],
@@ -114,7 +118,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         *,
         monotonic_trend: str = "auto",
         max_bins: int = 10,
-        min_bin_share: float = 0.05,
+        min_bin_share: float | str = "auto",
         n_prebins: int = 30,
         max_pvalue: float | None = None,
         special_values: Sequence[Any] | Mapping[str, Sequence[Any]] | None = None,
@@ -158,7 +162,8 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         target, _ = binary_target(y, frame.shape[0])
         names = list(frame.columns)
         self._check_names(names)
-        jobs = [(n, frame[n], self._settings_for(n, frame[n])) for n in names]
+        share = self.resolved_min_bin_share(frame.shape[0])
+        jobs = [(n, frame[n], self._settings_for(n, frame[n], share)) for n in names]
         tables: list[BinningTable] = []
         with ThreadPoolExecutor(resolve_n_jobs(self.n_jobs, len(jobs))) as pool:
             for table in pool.map(lambda job: _fit_one(job[0], job[1], job[2], target), jobs):
@@ -192,6 +197,13 @@ class WOEBinning(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "tables_")
         return np.asarray(self.features_, dtype=object)
 
+    def resolved_min_bin_share(self, n_rows: int) -> float:
+        """The minimum bin share used on ``n_rows`` rows: the parameter, or for 'auto'
+        ``min(0.05, max(0.02, 250 / n_rows))``."""
+        if self.min_bin_share == "auto":
+            return min(0.05, max(0.02, 250.0 / max(n_rows, 1)))
+        return float(self.min_bin_share)
+
     @property
     def iv_(self) -> dict[str, float]:
         """Information value per variable, in column order."""
@@ -215,7 +227,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
                 columns=unknown,
             )
 
-    def _settings_for(self, name: str, column: pd.Series) -> FitSettings:
+    def _settings_for(self, name: str, column: pd.Series, min_bin_share: float) -> FitSettings:
         kind = feature_kind(column, name in (self.categorical_features or ()))
         specials: Sequence[Any] = ()
         if isinstance(self.special_values, Mapping):
@@ -227,7 +239,7 @@ class WOEBinning(TransformerMixin, BaseEstimator):
             method=self.method,
             trend=self.monotonic_trend if kind == "numeric" else "categorical",
             max_bins=self.max_bins,
-            min_bin_share=self.min_bin_share,
+            min_bin_share=min_bin_share,
             n_prebins=self.n_prebins,
             specials=tuple(specials),
             breaks=None if breaks is None else tuple(breaks),

@@ -201,7 +201,8 @@ def test_transform_leaves_input_untouched(rng: np.random.Generator) -> None:
         ),
         (
             {"min_bin_share": 0.0},
-            r"The 'min_bin_share' parameter of WOEBinning must be a float in the range \(0, 0.5\]\. Got 0.0\.",
+            r"The 'min_bin_share' parameter of WOEBinning must be one of 'auto' or a float in "
+            r"the range \(0, 0.5\]\. Got 0.0\.",
         ),
         (
             {"breaks": {"nope": [1]}},
@@ -304,3 +305,24 @@ def test_degenerate_numeric_columns(rng: np.random.Generator, method: str, fill:
     assert sum(table.count) == len(X)
     assert table.iv == pytest.approx(0.0, abs=1e-12)
     assert binning.transform(X)["empty"].eq(0.0).all()
+
+
+def test_auto_min_bin_share_keeps_250_rows_between_2_and_5_percent() -> None:
+    binning = WOEBinning()
+    assert binning.resolved_min_bin_share(700) == 0.05
+    assert binning.resolved_min_bin_share(10_000) == pytest.approx(0.025)
+    assert binning.resolved_min_bin_share(14_000) == 0.02
+    assert binning.resolved_min_bin_share(1_000_000) == 0.02
+    assert WOEBinning(min_bin_share=0.1).resolved_min_bin_share(14_000) == 0.1
+
+
+def test_a_rare_flag_is_a_bin_of_its_own_on_enough_rows(rng: np.random.Generator) -> None:
+    n = 20_000
+    flag = (rng.random(n) < 0.03).astype(float)  # 3 % of rows, strong effect
+    y = (rng.random(n) < np.where(flag == 1, 0.3, 0.05)).astype(int)
+    X = pd.DataFrame({"flag": flag})
+    table = WOEBinning(n_jobs=1).fit(X, y).tables_["flag"]
+    assert [c for c in table.count if c > 0] == [n - flag.sum(), flag.sum()]
+    assert table.iv > 0.1
+    # a fixed 5 % minimum cannot separate it
+    assert WOEBinning(min_bin_share=0.05, n_jobs=1).fit(X, y).tables_["flag"].iv == 0.0

@@ -123,3 +123,13 @@ def test_progress_reports_every_variable_then_selection_and_fit(
     assert calls == [("binning", 1)] * X.shape[1] + [("selection", 1), ("logistic regression", 1)]
     plain = Scorecard(WOEBinning(n_jobs=2)).fit(X, y)
     np.testing.assert_array_equal(card.predict_score(X), plain.predict_score(X))
+
+
+def test_defaults_keep_rare_flags_with_a_mild_penalty(rng: np.random.Generator) -> None:
+    X, y = credit_like(rng, 15_000)  # enough rows for 2 % bins
+    X["habit"] = (rng.random(len(X)) < 0.04) & (y == 1) | (rng.random(len(X)) < 0.02)
+    card = Scorecard(WOEBinning(n_jobs=1)).fit(X, y)
+    assert card.estimator_.C == 0.1
+    assert "habit" in card.selection_.selected  # one bin holds ~0.97 of rows: kept
+    strict = Scorecard(WOEBinning(n_jobs=1), max_single_bin_share=0.95).fit(X, y)
+    assert strict.dropped_features_["habit"].startswith("one bin holds")
