@@ -2,16 +2,24 @@
 
 Tables (each also a CSV under ``OUT/<run_id>/report/``):
 
+* ``summary``        per bank: households, new ones, upgraded / same / downgraded, limit
+                     totals old and new, households moving to 0;
 * ``migration``      grade migration old → new per bank (households);
 * ``limits``         limit totals old and new per bank and new grade;
 * ``to_zero``        households whose limit fell to 0, and why (knockout or binding term);
-* ``psi``            PSI of the score against the champion's development profile and of each
-                     model feature against the development sample, with the status;
+* ``psi``            per bank, PSI of the score against its champion's development profile
+                     and, with a previous run, of the score and the grade mix against that
+                     run; per champion, PSI of each model feature (a sample of the book)
+                     against its development sample; with the status;
 * ``review``         households needing manual review: agree-or-escalate disagreements
                      (``escalate``) and overrides whose basis no longer holds;
 * ``triggers``       why each re-rated household was picked (triggered runs).
 
-"Old" is the previous run's decisions (or a previous-decisions table with the same columns).
+"Old" is the previous run's decisions (or a previous-decisions table with the same columns):
+``write_report(folder, "2025-annual", models)`` compares a run with the complete run
+``2025-annual`` of the same folder (CLI: ``nongxin rerate … --previous-run 2025-annual``; by
+default the last complete run). To compare two champions on one book, re-rate it twice
+(``--run-id`` per champion) and report the second against the first.
 """
 
 from __future__ import annotations
@@ -30,7 +38,13 @@ from rating_models.metrics import psi, psi_status
 from scoring_service.batch.book import BOOK_KEY
 from scoring_service.batch.ledger import RunFolder
 
-__all__ = ["DECISION_COLUMNS", "RerateReport", "build_report", "write_report"]
+__all__ = [
+    "DECISION_COLUMNS",
+    "RerateReport",
+    "build_report",
+    "previous_decisions",
+    "write_report",
+]
 
 #: Decision columns the report reads (never the whole decision rows).
 DECISION_COLUMNS = [
@@ -130,26 +144,63 @@ def review_table(paired: pd.DataFrame, old: pd.DataFrame | None) -> pd.DataFrame
     return paired.loc[keep, cols].assign(why=reasons[keep]).reset_index(drop=True)
 
 
+def _model_key(model: LoadedModel) -> tuple[str, int, str]:
+    return (model.name, int(model.version), model.content_hash)
+
+
+def _grade_mix_psi(old: pd.Series, new: pd.Series, grades: list[str]) -> float:
+    """PSI of the grade mix old → new (counts + 0.5, so an empty grade stays finite)."""
+    q_old = old.value_counts().reindex(grades, fill_value=0).to_numpy() + 0.5
+    q_new = new.value_counts().reindex(grades, fill_value=0).to_numpy() + 0.5
+    q_old, q_new = q_old / q_old.sum(), q_new / q_new.sum()
+    return float(((q_new - q_old) * np.log(q_new / q_old)).sum())
+
+
 def psi_frame(
-    scores: np.ndarray,
-    model: LoadedModel,
+    paired: pd.DataFrame,
+    models: Mapping[str, LoadedModel],
     features: pd.DataFrame | None,
-    development: pd.DataFrame | None,
+    development: Mapping[tuple[str, int, str], pd.DataFrame | None],
+    old: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """PSI of the score (against the development score quantiles) and of each model feature
-    present in both ``features`` and ``development``."""
-    rows: list[tuple[str, str, float]] = []
-    profile = model.model.development
-    if scores.size == 0:
-        return pd.DataFrame(columns=["variable", "against", "psi", "status"])
-    if profile is not None and profile.score_quantiles:
-        value = psi(np.asarray(profile.score_quantiles), scores)
-        rows.append(("score", "development profile", value))
-    if features is not None and development is not None:
+    """``bank_code, variable, against, psi, status``: per bank, the score against its
+    champion's development profile and (with old decisions) the score and the grade mix
+    against the previous run; per champion (the banks it rates, comma-joined), each model
+    feature of the book sample ``features`` against that champion's development sample."""
+    rows: list[tuple[str, str, str, float]] = []
+    prev = None
+    if old is not None and not old.empty and {"score", "bank_code"} <= set(old.columns):
+        prev = old.drop_duplicates(BOOK_KEY, keep="last")
+    groups: dict[tuple[str, int, str], list[str]] = {}
+    for bank, part in paired.groupby("bank_code", sort=True):
+        model = models.get(str(bank)) or models[sorted(models)[0]]
+        groups.setdefault(_model_key(model), []).append(str(bank))
+        profile = model.model.development
+        if profile is not None and profile.score_quantiles:
+            value = psi(np.asarray(profile.score_quantiles), part["score"].to_numpy())
+            rows.append((str(bank), "score", "development profile", value))
+        if prev is not None:
+            before = prev[prev["bank_code"] == bank]
+            if len(before):
+                rows.append(
+                    (str(bank), "score", "previous run", psi(before["score"], part["score"]))
+                )
+                grades = list(model.model.scale.grades)
+                value = _grade_mix_psi(before["grade"], part["grade"], grades)
+                rows.append((str(bank), "grade", "previous run", value))
+    for key, banks in groups.items():
+        dev = development.get(key)
+        if features is None or dev is None:
+            continue
+        model = models.get(banks[0]) or models[sorted(models)[0]]
+        sample = (
+            features[features["bank_code"].isin(banks)] if "bank_code" in features else features
+        )
         for name in model.model.input_columns:
-            if name in features.columns and name in development.columns:
-                rows.append((name, "development sample", psi(development[name], features[name])))
-    table = pd.DataFrame(rows, columns=["variable", "against", "psi"])
+            if name in sample.columns and name in dev.columns and name != "bank_code":
+                value = psi(dev[name], sample[name])
+                rows.append((",".join(banks), name, "development sample", value))
+    table = pd.DataFrame(rows, columns=["bank_code", "variable", "against", "psi"])
     table["status"] = [psi_status(v) for v in table["psi"]]
     return table
 
@@ -163,28 +214,58 @@ def build_report(
     new: pd.DataFrame,
     old: pd.DataFrame | None,
     *,
-    model: LoadedModel,
+    models: Mapping[str, LoadedModel],
     features: pd.DataFrame | None = None,
-    development: pd.DataFrame | None = None,
+    development: Mapping[tuple[str, int, str], pd.DataFrame | None] | None = None,
     previous_run: str | None = None,
 ) -> RerateReport:
-    """All tables of the report from new (and old) decision rows."""
+    """All tables of the report from new (and old) decision rows.
+
+    Parameters
+    ----------
+    run_id : str
+        The run reported on.
+    new, old : DataFrame
+        Decision rows (:data:`DECISION_COLUMNS`) of the run and of the previous one (``None``:
+        every household is new).
+    models : mapping
+        The run's champion by bank (grade order, development profile, input columns).
+    features : DataFrame, optional
+        A sample of the book (``bank_code`` and model inputs) for the feature PSI.
+    development : mapping, optional
+        Development sample by champion ``(name, version, content hash)``.
+    previous_run : str, optional
+        Name of the "old" side, for the page.
+    """
     from scoring_service.batch.triggers import TRIGGER_COLUMNS, trigger_reasons
 
     paired = _paired(new, old)
+    bank = paired["bank_code"]
     summary = paired.groupby("bank_code").agg(
         households=(BOOK_KEY, "size"),
         old_total=("old_limit", "sum"),
         new_total=("limit", "sum"),
     )
-    order = {g: i for i, g in enumerate(model.model.scale.grades)}
-    new_rank = paired["grade"].map(order)
-    old_rank = paired["old_grade"].map(order)
-    summary["upgraded"] = (new_rank < old_rank).groupby(paired["bank_code"]).sum()
-    summary["downgraded"] = (new_rank > old_rank).groupby(paired["bank_code"]).sum()
-    summary["to_zero"] = (
-        ((paired["limit"] == 0) & (paired["old_limit"] > 0)).groupby(paired["bank_code"]).sum()
-    )
+    ranks = {
+        b: {
+            g: i
+            for i, g in enumerate(
+                (models.get(str(b)) or models[sorted(models)[0]]).model.scale.grades
+            )
+        }
+        for b in summary.index
+    }
+    new_rank = pd.Series(np.nan, index=paired.index)
+    old_rank = pd.Series(np.nan, index=paired.index)
+    for b, order in ranks.items():
+        rows = bank == b
+        new_rank[rows] = paired.loc[rows, "grade"].map(order)
+        old_rank[rows] = paired.loc[rows, "old_grade"].map(order)
+    summary["new"] = (paired["old_grade"] == _NONE).groupby(bank).sum()
+    summary["upgraded"] = (new_rank < old_rank).groupby(bank).sum()
+    summary["same"] = (new_rank == old_rank).groupby(bank).sum()
+    summary["downgraded"] = (new_rank > old_rank).groupby(bank).sum()
+    summary["to_zero"] = ((paired["limit"] == 0) & (paired["old_limit"] > 0)).groupby(bank).sum()
     triggers = (
         trigger_reasons(old, new)
         .value_counts()
@@ -201,19 +282,22 @@ def build_report(
         migration=migration_table(paired),
         limits=limits_table(paired),
         to_zero=to_zero_table(paired),
-        psi=psi_frame(paired["score"].to_numpy(), model, features, development),
+        psi=psi_frame(paired, models, features, development or {}, old),
         review=review_table(paired, old),
         triggers=triggers,
     )
 
 
 def _book_features(
-    folder: RunFolder, model: LoadedModel, max_rows: int = 200_000
+    folder: RunFolder, models: Mapping[str, LoadedModel], max_rows: int = 200_000
 ) -> pd.DataFrame | None:
-    """The model's input columns of the book, every k-th row (at most ~``max_rows``)."""
+    """``bank_code`` and the champions' input columns of the book, every k-th row (at most
+    ~``max_rows``)."""
     book = pq.ParquetFile(Path(folder.read_manifest()["book"]["path"]))
-    cols = [c for c in model.model.input_columns if c in set(book.schema_arrow.names)]
-    if not cols:
+    names = set(book.schema_arrow.names)
+    inputs = {c for m in models.values() for c in m.model.input_columns}
+    cols = ["bank_code", *sorted(c for c in inputs if c in names and c != "bank_code")]
+    if len(cols) == 1:
         return None
     step = max(1, book.metadata.num_rows // max_rows)
     parts = [
@@ -221,6 +305,25 @@ def _book_features(
         for batch in book.iter_batches(batch_size=100_000, columns=cols)
     ]
     return pd.concat(parts, ignore_index=True)
+
+
+def previous_decisions(out: Path, previous_run: str) -> pd.DataFrame:
+    """The decisions (:data:`DECISION_COLUMNS`) of the complete run ``previous_run`` in ``out``.
+
+    Raises
+    ------
+    UsageError
+        No such run in ``out``, or it is not complete.
+    """
+    from scoring_service.exceptions import UsageError
+
+    previous = RunFolder(out, previous_run)
+    if previous.read_manifest().get("status") != "complete":
+        raise UsageError(
+            f"Run {previous_run!r} is not complete; a report compares with a complete run.",
+            field="previous_run",
+        )
+    return previous.read_decisions(DECISION_COLUMNS)
 
 
 def write_report(
@@ -233,23 +336,51 @@ def write_report(
 ) -> dict[str, Path]:
     """Build the report of a finished run and write ``report/*.csv`` and ``report/index.html``.
 
-    "Old" decisions come from ``previous_table`` (parquet with at least ``household_id``,
-    ``grade``, ``limit``; ``model_grade`` and ``override_grade`` for override checks) when
-    given, else from the run ``previous_run`` of the same folder.
+    "Compare with previous run X": ``previous_run="X"`` — a complete run in the same parent
+    folder (``folder.root.parent``), e.g. the book re-rated with last year's champion, so the
+    migration is last year's grade → this year's, the limit changes are per household and
+    the PSI table adds the score and grade-mix PSI against that run. ``None``: every household
+    is new. ``previous_table`` (parquet with at least ``household_id``, ``grade``, ``limit``;
+    ``score``, ``bank_code``, ``model_grade`` and ``override_grade`` when present) replaces
+    the run, e.g. decisions exported from the core banking system.
+
+    Parameters
+    ----------
+    folder : RunFolder
+        The finished run.
+    previous_run : str, optional
+        Id of the run whose decisions are "old".
+    models : mapping
+        The run's champion by bank.
+    development : Path, optional
+        Development sample (parquet) for the feature PSI of every champion; default: each
+        registry champion's logged evidence (none for a model file).
+    previous_table : Path, optional
+        Old decisions as a table instead of a run.
+
+    Returns
+    -------
+    dict
+        Path of each CSV by table name, and ``html``.
+
+    Raises
+    ------
+    UsageError
+        The previous run does not exist or is not complete, or the table lacks a column.
     """
     from scoring_service.batch.report_html import render_report
 
-    new = folder.read_decisions(DECISION_COLUMNS)
     old = None
     if previous_table is not None:
         old = _previous_table(previous_table)
         previous_run = str(previous_table)
     elif previous_run is not None:
-        old = RunFolder(folder.root.parent, previous_run).read_decisions(DECISION_COLUMNS)
-    model = models[sorted(models)[0]]
-    dev = pd.read_parquet(development) if development is not None else _evidence(model)
+        old = previous_decisions(folder.root.parent, previous_run)
+    new = folder.read_decisions(DECISION_COLUMNS)
+    given = pd.read_parquet(development) if development is not None else None
+    dev = {_model_key(m): given if given is not None else _evidence(m) for m in models.values()}
     report = build_report(
-        folder.run_id, new, old, model=model, features=_book_features(folder, model),
+        folder.run_id, new, old, models=models, features=_book_features(folder, models),
         development=dev, previous_run=previous_run,
     )  # fmt: skip
     out = folder.root / "report"

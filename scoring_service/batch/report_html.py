@@ -36,17 +36,26 @@ CSV files with every row sit next to this page.</p>
 {% if figures.limits %}<img id="limits" alt="limit totals" src="{{ figures.limits }}">{% endif %}
 <h2>额度降为 0 Households moving to 0 ({{ r.to_zero|length }})</h2>
 {{ to_zero_why }}<p class="muted">Every row: to_zero.csv.</p>
-<h2>稳定性 PSI against the development sample</h2>{{ tables.psi }}
+<h2>稳定性 Stability (PSI against the development sample and the previous run)</h2>{{ tables.psi }}
 {% if figures.psi %}<img id="psi" alt="PSI" src="{{ figures.psi }}">{% endif %}
 <h2>人工复核 Manual review ({{ r.review|length }})</h2>{{ review_why }}
 <p class="muted">Every row: review.csv.</p>
-{% if r.triggers|length %}<h2>触发原因 Why households were re-rated</h2>{{ tables.triggers }}{% endif %}
+{% if r.triggers|length %}<h2>输入变化 What changed in the inputs since the previous run</h2>{{ tables.triggers }}{% endif %}
 </body></html>
 """
 
 
 def _html(frame: pd.DataFrame) -> str:
-    return str(frame.to_html(index=False, border=0, na_rep="", float_format=lambda v: f"{v:,.4g}"))
+    ints = {
+        c: (lambda v: f"{v:,}")
+        for c in frame.columns
+        if pd.api.types.is_integer_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    }
+    return str(
+        frame.to_html(
+            index=False, border=0, na_rep="", formatters=ints, float_format=lambda v: f"{v:,.4g}"
+        )
+    )
 
 
 def _svg_uri(fig: Any) -> str:
@@ -110,7 +119,8 @@ def render_report(r: RerateReport) -> str:
     """The report page (HTML string, figures embedded)."""
     migration = [
         (bank, _html(part.pivot_table(index="old_grade", columns="grade", values="households",
-                                      aggfunc="sum", fill_value=0).reset_index()))
+                                      aggfunc="sum", fill_value=0)
+                     .rename_axis(index="old \\ new", columns=None).reset_index()))
         for bank, part in r.migration.groupby("bank_code")
     ]  # fmt: skip
     env = jinja2.Environment(autoescape=True)

@@ -20,7 +20,14 @@ from scoring_service.batch.ledger import RunFolder
 from scoring_service.exceptions import UsageError
 from scoring_service.pipeline import input_frame, inputs_hash
 
-__all__ = ["TRIGGERS", "TRIGGER_COLUMNS", "ChangedRows", "changed_rows", "trigger_reasons"]
+__all__ = [
+    "TRIGGERS",
+    "TRIGGER_COLUMNS",
+    "UNCHANGED",
+    "ChangedRows",
+    "changed_rows",
+    "trigger_reasons",
+]
 
 #: Reasons a household is re-rated, most specific first.
 TRIGGERS = (
@@ -30,6 +37,9 @@ TRIGGERS = (
     "village_status",
     "survey_change",
 )
+
+#: What :func:`trigger_reasons` says of a household whose inputs did not change (a full run).
+UNCHANGED = "unchanged"
 
 #: Decision columns :func:`trigger_reasons` compares.
 TRIGGER_COLUMNS = ("report_ids", "bureau_hash", "credit_village_status", "inputs_hash")
@@ -72,7 +82,8 @@ def changed_rows(previous: RunFolder) -> ChunkFilter:
 
 
 def trigger_reasons(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
-    """Why each household of ``new`` was re-rated, compared with its row in ``old``.
+    """Why each household of ``new`` was re-rated, compared with its row in ``old``
+    (:data:`UNCHANGED` when its inputs hash is the same, as for most rows of a full run).
 
     Both frames hold decision rows (``household_id``, ``report_ids``, ``bureau_hash``,
     ``credit_village_status``, ``inputs_hash``); the result is indexed like ``new``.
@@ -81,10 +92,11 @@ def trigger_reasons(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
     joined = prev.reindex(new[BOOK_KEY].to_numpy())
     joined.index = new.index
     conditions = [
+        (joined["inputs_hash"] == new["inputs_hash"]).to_numpy(),
         joined["inputs_hash"].isna().to_numpy(),
         (joined["report_ids"].astype(str) != new["report_ids"].astype(str)).to_numpy(),
         (joined["bureau_hash"] != new["bureau_hash"]).to_numpy(),
         (joined["credit_village_status"] != new["credit_village_status"]).to_numpy(),
     ]
-    reasons = np.select(conditions, list(TRIGGERS[:4]), default=TRIGGERS[4])
+    reasons = np.select(conditions, [UNCHANGED, *TRIGGERS[:4]], default=TRIGGERS[4])
     return pd.Series(reasons, index=new.index, name="trigger")

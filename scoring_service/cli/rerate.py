@@ -112,7 +112,8 @@ def _previous(out: Path, run_id: str, explicit: str | None) -> str | None:
 @click.option(
     "--previous-run",
     metavar="RUN_ID",
-    help="Old decisions of the report (default: the last complete run in OUT).",
+    help="Compare with this complete run in OUT, e.g. last year's (default: the last "
+    "complete run in OUT): grade migration, limit changes, score and grade-mix PSI.",
 )
 @click.option(
     "--previous",

@@ -13,6 +13,7 @@ from model_registry.serving import LoadedModel
 from scoring_service.batch import RerateJob, RunFolder, load_policies, run_job
 from scoring_service.batch.champions import model_file
 from scoring_service.batch.report import build_report, write_report
+from scoring_service.exceptions import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 BANKS = ["301", "302", "303"]
@@ -96,9 +97,13 @@ def test_report_html_is_self_contained_with_every_section(
         assert section in html
     assert re.search(r'<img id="migration" alt="[^"]+" src="data:image/svg\+xml;base64,', html)
     assert not re.search(r'(src|href)="https?://', html)
-    psi = pd.read_csv(paths["psi"]).set_index("variable")
-    assert psi.loc["score", "against"] == "development profile"
-    assert (psi.drop(index="score")["psi"] < 1e-9).all()  # the book against itself
+    psi = pd.read_csv(paths["psi"], dtype={"bank_code": str})
+    score = psi[psi["variable"] == "score"]
+    assert sorted(score["bank_code"]) == BANKS
+    assert set(score["against"]) == {"development profile"}
+    features = psi[psi["variable"] != "score"]
+    assert set(features["bank_code"]) == {"301,302,303"}  # one champion for the three banks
+    assert (features["psi"] < 1e-9).all()  # the book against itself
     migration = pd.read_csv(paths["migration"])
     assert migration["households"].sum() == 400
     assert set(migration["old_grade"]) == {"(none)"}
@@ -134,7 +139,7 @@ def test_migration_limits_and_review_by_hand(book_and_model: tuple[Path, Path]) 
         "r",
         new,
         old[["household_id", "grade", "limit", "model_grade", "override_grade"]],
-        model=loaded,
+        models={"301": loaded},
     )
     pairs = {(o, n): h for _, o, n, h in r.migration.itertuples(index=False)}
     assert pairs == {("A", "A"): 1, ("B", "C"): 1, ("C", "B"): 1, ("B", "E"): 1, ("(none)", "D"): 1}
@@ -156,3 +161,23 @@ def test_migration_limits_and_review_by_hand(book_and_model: tuple[Path, Path]) 
         "h3": "escalate:grades_disagree",
     }
     assert np.isfinite(r.psi.set_index("variable").loc["score", "psi"])
+    assert r.summary.set_index("bank_code").loc["301", ["new", "same"]].tolist() == [1, 1]
+
+
+def test_report_against_a_previous_run_adds_score_and_grade_psi(
+    book_and_model: tuple[Path, Path], tmp_path: Path
+) -> None:
+    book, model = book_and_model
+    models = model_file(model, BANKS)
+    _run(book, tmp_path, "last-year", models)
+    this_year = _run(book, tmp_path, "this-year", models)
+    paths = write_report(this_year, "last-year", models)
+    psi = pd.read_csv(paths["psi"], dtype={"bank_code": str})
+    against = psi[psi["against"] == "previous run"].set_index(["bank_code", "variable"])
+    assert sorted(against.index) == [(b, v) for b in BANKS for v in ("grade", "score")]
+    assert (against["psi"] < 1e-9).all()  # the same champion on the same book
+    summary = pd.read_csv(paths["summary"])
+    assert (summary["same"] == summary["households"]).all()
+    assert (summary[["new", "upgraded", "downgraded", "to_zero"]] == 0).all().all()
+    with pytest.raises(UsageError, match=r"No re-rating run 'nope' in"):
+        write_report(this_year, "nope", models)
