@@ -13,14 +13,26 @@ One process, one model, the same rows for every path:
 shared machine hits them alike.
 
     MLFLOW_DISABLE_TELEMETRY=true .venv/bin/python benchmarks/registry_predict.py
+
+``--champion-before REV`` instead times ``RatingModel.predict`` of the sandbox champion (the
+service's model: 44 features, 3 knockouts, 4 reasons) at this commit and at ``REV`` (its
+tree unpacked by ``git archive``), on the same model JSON and the same typed input frame
+written to parquet, in child processes that take turns (before, after, before, after, ...):
+one-row latency over ``--repeats`` one-row frames (wall and CPU per call) and the
+``--rows`` frame (wall and CPU, median of ``--big-repeats``).
+
+    .venv/bin/python benchmarks/registry_predict.py --champion-before 2ff174d --rounds 2
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -76,12 +88,104 @@ def interleaved(
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def champion_child(workdir: Path, repeats: int, big_repeats: int) -> dict[str, float]:
+    """Time the saved champion on the saved frames (runs in the code tree on ``sys.path``)."""
+    from model_registry.bundle import RatingModel
+
+    model = RatingModel.from_dict(json.loads((workdir / "model.json").read_text("utf-8")))
+    big = pd.read_parquet(workdir / "big.parquet")
+    rows = [big.iloc[[i]] for i in range(min(repeats, 200))]
+    for r in rows:
+        model.predict(r)  # warm-up
+    wall, cpu = [], []
+    for _ in range(max(1, repeats // len(rows))):
+        for r in rows:
+            t0, c0 = time.perf_counter(), time.process_time()
+            model.predict(r)
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+    big_wall, big_cpu = [], []
+    for _ in range(big_repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        model.predict(big)
+        big_wall.append(time.perf_counter() - t0)
+        big_cpu.append(time.process_time() - c0)
+    return {
+        "one_wall_ms": statistics.median(wall) * 1e3,
+        "one_cpu_ms": statistics.median(cpu) * 1e3,
+        "big_wall_s": statistics.median(big_wall),
+        "big_cpu_s": statistics.median(big_cpu),
+        "load": os.getloadavg()[0],
+    }
+
+
+def champion_compare(args: argparse.Namespace) -> None:
+    """Before/after table of the sandbox champion's predict (children take turns)."""
+    from scoring_service.api.testing import province_frame, train_champion
+    from scoring_service.pipeline import input_frame
+    from scoring_service.sandbox import generate_province
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        generate_province(work / "p", households=400, banks=3, seed=7)
+        model = train_champion(work / "p", CONFIG).model
+        frame = province_frame(work / "p")
+        book = frame[frame["bank_code"] == "301"]
+        big = pd.concat([book] * -(-args.rows // len(book)), ignore_index=True).iloc[: args.rows]
+        input_frame(big)[model.input_columns].to_parquet(work / "big.parquet")
+        (work / "model.json").write_text(model.to_json(), "utf-8")
+        before = work / "before"
+        before.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", args.champion_before],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
+        trees = {f"before ({args.champion_before})": before, "after (this tree)": root}
+        results: dict[str, list[dict[str, float]]] = {k: [] for k in trees}
+        for _ in range(args.rounds):
+            for label, tree in trees.items():
+                child = ["--child", str(work), "--repeats", str(args.repeats)]
+                out = subprocess.run(
+                    [sys.executable, __file__, *child, "--big-repeats", str(args.big_repeats)],
+                    env={**os.environ, "PYTHONPATH": str(tree)},
+                    cwd=str(tree),
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                results[label].append(json.loads(out.strip().splitlines()[-1]))
+                print(label, results[label][-1], file=sys.stderr)
+    print(f"{args.rows:,} rows; {len(model.input_columns)} input columns; {args.rounds} rounds")
+    print(
+        f"| code | 1 row wall (ms) | 1 row CPU (ms) | {args.rows:,} rows wall (s) | CPU (s) | load |"
+    )
+    print("|---|---|---|---|---|---|")
+    for label, runs in results.items():
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        print(
+            f"| {label} | {med['one_wall_ms']:.3f} | {med['one_cpu_ms']:.3f} | "
+            f"{med['big_wall_s']:.2f} | {med['big_cpu_s']:.2f} | {med['load']:.1f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=300, help="1-row calls per path")
     parser.add_argument("--big-repeats", type=int, default=3, help="runs on --rows per path")
+    parser.add_argument("--champion-before", metavar="REV", help="compare with this commit")
+    parser.add_argument("--rounds", type=int, default=2, help="turns per code tree")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child is not None:
+        print(json.dumps(champion_child(args.child, args.repeats, args.big_repeats)))
+        return
+    if args.champion_before:
+        champion_compare(args)
+        return
 
     import mlflow.pyfunc
 
