@@ -21,7 +21,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import enum
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -82,6 +82,7 @@ class AuditEntry:
         return out
 
 
+_COLUMNS = tuple(f.name for f in fields(AuditEntry) if f.name != "audit_id")
 #: Built once (statement building costs more CPU than running it).
 _INSERT = audit_table.insert().returning(audit_table.c.audit_id)
 
@@ -119,8 +120,8 @@ class AuditLog:
                     field=name,
                 )
         message = None if entry.message is None else mask_text(entry.message)[:300]
-        values = asdict(replace(entry, message=message))
-        values.pop("audit_id")
+        values = {name: getattr(entry, name) for name in _COLUMNS}  # flat: no asdict copy
+        values["message"] = message
         values["outcome"] = QueryOutcome(entry.outcome).value
         values["source"] = None if entry.source is None else ReportSource(entry.source).value
         with transaction(self.engine, connection) as conn:
