@@ -58,6 +58,35 @@ end
 """
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn workers, mlflow's server processes)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo += parents.get(current, [])
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its descendants (Linux ``/proc``)."""
+    total = 0
+    for member in _tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,13 +108,15 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], seconds: float = 120.0) 
 
 
 @contextmanager
-def process(cmd: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+def process(
+    cmd: list[str], env: dict[str, str], ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     log = Path(tempfile.gettempdir()) / f"nongxin-load-{os.getpid()}.log"
     with log.open("ab") as sink:
         proc = subprocess.Popen(cmd, env=env, stdout=sink, stderr=sink)
     try:
         wait_ready(ready_url, proc)
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -138,6 +169,18 @@ def wrk(
         "errors": (int(non2xx.group(1)) if non2xx else 0)
         + (sum(map(int, sock.groups())) if sock else 0),
     }
+
+
+def measured(pid: int, run: Any) -> dict[str, Any]:
+    """``run()``'s result with the load average before it and the server's CPU time per
+    answered request (all its processes), which the machine's other jobs disturb far less
+    than wall-clock latency."""
+    load = os.getloadavg()[0]
+    before = cpu_seconds(pid)
+    out = dict(run())
+    out["cpu_ms"] = (cpu_seconds(pid) - before) / max(out["requests"], 1) * 1e3
+    out["load"] = load
+    return out
 
 
 async def _open_loop(
@@ -279,7 +322,7 @@ def serve_runs(
     env = {**os.environ, "NONGXIN_BUREAU_PBOC_ENDPOINT": endpoint}
     cmd = [str(BIN / "nongxin"), "serve", "--port", str(port), "--workers", str(workers)]
     out: dict[str, Any] = {"workers": workers}
-    with process(cmd, env, f"{url}/healthz"):
+    with process(cmd, env, f"{url}/healthz") as proc:
         bodies = s["ratings"].read_text().splitlines()
         with httpx.Client(
             base_url=url, headers={"X-API-Key": key, "Content-Type": "application/json"}, timeout=30
@@ -289,10 +332,20 @@ def serve_runs(
                 if answer.status_code != 200:
                     raise SystemExit(f"warm-up failed: {answer.status_code} {answer.text[:300]}")
         out["rating"] = [
-            wrk(url, "/v1/ratings", s["ratings"], key, c, seconds, lua) for c in (1, 8)
+            measured(
+                proc.pid, lambda c=c: wrk(url, "/v1/ratings", s["ratings"], key, c, seconds, lua)
+            )
+            for c in (1, 8)
         ]
-        out["rating_rate"] = asyncio.run(_open_loop(url, bodies, key, rate, seconds))
-        out["score"] = [wrk(url, "/v1/scores", s["scores"], key, c, seconds, lua) for c in (1, 8)]
+        out["rating_rate"] = measured(
+            proc.pid, lambda: asyncio.run(_open_loop(url, bodies, key, rate, seconds))
+        )
+        out["score"] = [
+            measured(
+                proc.pid, lambda c=c: wrk(url, "/v1/scores", s["scores"], key, c, seconds, lua)
+            )
+            for c in (1, 8)
+        ]
     return out
 
 
@@ -317,53 +370,97 @@ def mlflow_runs(s: dict[str, Any], seconds: int, lua: Path) -> list[dict[str, An
         "-h",
         "127.0.0.1",
     ]
-    with process(cmd, env, f"{url}/ping"):
-        return [wrk(url, "/invocations", s["mlflow"], "", c, seconds, lua) for c in (1, 8)]
+    with process(cmd, env, f"{url}/ping") as proc:
+        return [
+            measured(
+                proc.pid, lambda c=c: wrk(url, "/invocations", s["mlflow"], "", c, seconds, lua)
+            )
+            for c in (1, 8)
+        ]
+
+
+START, END = "<!-- service_load:start -->", "<!-- service_load:end -->"
+
+
+def _row(server: str, request: str, how: str, r: dict[str, Any], errors: str) -> str:
+    rps = r.get("rps", r.get("achieved_rps", 0.0))
+    return (
+        f"| {server} | {request} | {how} | {rps:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
+        f"| {r['requests']} | {errors} | {r['cpu_ms']:.2f} | {r['load']:.1f} |"
+    )
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
+        START,
         "# Scoring service load test (`benchmarks/service_load.py`)",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other engineers' jobs "
-        f"(load average at start {results['load']}); Python {platform.python_version()}; loopback; "
-        f"client wrk 4.1 (1 thread) on the same cores. Card: federation statistical scorecard "
-        f"trained on a {args.households}-household sandbox province (bank 301: {results['n301']} households). "
-        f"SQLite decision store (WAL). Each run {args.seconds} s.",
+        f"(load average at start {results['load']}; per run in the last column); Python "
+        f"{platform.python_version()}; loopback; client wrk 4.1 (1 thread) on the same cores. "
+        f"Card: federation statistical scorecard trained on a {args.households}-household "
+        f"sandbox province (bank 301: {results['n301']} households, every PBOC report already "
+        "in the store). SQLite decision store (WAL, synchronous=FULL for the decision commit). "
+        f"Each run {args.seconds} s. *CPU ms/req* is the CPU time of all the server's "
+        "processes divided by the requests answered: it is what the other jobs on the machine "
+        "disturb least.",
         "",
         "Command: `MLFLOW_DISABLE_TELEMETRY=true .venv/bin/python benchmarks/service_load.py "
         f"--households {args.households} --seconds {args.seconds} --rate {args.rate:g}`",
         "",
-        "| server | request | concurrency / rate | req/s | p50 ms | p99 ms | requests | errors |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| server | request | concurrency / rate | req/s | p50 ms | p99 ms | requests | errors "
+        "| CPU ms/req | load |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in results["serve"]:
         w = f"nongxin serve, {run['workers']} worker(s)"
         for r in run["rating"]:
-            lines.append(
-                f"| {w} | full rating | c={r['conns']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['requests']} | {r['errors']} |"
-            )
+            lines.append(_row(w, "full rating", f"c={r['conns']}", r, str(r["errors"])))
         o = run["rating_rate"]
         lines.append(
-            f"| {w} | full rating | open loop {o['rate']:g}/s | {o['achieved_rps']:.0f} | {o['p50_ms']:.1f} | {o['p99_ms']:.1f} | {o['requests']} | {o['errors']} (shed {o['shed']}) |"
+            _row(
+                w,
+                "full rating",
+                f"open loop {o['rate']:g}/s",
+                o,
+                f"{o['errors']} (shed {o['shed']})",
+            )
         )
         for r in run["score"]:
-            lines.append(
-                f"| {w} | scoring only | c={r['conns']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['requests']} | {r['errors']} |"
-            )
+            lines.append(_row(w, "scoring only", f"c={r['conns']}", r, str(r["errors"])))
     for r in results["mlflow"]:
         lines.append(
-            f"| mlflow models serve | /invocations, 1 row | c={r['conns']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['requests']} | {r['errors']} |"
+            _row(
+                "mlflow models serve", "/invocations, 1 row", f"c={r['conns']}", r, str(r["errors"])
+            )
         )
     best_ml = max(r["rps"] for r in results["mlflow"])
+    ml_cpu = min(r["cpu_ms"] for r in results["mlflow"])
     best_score = {run["workers"]: max(r["rps"] for r in run["score"]) for run in results["serve"]}
+    score_cpu = min(r["cpu_ms"] for run in results["serve"] for r in run["score"])
+    rating_cpu = min(r["cpu_ms"] for run in results["serve"] for r in run["rating"])
     lines += [
         "",
-        "Scoring-only throughput / mlflow models serve (best concurrency each): "
-        + ", ".join(f"{w} worker(s) {v / best_ml:.1f}x" for w, v in best_score.items()),
+        "Scoring-only throughput / mlflow models serve (best concurrency each, same run): "
+        + ", ".join(f"{w} worker(s) {v / best_ml:.1f}x" for w, v in best_score.items())
+        + f". CPU per request: scoring only {score_cpu:.2f} ms, mlflow models serve "
+        f"{ml_cpu:.2f} ms ({ml_cpu / score_cpu:.1f}x less for nongxin); full rating "
+        f"{rating_cpu:.2f} ms, i.e. at most {2000 / rating_cpu:.0f} full ratings/s if the 2 "
+        "cores did nothing else (an upper bound: the client and the PBOC simulator share them).",
+        END,
         "",
     ]
     return "\n".join(lines)
+
+
+def write_report(text: str, path: Path) -> None:
+    """Replace the load-test section of ``path`` (between the markers), keeping the rest."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if START in old and END in old:
+        head, rest = old.split(START, 1)
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        text = head + text.rstrip("\n") + "\n" + ("\n" + tail if tail else "")
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
@@ -393,7 +490,7 @@ def main() -> None:
         results["mlflow"] = mlflow_runs(s, args.seconds, lua)
         print(json.dumps(results["mlflow"]), flush=True)
     text = report(results, args)
-    args.out.write_text(text + "\n", encoding="utf-8")
+    write_report(text, args.out)
     print(text)
 
 

@@ -217,7 +217,7 @@ def decide(
         "reasons": _reasons(reasons),
         "binding": _text(terms("binding")),
         **{
-            name: np.full(n, value, dtype=object)
+            name: _repeat(value, n)
             for name, value in zip(_LINEAGE_COLUMNS, lineage, strict=True)
             if isinstance(value, str)
         },
@@ -253,6 +253,12 @@ def decide(
         (("decided_at",), decided_at),
     ]
     return assemble(columns, inputs.index, parts)
+
+
+def _repeat(value: str, n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out.fill(value)  # not np.full: that converts value by value
+    return out
 
 
 def _object_block(columns: list[np.ndarray], n: int) -> np.ndarray:

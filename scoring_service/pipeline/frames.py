@@ -81,6 +81,8 @@ def _labels(columns: tuple[str, ...]) -> pd.Index:
     return pd.Index(list(columns))
 
 
+#: up to this many rows, blocks are copied with one fancy index (else column by column)
+_FEW_ROWS = 64
 _POSITIONS: dict[int, tuple[pd.Index, tuple[str, ...], np.ndarray]] = {}
 
 
@@ -100,9 +102,10 @@ def numeric_block(frame: pd.DataFrame, names: tuple[str, ...]) -> tuple[np.ndarr
     """The columns ``names`` as one column-major float64 block, read block by block from
     pandas' storage (absent columns are NaN), and the names whose values are not plain numpy
     numbers (left NaN: the caller converts them)."""
-    out = np.full((len(frame), len(names)), np.nan, order="F")
+    n = len(frame)
     manager: Any = getattr(frame, "_mgr", None)
     if not frame.columns.is_unique or not hasattr(manager, "blknos"):  # pragma: no cover
+        out = np.full((n, len(names)), np.nan, order="F")
         read = column_reader(frame)
         present = set(frame.columns)
         for j, name in enumerate(names):
@@ -111,16 +114,22 @@ def numeric_block(frame: pd.DataFrame, names: tuple[str, ...]) -> tuple[np.ndarr
         return out, []
     where = _positions(frame.columns, names)
     slots = np.flatnonzero(where >= 0)
+    out = np.empty((n, len(names)), order="F")
+    out[:, where < 0] = np.nan
     blknos = manager.blknos[where[slots]]
     blklocs = manager.blklocs[where[slots]]
     others: list[str] = []
     for number in np.unique(blknos):
         chosen = blknos == number
         values = manager.blocks[number].values
-        if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
-            out[:, slots[chosen]] = values[blklocs[chosen]].T
-        else:
+        if not (isinstance(values, np.ndarray) and values.dtype.kind in "biuf"):
             others += [names[j] for j in slots[chosen]]
+            out[:, slots[chosen]] = np.nan
+        elif n <= _FEW_ROWS:  # one fancy-indexed copy
+            out[:, slots[chosen]] = values[blklocs[chosen]].T
+        else:  # column by column: contiguous copies
+            for j, k in zip(slots[chosen].tolist(), blklocs[chosen].tolist(), strict=True):
+                out[:, j] = values[k]
     return out, others
 
 
