@@ -163,7 +163,7 @@ def _sqlite(url: str) -> Iterator[Engine]:
 def _client_paths(
     engine: Engine, endpoint: str, ids: list[str]
 ) -> tuple[Callable[[str], object], ...]:
-    settings = BureauSettings(subject_hash_key="bench")  # type: ignore[arg-type]
+    settings = BureauSettings(subject_hash_key="bench")
     client = PbocClient(engine, endpoint=endpoint, settings=settings, hooks=())
     for id_number in ids:
         client.gate.consents.record(
