@@ -27,7 +27,7 @@ from bureau_adapters.compliance.audit import QueryOutcome
 from bureau_adapters.compliance.consent import query_date
 from bureau_adapters.compliance.gate import QueryResult
 from bureau_adapters.compliance.subject import RESIDENT_ID, Subject
-from bureau_adapters.pboc import parse_report
+from bureau_adapters.pboc import features_from_bytes
 from bureau_adapters.pboc.client import PbocClient
 from bureau_adapters.pboc.features import personal_features
 from bureau_adapters.pboc.models import PersonalReport
@@ -217,10 +217,9 @@ def _features(result: QueryResult) -> dict[str, Any]:
     if result.outcome is QueryOutcome.NO_RECORD or result.content is None:
         day = result.report_date or result.fetched_at.date()
         return personal_features(PersonalReport(report_id="", report_date=day))
-    report = parse_report(result.content)
-    if not isinstance(report, PersonalReport):
-        raise InputError("The stored PBOC report is not a personal report.", field="subject")
-    return personal_features(report)
+    # the fast path: exactly personal_features(parse_report(...)) without the typed report;
+    # an enterprise report is refused (PBOC_NOT_PERSONAL, a coded bureau error)
+    return features_from_bytes(result.content)
 
 
 def _row(request: RatingRequest, features: Mapping[str, Any], report_ids: str) -> dict[str, Any]:
