@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,9 +35,9 @@ from rating_models.rating.combine import (
     combine_arrays,
     grade_names,
 )
+from rating_models.rating.knockouts import joined_codes
 from rating_models.rating.reasons import ReasonCatalog, ReasonRanker
 from rating_models.scorecard.compiled import (
-    FEW_ROWS,
     CompiledScorecard,
     column_positions,
     columns_at,
@@ -45,6 +45,9 @@ from rating_models.scorecard.compiled import (
 )
 from rating_models.scorecard.scaling import Scaling
 from rating_models.scorecard.spec import ScorecardSpec
+
+if TYPE_CHECKING:
+    from rating_models.rating.pipeline import RatingSetup
 
 __all__ = ["Rated", "RatingEngine"]
 
@@ -85,9 +88,9 @@ class _CardEngine:
 class Rated:
     """A rating as arrays: what :meth:`RatingEngine.rate_arrays` returns.
 
-    ``scores`` and ``card_pds`` are keyed by card (``statistical``/``expert``);
-    ``combined`` holds grade positions and codes before knockouts; ``grade`` (position on
-    the scale) and ``escalate`` are after knockouts; ``reasons`` is rows x ``n_reasons``.
+    ``scores`` is keyed by card (``statistical``/``expert``); ``combined`` holds the card
+    PDs, grade positions and codes before knockouts; ``grade`` (position on the scale) and
+    ``escalate`` are after knockouts; ``reasons`` holds codes, rows x ``n_reasons``.
     """
 
     scores: dict[str, NDArray[np.float64]]
@@ -131,11 +134,27 @@ class RatingEngine:
         The expert card (with a ``pd_calibration``).
     catalog : ReasonCatalog, optional
         Reason codes and texts (``X:<feature>`` codes without one).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rating_models import FeatureScore, ScorecardSpec, numeric_bins
+    >>> from rating_models.rating import GradeScale
+    >>> from rating_models.rating.pipeline import RatingSetup
+    >>> from rating_models.scorecard.scaling import Scaling
+    >>> card = ScorecardSpec(
+    ...     (FeatureScore(numeric_bins("age", [30]), (10.0, 30.0, 0.0)),),
+    ...     intercept_points=570.0, scaling=Scaling(pdo=20, base_points=600, base_odds=50))
+    >>> engine = RatingEngine(RatingSetup(GradeScale(max_pd=(0.02, 1.0), grades=("A", "E"))),
+    ...                       statistical=card)
+    >>> engine.rate_frame(pd.DataFrame({"age": [25, 40]}))[["score_statistical", "grade",
+    ...                                                     "reason_1"]].values.tolist()
+    [[580.0, 'E', 'X:age'], [600.0, 'A', '']]
     """
 
     def __init__(
         self,
-        setup: Any,
+        setup: RatingSetup,
         *,
         statistical: ScorecardSpec | None = None,
         expert: ExpertCard | None = None,
@@ -216,7 +235,7 @@ class RatingEngine:
         )
 
     @staticmethod
-    def _grade_pd_table(setup: Any) -> NDArray[np.float64] | None:
+    def _grade_pd_table(setup: RatingSetup) -> NDArray[np.float64] | None:
         cal = setup.grade_calibration
         if cal is None:
             return None
@@ -333,20 +352,7 @@ class RatingEngine:
 
     def knockout_text(self, fired: NDArray[np.bool_]) -> NDArray[np.object_]:
         """The fired rule codes of each row joined by ``;`` (empty where none fired)."""
-        n, k = fired.shape
-        out = np.full(n, "", dtype=object)
-        if k == 0 or n == 0:
-            return out
-        if n > FEW_ROWS and k <= 16:  # one key per pattern of fired rules: join each once
-            key = fired.astype(np.int32) @ (1 << np.arange(k, dtype=np.int32))
-            patterns = np.flatnonzero(np.bincount(key, minlength=1 << k))
-            table = np.full(1 << k, "", dtype=object)
-            for p in patterns[patterns > 0].tolist():
-                table[p] = ";".join(self._ko_codes[(p >> np.arange(k)) & 1 == 1])
-            return table[key]
-        for row in np.flatnonzero(fired.any(axis=1)):
-            out[row] = ";".join(self._ko_codes[fired[row]])
-        return out
+        return joined_codes(fired, self._ko_codes)
 
     def grade_pd(self, grade: NDArray[np.intp]) -> NDArray[np.float64]:
         """The calibrated PD of each grade position (needs a grade calibration)."""

@@ -31,6 +31,7 @@ __all__ = [
     "STANDARD_KNOCKOUTS",
     "KnockoutRule",
     "evaluate_knockouts",
+    "joined_codes",
     "knockout_rules",
 ]
 
@@ -48,6 +49,7 @@ KNOCKOUT_OPS: dict[str, str] = {
     "is_true": "none",
 }
 _MISSING = ("pass", "fire")
+_FEW_ROWS = 64
 #: operators computed on a plain numeric array directly (others go through a Series)
 _PLAIN: dict[str, Any] = {
     ">": np.greater,
@@ -273,3 +275,29 @@ def evaluate_knockouts(frame: pd.DataFrame, rules: Sequence[KnockoutRule]) -> pd
     """One boolean column per rule (named by its code, in rule order) on ``frame``'s index."""
     data = {rule.code: rule.fires(frame) for rule in rules}
     return pd.DataFrame(data, index=frame.index, columns=[r.code for r in rules], dtype=bool)
+
+
+def joined_codes(fired: NDArray[np.bool_], codes: NDArray[np.object_]) -> NDArray[np.object_]:
+    """The codes of the rules fired on each row joined by ``;`` (empty where none fired).
+
+    ``fired`` is rows x rules, ``codes`` one code per rule. A big frame joins each pattern of
+    fired rules once (a key per pattern), a few rows join their own.
+
+    >>> joined_codes(np.array([[True, False, True], [False, False, False]]),
+    ...              np.array(["K01", "K02", "K05"], dtype=object)).tolist()
+    ['K01;K05', '']
+    """
+    n, k = fired.shape
+    out = np.full(n, "", dtype=object)
+    if k == 0 or n == 0:
+        return out
+    if n > _FEW_ROWS and k <= 16:
+        key = fired.astype(np.int32) @ (1 << np.arange(k, dtype=np.int32))
+        patterns = np.flatnonzero(np.bincount(key, minlength=1 << k))
+        table = np.full(1 << k, "", dtype=object)
+        for p in patterns[patterns > 0].tolist():
+            table[p] = ";".join(codes[(p >> np.arange(k)) & 1 == 1])
+        return table[key]
+    for row in np.flatnonzero(fired.any(axis=1)).tolist():
+        out[row] = ";".join(codes[fired[row]])
+    return out
