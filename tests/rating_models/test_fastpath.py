@@ -242,7 +242,9 @@ def test_engine_equals_the_slow_reference(
 ) -> None:
     model = _variant(champion, expert_card, variant)
     expected = reference_predict(model, province)
+    before = province.copy()
     pd.testing.assert_frame_equal(model.predict(province), expected, check_exact=True)
+    pd.testing.assert_frame_equal(province, before)  # the input frame is left as it was
     assert expected["knockout"].ne("").any()  # the sample exercises knockouts and reasons
     assert expected["reason_1"].ne("").all()
 
