@@ -27,6 +27,7 @@ from bureau_adapters.compliance.audit import QueryOutcome
 from bureau_adapters.compliance.consent import query_date
 from bureau_adapters.compliance.gate import QueryResult
 from bureau_adapters.compliance.subject import RESIDENT_ID, Subject
+from bureau_adapters.exceptions import ConsentError
 from bureau_adapters.pboc import features_from_bytes
 from bureau_adapters.pboc.client import PbocClient
 from bureau_adapters.pboc.features import personal_features
@@ -144,12 +145,37 @@ class BureauGateway:
             bank_code, (lambda: columns(bank_code)) if columns is not None else _no_columns
         )
 
-    def qianhai_features(self, request: RatingRequest) -> tuple[dict[str, Any], list[str]]:
-        """The ``qh_*`` features of the request's subject (empty when the bank's plan names
-        no product) and the report ids (``qianhai:<product>:<transNo>@<store id>``)."""
+    def qianhai_ready(self, request: RatingRequest) -> None:
+        """Refuse early what would fail the Qianhai step after PBOC was paid for: Qianhai not
+        configured, an unmapped query reason, an ID type Qianhai does not take, no valid
+        Qianhai consent (the refusal is audited by the gate, as always; nothing is sent)."""
         products = self.qianhai_products(request.bank_code)
         if not products:
-            return {}, []
+            return
+        client = self._qianhai_client(request, products)
+        subject = _qianhai_subject(request.subject)
+        reason = request.qianhai_reason or self.plan.reason_for(request.query_reason)
+        try:
+            client.gate.consents.check(
+                bank_code=request.bank_code,
+                subject_id=request.subject.id_number,
+                bureau="qianhai",
+                reason=reason,
+                consent_id=request.qianhai_consent_id,
+            )
+        except ConsentError:  # run the first product: the gate audits the refusal and raises
+            client.run(
+                products[0],
+                subject,
+                bank_code=request.bank_code,
+                reason=reason,
+                business_ref=request.business_ref,
+                operator=request.operator,
+                consent_id=request.qianhai_consent_id,
+            )
+            raise
+
+    def _qianhai_client(self, request: RatingRequest, products: Sequence[str]) -> QianhaiClient:
         if self.qianhai is None:
             raise QianhaiConfigError(
                 f"Bank {request.bank_code} rates with Qianhai products {list(products)}, but "
@@ -157,12 +183,21 @@ class BureauGateway:
                 code="QH_NOT_CONFIGURED",
                 bank_code=request.bank_code,
             )
+        return self.qianhai
+
+    def qianhai_features(self, request: RatingRequest) -> tuple[dict[str, Any], list[str]]:
+        """The ``qh_*`` features of the request's subject (empty when the bank's plan names
+        no product) and the report ids (``qianhai:<product>:<transNo>@<store id>``)."""
+        products = self.qianhai_products(request.bank_code)
+        if not products:
+            return {}, []
+        client = self._qianhai_client(request, products)
         subject = _qianhai_subject(request.subject)
         reason = request.qianhai_reason or self.plan.reason_for(request.query_reason)
         results: dict[str, QianhaiResult] = {}
         answers: list[QueryResult] = []
         for product in products:
-            result, answer = self.qianhai.run(
+            result, answer = client.run(
                 product,
                 subject,
                 bank_code=request.bank_code,
@@ -250,6 +285,7 @@ def gather(requests: Sequence[RatingRequest], bureaus: BureauGateway) -> pd.Data
     """
     rows = []
     for request in requests:
+        bureaus.qianhai_ready(request)  # before PBOC is paid for
         features, result = bureaus.pboc_features(request)
         qh, qh_ids = bureaus.qianhai_features(request)
         report_ids = ";".join(

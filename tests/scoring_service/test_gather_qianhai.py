@@ -239,6 +239,10 @@ def test_missing_qianhai_consent_is_refused_naming_it(env: Env) -> None:
     assert response.json()["code"] == "CONSENT_MISSING"
     assert "qianhai" in response.json()["detail"]
     assert env.services.decisions.count() == before
+    audit = env.services.bureaus.pboc.gate.audit.list(
+        BANK, business_ref=f"APP-{row['household_id']}"
+    )
+    assert [(a.bureau, a.code) for a in audit] == [("qianhai", "CONSENT_MISSING")]  # PBOC unpaid
 
 
 def test_readyz_reports_the_qianhai_endpoint(env: Env) -> None:
