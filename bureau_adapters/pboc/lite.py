@@ -1,8 +1,8 @@
 """Light reading of a personal report: only the elements the features read, no typed model.
 
 :func:`lite_report` walks a parsed ``<Document>`` the way :func:`~bureau_adapters.pboc.parser.build`
-does — same handler tables (read from the same field declarations), same rules (first
-occurrence of an item wins, null markers and invalid values read as missing, code labels
+does — same handler tables (read from the same field declarations), same rules (the first
+null or valid occurrence of an item wins, invalid values read as missing, code labels
 mapped to codes, repeating groups in document order) — but only for the fields in
 :data:`PROJECTION`, into plain attribute bags instead of frozen dataclasses, with the
 monthly histories read straight into rows. Units and items the features never read are
@@ -233,9 +233,11 @@ class _Memo(dict[Any, Any]):
         try:
             return target(text)
         except (ValueError, OverflowError):
-            return None
+            return _INVALID  # unlike a null marker, a later occurrence may still give it
 
 
+#: An invalid value: read as missing, but (as in the parser) not the item's first occurrence.
+_INVALID: Any = object()
 _MEMO_LIMIT = 20_000
 _MEMOS: dict[tuple[int, int], _Memo] = {}
 
@@ -286,14 +288,14 @@ class _Rows(_Group):
         for child in record:
             i = get(child.tag)
             if i is not None:
-                if raw[i] is _UNSET:
+                if raw[i] is _UNSET or fields[i][1][raw[i]] is _INVALID:
                     raw[i] = child.text
             elif segments is not None:
                 sub = segments.get(child.tag)
                 if sub is not None:
                     for item in child:
                         j = sub.get(item.tag)
-                        if j is not None and raw[j] is _UNSET:
+                        if j is not None and (raw[j] is _UNSET or fields[j][1][raw[j]] is _INVALID):
                             raw[j] = item.text
         key = tuple(raw)
         row = self.memo.get(key, _UNSET)
@@ -315,7 +317,7 @@ class _Rows(_Group):
             raw: list[Any] = [_UNSET] * width
             for child in record:
                 i = get(child.tag)
-                if i is not None and raw[i] is _UNSET:
+                if i is not None and (raw[i] is _UNSET or fields[i][1][raw[i]] is _INVALID):
                     raw[i] = child.text
             key = tuple(raw)
             row = memo.get(key, _UNSET)
@@ -328,9 +330,9 @@ class _Rows(_Group):
         self, tag: str, fields: tuple[tuple[str, _Memo], ...], raw: list[Any], key: Any
     ) -> Any:
         values = {
-            name: reader[text]
+            name: value
             for (name, reader), text in zip(fields, raw, strict=True)
-            if text is not _UNSET
+            if text is not _UNSET and (value := reader[text]) is not _INVALID
         }
         row = self.table(tag).make(values)
         if len(self.memo) >= _MEMO_LIMIT:
@@ -352,7 +354,7 @@ def _build(group: _Group, el: etree._Element, tag: str) -> Any:
 
 def _fill(values: dict[str, Any], el: etree._Element, table: _Table) -> None:
     """:func:`bureau_adapters.pboc.parser._fill` without warnings, into plain values: the
-    first occurrence of an item wins, repeating groups keep document order, elements
+    first null or valid occurrence of an item wins, repeating groups keep document order, elements
     the table does not read are ignored (and skipped by lxml in C when they are many)."""
     if table.rows is not None:
         tag, name, rows = table.rows
@@ -376,8 +378,10 @@ def _fill(values: dict[str, Any], el: etree._Element, table: _Table) -> None:
             continue
         mode, name, target = handler
         if mode == _ITEM:
-            if name not in values:  # the first occurrence wins
-                values[name] = target[child.text]
+            if name not in values:  # the first valid occurrence wins
+                value = target[child.text]
+                if value is not _INVALID:
+                    values[name] = value
         else:
             _group(values, child, tag, mode, name, target)
 

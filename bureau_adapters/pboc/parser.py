@@ -161,7 +161,8 @@ def build(model: type, el: etree._Element, warnings: list[str]) -> Any:
     """Build ``model`` from element ``el`` (invalid values → ``None`` plus a warning).
 
     Walks the element's children once (not the model's fields), so absent units cost
-    nothing; the first occurrence of a non-repeating item wins; unknown elements are
+    nothing; the first occurrence of a non-repeating item wins (an invalid value is skipped
+    with a warning, so a later valid one is read); unknown elements are
     ignored.
     """
     direct, nested, many = _compiled(model, el.tag)

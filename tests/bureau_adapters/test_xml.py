@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mmap
+import random
 import tracemalloc
 from pathlib import Path
 
@@ -181,3 +182,27 @@ def test_entity_text_in_cdata_is_inert_and_accepted() -> None:
     """Declarations only count where XML allows them: in the prolog."""
     root = parse_xml(b"<a><![CDATA[<!ENTITY x SYSTEM 'file:///etc/passwd'>]]></a>")
     assert root.text == "<!ENTITY x SYSTEM 'file:///etc/passwd'>"
+
+
+def test_every_document_libxml2_accepts_as_utf8_is_valid_utf8() -> None:
+    """bureau_adapters.pboc.envelope.decode_xml relies on it to skip a decoding pass:
+    overlong forms, surrogates, code points past U+10FFFF and truncated or stray bytes in
+    text, comments, attributes, CDATA, PIs and names are all refused by libxml2."""
+    rng = random.Random(7)
+    pieces = [bytes([b]) for b in range(0x80, 0x100)] + [
+        b"\xe4\xb8\xad", b"\xed\xa0\x80", b"\xef\xbf\xbe", b"\xf4\x90\x80\x80", b"\xc0\x80",
+        b"\xe0\x80\x80", b"\xf0\x80\x80\x80", b"\xe4\xb8", b"\xf0\x9f\x98\x80", b"a", b"&",
+    ]  # fmt: skip
+    templates = [b"<a>%s</a>", b"<a><!--%s--></a>", b'<a x="%s"/>', b"<a><![CDATA[%s]]></a>",
+                 b"<a><?p %s?></a>", b"<a%s/>", b"<a><b%s>1</b%s></a>"]  # fmt: skip
+    accepted = 0
+    for _ in range(20_000):
+        body = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 4)))
+        doc = rng.choice(templates).replace(b"%s", body)
+        try:
+            parse_xml(doc)
+        except BureauError:
+            continue
+        accepted += 1
+        doc.decode("utf-8")  # raises (and fails the test) for a counterexample
+    assert accepted > 500
