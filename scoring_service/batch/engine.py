@@ -18,6 +18,7 @@ redoes.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -26,12 +27,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from tqdm import tqdm
 
 from scoring_service.batch.book import ChunkReader
@@ -235,10 +237,34 @@ class _Writer:
         self.check()
 
 
+@contextlib.contextmanager
+def _system_memory_pool() -> Iterator[None]:
+    """Arrow allocates from the C library's malloc while chunks are processed (unless
+    ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise): with the default mimalloc pool, memory
+    handed back between chunks is faulted in again for the next one — about 2 s of system
+    CPU per million rows here, against 1 s with the system pool."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
 def _work(
     task: _Task, claims: _Claims, account: Callable[[int, int], None], *, parent: int = 0
 ) -> None:
     """Claim, read, decide and write chunks until none is left (every process runs this)."""
+    with _system_memory_pool():
+        _claim_and_decide(task, claims, account, parent)
+
+
+def _claim_and_decide(
+    task: _Task, claims: _Claims, account: Callable[[int, int], None], parent: int
+) -> None:
     reader = ChunkReader(task.book, task.chunk_rows, banks=task.banks)
     written = [0]
 
