@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from rating_models._validation import (
     BOOL,
@@ -149,6 +150,21 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             frame, target, progress=progress
         )
         woe = pd.DataFrame(self.binning_.woe_matrix(frame), columns=self.binning_.features_)
+        # BLAS on one thread: the WOE matrix is tall and narrow, and multi-threaded BLAS in
+        # the many small solver steps cost 10x the CPU (sandbox: 8.1 -> 0.6 s CPU, 30 -> 1.5 s
+        # wall on a busy two-core machine); the card is the same up to float rounding
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._select_and_fit(woe, target, progress)
+        self.features_ = list(frame.columns)
+        self.spec_ = self._build_spec()
+        return self
+
+    def _select_and_fit(
+        self,
+        woe: pd.DataFrame,
+        target: npt.NDArray[np.float64],
+        progress: Callable[[str, int], None] | None,
+    ) -> None:
         selection = select_features(
             woe,
             target,
@@ -164,9 +180,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.selection_ = self._fit_estimator(woe, target, selection)
         if progress is not None:
             progress("logistic regression", 1)
-        self.features_ = list(frame.columns)
-        self.spec_ = self._build_spec()
-        return self
 
     def _fit_estimator(
         self, woe: pd.DataFrame, y: npt.NDArray[np.float64], selection: SelectionResult
