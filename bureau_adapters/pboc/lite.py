@@ -238,7 +238,7 @@ class _Memo(dict[Any, Any]):
 
 #: An invalid value: read as missing, but (as in the parser) not the item's first occurrence.
 _INVALID: Any = object()
-_MEMO_LIMIT = 20_000
+_MEMO_LIMIT = 4096  # per memo: a few MB in all at worst
 _MEMOS: dict[tuple[int, int], _Memo] = {}
 
 
