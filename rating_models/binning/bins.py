@@ -186,8 +186,14 @@ class FeatureBins:
             level_pos = table.take(known.get_indexer(column.categories.astype(str)))
             idx = np.append(level_pos, self.missing_index).take(column.codes)
             return idx.astype(np.intp, copy=False)
-        if isinstance(column, np.ndarray) and column.dtype == object and len(column) <= _FEW_ROWS:
-            return self._index_few(column)
+        if isinstance(column, np.ndarray) and column.dtype == object:
+            if len(column) <= _FEW_ROWS:
+                return self._index_few(column)
+            # many rows of few distinct texts: look each distinct text up once
+            codes, uniques = pd.factorize(column)
+            if all(isinstance(u, str) for u in uniques.tolist()):  # no 3 merged with 3.0
+                level = self._index_few(np.asarray(uniques, dtype=object))
+                return np.append(level, self.missing_index).take(codes)
         known, table = self._category_table
         series = column if isinstance(column, pd.Series) else pd.Series(column, copy=False)
         codes = known.get_indexer(series)

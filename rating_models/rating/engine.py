@@ -15,6 +15,7 @@ it; :meth:`RatingEngine.rate_arrays` is the array-level entry point.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ class Rated:
     grade: NDArray[np.intp]
     escalate: NDArray[np.bool_]
     fired: NDArray[np.bool_]  # rows x knockout rules
-    reasons: NDArray[np.object_]
+    reasons: NDArray[Any]  # codes (object); column indices while a chunk is rated
 
 
 def _concat(parts: Sequence[Rated]) -> Rated:
@@ -288,13 +289,16 @@ class RatingEngine:
         row, so the values are the same; the scratch matrices stay small).
         """
         if n <= CHUNK_ROWS:
-            return self._rate_chunk(columns, n)
-        parts = []
-        for start in range(0, n, CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, n)
-            chunk = {name: values[start:stop] for name, values in columns.items()}
-            parts.append(self._rate_chunk(chunk, stop - start))
-        return _concat(parts)
+            rated = self._rate_chunk(columns, n)
+        else:
+            parts = []
+            for start in range(0, n, CHUNK_ROWS):
+                stop = min(start + CHUNK_ROWS, n)
+                chunk = {name: values[start:stop] for name, values in columns.items()}
+                parts.append(self._rate_chunk(chunk, stop - start))
+            rated = _concat(parts)
+        # chunks carry the reasons as column indices; the codes are looked up once
+        return dataclasses.replace(rated, reasons=self._ranker.names[rated.reasons])
 
     def _rate_chunk(self, columns: Mapping[str, Any], n: int) -> Rated:
         setup = self.setup
@@ -330,7 +334,7 @@ class RatingEngine:
         decided_by: NDArray[np.int8],
         fired: NDArray[np.bool_],
         n: int,
-    ) -> NDArray[np.object_]:
+    ) -> NDArray[np.intp]:
         n_ko = fired.shape[1]
         values = np.empty((n, len(self._labels)), dtype=np.float64)  # rows contiguous
         values[:, :n_ko] = np.where(fired, np.inf, 0.0)  # knockouts lead
@@ -346,7 +350,7 @@ class RatingEngine:
             np.subtract(card.best, points[name], out=block)
             block *= w[:, None]
             at += k
-        return self._ranker.top(values, self.setup.n_reasons, overwrite=True)
+        return self._ranker.indices(values, self.setup.n_reasons, overwrite=True)
 
     # -- outputs ------------------------------------------------------------------------
 

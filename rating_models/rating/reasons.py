@@ -332,12 +332,21 @@ class ReasonRanker:
         ``overwrite=True`` lets a NaN-free C-contiguous ``values`` be used as the scratch
         matrix (no copy of a big matrix); its content is undefined afterwards.
         """
+        return self.names[self.indices(values, n_reasons, overwrite=overwrite)]
+
+    @property
+    def names(self) -> np.ndarray:
+        """The labels as an object array, then ``""`` (what index ``len(labels)`` names)."""
+        return self._names
+
+    def indices(self, values: np.ndarray, n_reasons: int, *, overwrite: bool = False) -> np.ndarray:
+        """:meth:`top` as column indices into :attr:`names` (``len(labels)``: no reason)."""
         if values.ndim != 2 or values.shape[1] != len(self.labels):
             raise InvalidDataError("One reason code per shortfall column is needed.")
         has_nan = bool(np.isnan(values).any())
         if 0 < values.shape[0] <= _FEW_ROWS and not has_nan:
             return self._top_few(values, n_reasons)
-        return self._names[self.pick(values, n_reasons, overwrite=overwrite and not has_nan)]
+        return self.pick(values, n_reasons, overwrite=overwrite and not has_nan)
 
     def pick(self, values: np.ndarray, n_reasons: int, *, overwrite: bool = False) -> np.ndarray:
         """Column of each of the ``n_reasons`` reasons of each row (``len(labels)``: none).
@@ -380,14 +389,14 @@ class ReasonRanker:
         """The same codes for a few NaN-free rows: one stable sort, then a short walk per row."""
         work = np.where(values > _TOLERANCE, values, -1.0)
         order = np.argsort(-work, axis=1, kind="stable")
-        out = np.full((work.shape[0], n_reasons), "", dtype=object)
-        code_of, labels = self._code_of, self.labels
+        out = np.full((work.shape[0], n_reasons), len(self.labels), dtype=np.intp)
+        code_of = self._code_of
         for r, (row_order, row) in enumerate(zip(order.tolist(), work.tolist(), strict=True)):
             seen: set[int] = set()
             for j in row_order:
                 if row[j] <= _TOLERANCE or len(seen) == n_reasons:
                     break
                 if code_of[j] not in seen:  # a shared code counts at its largest shortfall
-                    out[r, len(seen)] = labels[j]
+                    out[r, len(seen)] = j
                     seen.add(code_of[j])
         return out
