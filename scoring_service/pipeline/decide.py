@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bureau_adapters.pboc.features import PBOC_CATALOG_VERSION
-from credit_limit import EffectivePolicy, compute_limits
+from credit_limit import EffectivePolicy, limit_columns
 from model_registry.serving import LoadedModel
 from scoring_service.exceptions import InputError
 from scoring_service.pipeline.frames import Part, assemble, column_reader
@@ -141,21 +141,15 @@ def _decision_ids(n: int) -> np.ndarray:
 
 def _limits(
     inputs: TypedInputs, grade: np.ndarray, knockout: np.ndarray, context: DecisionContext
-) -> pd.DataFrame:
-    """The limit engine on the survey columns with the bank grade, product and knockouts."""
+) -> dict[str, Any]:
+    """The limit engine's columns for the survey fields, bank grade, product and knockouts
+    (named arrays: no frame is built on either side)."""
     strings = inputs.strings[:, 1:]  # bank_code first, then the survey's text fields
-    product = strings[:, _SURVEY_STR.index("requested_product")]
-    survey = assemble(
-        [*SURVEY_COLUMNS, "grade", "product", "knockout"],
-        inputs.index,
-        [
-            (_SURVEY_STR, strings),
-            (_SURVEY_BOOL, inputs.flags),
-            (_SURVEY_NUMBERS, inputs.numbers[:, : len(_SURVEY_NUMBERS)]),
-            (("grade", "product", "knockout"), np.column_stack([grade, product, knockout])),
-        ],
-    )
-    return compute_limits(survey, context.policy)
+    survey: dict[str, Any] = {name: strings[:, j] for j, name in enumerate(_SURVEY_STR)}
+    survey |= {name: inputs.flags[:, j] for j, name in enumerate(_SURVEY_BOOL)}
+    survey |= {name: inputs.numbers[:, j] for j, name in enumerate(_SURVEY_NUMBERS)}
+    survey |= {"grade": grade, "product": survey["requested_product"], "knockout": knockout}
+    return limit_columns(survey, context.policy)
 
 
 def decide(
@@ -195,7 +189,7 @@ def decide(
     pd_values = np.asarray(read("pd"), dtype=np.float64)
     grade = _grades(pd_values, knocked, context.policy)
     limits = _limits(inputs, grade, knockout, context)
-    terms = column_reader(limits)
+    terms = limits.__getitem__
     n = len(inputs)
     reasons = [
         _text(read(f"reason_{i + 1}"), blank_missing=True) for i in range(model.model.n_reasons)
