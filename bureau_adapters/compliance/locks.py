@@ -25,6 +25,7 @@ import fcntl
 import hashlib
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +56,7 @@ class FileLocks:
         with self._guard:
             if self._fd is None:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                weakref.finalize(self, os.close, self._fd)  # closed with its gate
             return self._fd
 
     @contextmanager
@@ -67,13 +69,6 @@ class FileLocks:
             yield
         finally:
             fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
-
-    def close(self) -> None:
-        """Close the lock file (releases nothing held: call when idle)."""
-        with self._guard:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
 
 
 def sqlite_lock_file(engine: Engine) -> Path | None:
