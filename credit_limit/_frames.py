@@ -73,14 +73,10 @@ def array_reader(columns: Mapping[str, Any]) -> tuple[Callable[[str], Any], int]
     >>> n, read("b")
     (2, array(['x', 'y'], dtype=object))
     """
-    n = len(next(iter(columns.values()), ()))
+    n = len(_array(next(iter(columns.values()), ())))
 
     def read(name: str) -> Any:
-        values = columns[name]
-        if isinstance(values, pd.Series):
-            values = _values(values)
-        elif not isinstance(values, (np.ndarray, ExtensionArray)):
-            values = _values(pd.Series(values))  # as pandas would type the column
+        values = _array(columns[name])
         if values.ndim != 1 or len(values) != n:
             raise LimitInputError(
                 f"Column '{name}' must hold {n} values (one per household), "
@@ -90,6 +86,13 @@ def array_reader(columns: Mapping[str, Any]) -> tuple[Callable[[str], Any], int]
         return values
 
     return read, n
+
+
+def _array(values: Any) -> Any:
+    """A numpy or pandas array as is; a Series' values; anything else as pandas types it."""
+    if isinstance(values, (np.ndarray, ExtensionArray)):
+        return values
+    return _values(values if isinstance(values, pd.Series) else pd.Series(values))
 
 
 def _values(series: pd.Series) -> Any:

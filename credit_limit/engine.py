@@ -185,11 +185,12 @@ def _core(x: Inputs, t: _Tables) -> dict[str, Any]:
     candidates = np.empty((len(BINDING_TERMS), len(debt)))  # rows in BINDING_TERMS order
     for row, name in enumerate(_TERM_COLUMNS):
         np.multiply(np.subtract(terms[name], debt, out=candidates[row]), factor, candidates[row])
-    candidates[4] = t.grade_cap[x.grade]
-    np.maximum(product_cap, 0.0, out=candidates[5])
-    candidates[6] = t.regulatory_cap
+    caps = candidates[len(_TERM_COLUMNS) :]  # grade_cap, product_cap, regulatory_cap
+    caps[0] = t.grade_cap[x.grade]
+    np.maximum(product_cap, 0.0, out=caps[1])
+    caps[2] = t.regulatory_cap
     lowest = np.minimum.reduce(candidates, axis=0)
-    lowest_cap = np.minimum.reduce(candidates[4:], axis=0)
+    lowest_cap = np.minimum.reduce(caps, axis=0)
     capacity = functools.reduce(np.minimum, [terms[name] for name in _TERM_COLUMNS])
     reasons = np.array(  # rows in REASONS order: the first that holds is the reason
         [
@@ -200,7 +201,9 @@ def _core(x: Inputs, t: _Tables) -> dict[str, Any]:
         ]
     )
     tolerance = 1e-6 + 1e-12 * np.abs(lowest)  # ties as numpy.isclose would call them
-    gaps = np.abs(np.subtract(candidates, lowest, out=candidates), out=candidates)
+    gaps = np.abs(
+        np.subtract(candidates, lowest, out=candidates), out=candidates
+    )  # overwrites every row
     code = _BITS @ (gaps <= tolerance).view(np.uint8)  # bit i set: row i ties the lowest
     zero = reasons.any(axis=0)
     code = np.where(zero, _N_MASKS + reasons.argmax(axis=0), code)
