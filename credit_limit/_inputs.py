@@ -1,6 +1,7 @@
-"""Household inputs of the limit engine, from a DataFrame (batch) or a Mapping (one household).
+"""Household inputs of the limit engine: a DataFrame or named columns (batch or one row), or
+a Mapping (one household).
 
-Both readers check the same declared contract and return the same :class:`Inputs` arrays, so
+The readers check the same declared contract and return the same :class:`Inputs` arrays, so
 the batch and the online path run the very same arithmetic. Derived totals follow
 ``docs/data-model.md``: ``net_income = income_total - expense_total``,
 ``net_assets = assets_total - (debt_this_bank + debt_other_banks + debt_informal)``.
@@ -26,7 +27,7 @@ from credit_limit._base import CROPS, DEBT_KINDS, GRADES, PRODUCTS, VILLAGE_STAT
 from credit_limit._frames import column_reader
 from credit_limit.exceptions import LimitInputError
 
-__all__ = ["REQUIRED_COLUMNS", "Inputs", "from_frame", "from_mapping"]
+__all__ = ["REQUIRED_COLUMNS", "Inputs", "from_columns", "from_frame", "from_mapping"]
 
 INCOME = ("income_crop", "income_livestock", "income_wage", "income_business", "income_other")
 EXPENSE = ("expense_living", "expense_production", "expense_education", "expense_medical")
@@ -55,7 +56,10 @@ _REQUIRED = {
 }
 #: Every column the engine may read (a frame must hold each of them at most once).
 _READ_COLUMNS = frozenset(
-    (*REQUIRED_COLUMNS, "requested_product", "term_years", "knockout", "knockout_reasons")
+    (
+        *REQUIRED_COLUMNS,
+        *("requested_product", "term_years", "knockout", "knockout_reasons", "household_id"),
+    )
 )
 
 Float = npt.NDArray[np.float64]
@@ -63,7 +67,7 @@ Int = npt.NDArray[np.intp]
 Bool = npt.NDArray[np.bool_]
 
 _NON_NEGATIVE = frozenset(NON_NEGATIVE)
-#: Category labels -> code, for a dict look-up per value on small frames and one Mapping.
+#: Category labels -> code, for a dict look-up per value on small frames.
 _CODES: dict[str, dict[str, int]] = {
     name: {label: code for code, label in enumerate(allowed)}
     for name, allowed in CATEGORIES.items()
