@@ -7,7 +7,9 @@ one append-only audit row per query (also for refusals and errors). Every read i
 ``bank_code``: a bank never sees another bank's consents, reports or audit rows. ID numbers
 are stored as keyed hashes (:class:`~bureau_adapters.compliance.subject.SubjectKeyer`) plus a
 masked form. SQLite under ``NONGXIN_HOME`` by default, any SQLAlchemy URL in production
-(:func:`~bureau_adapters.compliance.db.create_engine`).
+(:func:`~bureau_adapters.compliance.db.create_engine`; a non-SQLite database needs
+``NONGXIN_BUREAU_SUBJECT_HASH_KEY``). First queries about one subject are serialised across
+processes (:mod:`~bureau_adapters.compliance.locks`), so two workers never both pay.
 """
 
 from bureau_adapters.compliance.audit import AuditEntry, AuditLog, QueryOutcome, ReportSource

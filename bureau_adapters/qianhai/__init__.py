@@ -12,7 +12,12 @@ Layers (each its own module):
 - :mod:`~bureau_adapters.qianhai.client` — the transport: consent, audit, persisted transNo,
   timeouts and the retry rules;
 - :mod:`~bureau_adapters.qianhai.simulator` — a real HTTP server speaking the same envelope;
-- :mod:`~bureau_adapters.qianhai.features` — the ``qh_*`` features.
+- :mod:`~bureau_adapters.qianhai.features` — the ``qh_*`` features;
+- :mod:`~bureau_adapters.qianhai.plan` — which products an online rating queries per bank
+  (``config/bureaus.yaml``; by default those whose ``qh_*`` features the bank's model reads).
+
+Answers are stored and reused per product inside the bank's reuse window (the shared
+compliance gate), so a re-rating is not billed again.
 """
 
 from bureau_adapters.qianhai.models import (
