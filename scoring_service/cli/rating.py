@@ -135,7 +135,7 @@ def _fit_with_bar(card: Any, frame: pd.DataFrame, y: Any, show: bool) -> None:
         unit="step",
         disable=not enabled,
         file=sys.stderr,
-        leave=False,
+        leave=True,  # the finished bar stays: what ran, in how long
     ) as bar:
         shown = ["binning"]
 
