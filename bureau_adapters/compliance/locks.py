@@ -44,31 +44,74 @@ def lock_number(bank_code: str, bureau: str, product: str | None, subject_key: s
     return int.from_bytes(hashlib.sha256(text).digest()[:8], "big", signed=True)
 
 
+class _LockFile:
+    """The one descriptor of a lock file in this process, and who uses which byte.
+
+    POSIX record locks belong to the process, not to a descriptor or a thread: closing *any*
+    descriptor of the file drops every lock the process holds on it, and a second ``lockf``
+    by another thread on a byte the process already holds succeeds at once. So each lock file
+    is opened once per process, closed only when no :class:`FileLocks` uses it and no byte is
+    held, and the threads of the process queue on a thread lock per byte before ``lockf``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.users = 0
+        self.bytes: dict[int, tuple[threading.Lock, int]] = {}  # byte -> (queue, waiting+held)
+
+
+_FILES: dict[str, _LockFile] = {}
+_FILES_GUARD = threading.Lock()
+
+
+def _attach(key: str, path: Path) -> None:
+    with _FILES_GUARD:
+        found = _FILES.get(key)
+        if found is None:
+            found = _FILES[key] = _LockFile(path)
+        found.users += 1
+
+
+def _detach(key: str) -> None:
+    with _FILES_GUARD:
+        found = _FILES[key]
+        found.users -= 1
+        if found.users == 0 and not found.bytes:
+            del _FILES[key]
+            os.close(found.fd)
+
+
 class FileLocks:
-    """Byte-range locks on one file, shared by the threads of a process (thread lock first)."""
+    """Byte-range locks on one file, for every thread of the process (see :class:`_LockFile`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd: int | None = None
-        self._guard = threading.Lock()
-
-    def _descriptor(self) -> int:
-        with self._guard:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-                weakref.finalize(self, os.close, self._fd)  # closed with its gate
-            return self._fd
+        self._key = os.path.realpath(path)
+        _attach(self._key, path)
+        weakref.finalize(self, _detach, self._key)
 
     @contextmanager
     def hold(self, number: int) -> Iterator[None]:
-        """Hold the lock of ``number`` (blocks while another process holds it)."""
-        fd = self._descriptor()
+        """Hold the lock of ``number`` (blocks while another thread or process holds it)."""
         offset = number % _BYTES
-        fcntl.lockf(fd, fcntl.LOCK_EX, 1, offset)
+        with _FILES_GUARD:
+            file = _FILES[self._key]
+            queue, users = file.bytes.get(offset, (threading.Lock(), 0))
+            file.bytes[offset] = (queue, users + 1)
         try:
-            yield
+            with queue:  # one holder per byte in this process, then the other processes
+                fcntl.lockf(file.fd, fcntl.LOCK_EX, 1, offset)
+                try:
+                    yield
+                finally:
+                    fcntl.lockf(file.fd, fcntl.LOCK_UN, 1, offset)
         finally:
-            fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+            with _FILES_GUARD:
+                queue, users = file.bytes[offset]
+                if users == 1:
+                    del file.bytes[offset]
+                else:
+                    file.bytes[offset] = (queue, users - 1)
 
 
 def sqlite_lock_file(engine: Engine) -> Path | None:
