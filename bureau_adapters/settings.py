@@ -81,9 +81,13 @@ class BureauSettings(BaseSettings):
         description="14-character originating institution code sent with every query.",
     )
     pboc_no_record_codes: tuple[str, ...] = Field(
-        default=("AAA001",),
-        description="Result codes the front-end uses for 'no credit record' (confirm with "
-        "the front-end vendor; the public sources do not name one).",
+        default=(),
+        description="Result codes that the bank's front-end vendor uses for 'no credit "
+        "record', mapped to the outcome no_record (e.g. NONGXIN_BUREAU_PBOC_NO_RECORD_CODES="
+        "'[\"NRC001\"]'). Empty by default: the public sources (pboc-report.md §5.3) name "
+        "no such code; the credit reference center answers a person without credit history "
+        "with AAA000 and a thin-file report, and any unknown code stays the coded error "
+        "PBOC_RESULT_UNKNOWN, never 'no risk'.",
     )
     reuse_window_days: float = Field(
         default=30.0,

@@ -10,8 +10,11 @@ Result codes (§5.3) become:
 
 * ``AAA000`` — a report, parsed once (a broken report is never stored); its header must name
   the subject queried (``PBOC_SUBJECT_MISMATCH``; no ID number at all: ``PBOC_SUBJECT_MISSING``);
-* ``AAA001`` — outcome ``NO_RECORD``, code ``PBOC_NO_RECORD``: an explicit answer, never
-  "no risk" (the code list is ``NONGXIN_BUREAU_PBOC_NO_RECORD_CODES``);
+  A person without credit history also gets ``AAA000``, with a thin-file report (no
+  accounts), which is stored and scored like any report;
+* a code listed in ``NONGXIN_BUREAU_PBOC_NO_RECORD_CODES`` (empty by default; only for a
+  front-end vendor that answers "no record" with its own code) — outcome ``NO_RECORD``, code
+  ``PBOC_NO_RECORD``: an explicit answer, never "no risk";
 * ``DBE001``–``DBE017``, ``DBO001``–``DBO004`` —
   :class:`~bureau_adapters.exceptions.BureauRejected` with code ``PBOC_<code>``;
 * anything else — :class:`~bureau_adapters.exceptions.BureauRejected` ``PBOC_RESULT_UNKNOWN``.
@@ -63,10 +66,9 @@ from bureau_adapters.transport import (
 )
 from bureau_adapters.xml import parse_xml
 
-__all__ = ["ERROR_CODES", "NO_RECORD_CODE", "SUCCESS_CODE", "PbocClient"]
+__all__ = ["ERROR_CODES", "SUCCESS_CODE", "PbocClient"]
 
 SUCCESS_CODE = "AAA000"
-NO_RECORD_CODE = "AAA001"
 _DBE = "single-query request failed validation (reason, name, ID type or number, institution, service agreement, service code, user code or record id)"
 ERROR_CODES: Mapping[str, str] = {
     **{f"DBE{n:03d}": _DBE for n in range(1, 18)},

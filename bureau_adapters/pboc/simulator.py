@@ -2,27 +2,33 @@
 
 It serves the package's WSDL (``GET <endpoint>?wsdl``) and answers ``SingleQuery`` the way a
 bank's 征信前置 would: it finds the household by ID number in ``households.parquet`` and returns
-``reports/pboc/<household_id>.xml``'s report in the response envelope (ID not in the province:
-"no record"). Scenarios turn it into a misbehaving front-end:
+``reports/pboc/<household_id>.xml``'s report in the response envelope. A person the province
+does not know gets what the credit reference center gives someone with no credit history:
+``AAA000`` and a thin-file report (header and identity, no accounts; see
+:mod:`bureau_adapters.pboc.thin_file`) — the public sources name no "no record" result code.
+Scenarios turn it into a misbehaving front-end:
 
-==================  =============================================================
-scenario            answer
-==================  =============================================================
-``hit``             the household's report (``AAA000``), or no record if unknown
-``no_record``       ``AAA001`` 查无记录, no report
-``DBE001``…``017``  that validation error code, no report
-``DBO001``…``004``  that error code, no report
-``slow``            a hit after ``slow_seconds`` (for read timeouts)
-``drop``            reads the request, closes the connection without an answer
-``fault``           HTTP 500 with a SOAP Fault (soap:Server)
-``bad_base64``      ``AAA000`` with a ReportMessage that is not base64
-==================  =============================================================
+====================  =============================================================
+scenario              answer
+====================  =============================================================
+``hit``               the household's report (``AAA000``), or a thin file if unknown
+``no_record``         ``AAA000`` with a thin-file report (no credit history)
+``vendor_no_record``  the front-end vendor's own "no record" code (``no_record_code``,
+                      default :data:`EXAMPLE_VENDOR_NO_RECORD_CODE`), no report: the client
+                      maps it only when ``pboc_no_record_codes`` lists it
+``DBE001``…``017``    that validation error code, no report
+``DBO001``…``004``    that error code, no report
+``slow``              a hit after ``slow_seconds`` (for read timeouts)
+``drop``              reads the request, closes the connection without an answer
+``fault``             HTTP 500 with a SOAP Fault (soap:Server)
+``bad_base64``        ``AAA000`` with a ReportMessage that is not base64
+====================  =============================================================
 
 The scenario is the server's default (``scenario=``), or per ID number
 (:meth:`PbocSimulator.set_scenario`), or per request with the HTTP header
 ``X-Nongxin-Scenario`` — so one server can serve several cases at once.
 
->>> with PbocSimulator(province_dir, scenario="no_record") as sim:  # doctest: +SKIP
+>>> with PbocSimulator(province_dir, scenario="vendor_no_record") as sim:  # doctest: +SKIP
 ...     client = PbocClient(endpoint=sim.endpoint, engine=engine)
 """
 
@@ -33,6 +39,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -41,19 +48,24 @@ from lxml import etree
 
 from bureau_adapters.exceptions import BureauError
 from bureau_adapters.loopback import LoopbackHTTPServer, LoopbackServer
-from bureau_adapters.pboc.client import ERROR_CODES, NO_RECORD_CODE
+from bureau_adapters.pboc.client import ERROR_CODES
+from bureau_adapters.pboc.thin_file import thin_file_report
 from bureau_adapters.pboc.wsdl import NAMESPACE, SINGLE_QUERY_WSDL
 from bureau_adapters.pii import mask_id, mask_text
 
-__all__ = ["SCENARIOS", "PbocSimulator", "SimulatedQuery"]
+__all__ = ["EXAMPLE_VENDOR_NO_RECORD_CODE", "SCENARIOS", "PbocSimulator", "SimulatedQuery"]
 
 logger = logging.getLogger(__name__)
 
 PATH = "/pboc/SingleQuery"
 SCENARIO_HEADER = "X-Nongxin-Scenario"
+EXAMPLE_VENDOR_NO_RECORD_CODE = "NRC001"
+"""A made-up vendor "no record" code (no public source names one) for the ``vendor_no_record``
+scenario; a bank whose front-end uses such a code lists it in ``pboc_no_record_codes``."""
 SCENARIOS: tuple[str, ...] = (
     "hit",
     "no_record",
+    "vendor_no_record",
     "slow",
     "drop",
     "fault",
@@ -94,6 +106,8 @@ class PbocSimulator(LoopbackServer):
         Default scenario, one of :data:`SCENARIOS`.
     slow_seconds : float
         Delay of the ``slow`` scenario.
+    no_record_code : str
+        Result code of the ``vendor_no_record`` scenario.
     """
 
     def __init__(
@@ -104,8 +118,10 @@ class PbocSimulator(LoopbackServer):
         port: int = 0,
         scenario: str = "hit",
         slow_seconds: float = 2.0,
+        no_record_code: str = EXAMPLE_VENDOR_NO_RECORD_CODE,
     ) -> None:
         super().__init__(host=host, port=port)
+        self.no_record_code = no_record_code
         self.province_dir = Path(province_dir)
         self.scenario = _checked(scenario)
         self.slow_seconds = slow_seconds
@@ -198,11 +214,16 @@ class PbocSimulator(LoopbackServer):
             name = fields.get("querierName", "")
             desc = f"{scenario} {ERROR_CODES[scenario]} (simulated; querier {name})"
             return 200, _response(request_id, {"ResultCode": scenario, "ResultDesc": desc})
-        if scenario == "no_record":
-            return 200, _no_record(request_id)
-        envelope = self._envelope(fields.get("querierCertno", ""))
+        if scenario == "vendor_no_record":
+            desc = "查无记录 (simulated vendor code)"
+            return 200, _response(
+                request_id, {"ResultCode": self.no_record_code, "ResultDesc": desc}
+            )
+        envelope = (
+            None if scenario == "no_record" else self._envelope(fields.get("querierCertno", ""))
+        )
         if envelope is None:
-            return 200, _no_record(request_id)
+            envelope = _thin_file(fields)
         if scenario == "bad_base64":
             envelope["ReportMessage"] = "@@ not base64 @@"
         return 200, _response(request_id, envelope)
@@ -235,10 +256,21 @@ def _checked(scenario: str) -> str:
     return scenario
 
 
-def _no_record(request_id: str) -> bytes:
-    return _response(
-        request_id, {"ResultCode": NO_RECORD_CODE, "ResultDesc": "查无记录 (no credit record)"}
+def _thin_file(fields: dict[str, str]) -> dict[str, str]:
+    """``AAA000`` and the thin-file report of the subject queried (no credit history)."""
+    report = thin_file_report(
+        name=fields.get("querierName", ""),
+        id_number=fields.get("querierCertno", ""),
+        id_type=fields.get("querierCertype", "") or "10",
+        querying_institution=fields.get("originateOrgCode", ""),
+        query_reason=fields.get("queryReason", ""),
+        report_time=datetime.now(),
     )
+    return {
+        "ResultCode": "AAA000",
+        "ResultDesc": "处理成功",
+        "ReportMessage": base64.encodebytes(report).decode("ascii"),
+    }
 
 
 _ORDER = ("HeaderLine", "ResultCode", "ResultDesc", "ReportName", "ReportMessage")

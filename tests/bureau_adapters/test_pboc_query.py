@@ -27,6 +27,7 @@ from bureau_adapters.exceptions import (
     MalformedReportError,
 )
 from bureau_adapters.identity import check_digit
+from bureau_adapters.pboc import PersonalReport, features_from_bytes, parse_report
 from bureau_adapters.pboc.client import ERROR_CODES, PbocClient
 from bureau_adapters.pboc.simulator import PbocSimulator
 from bureau_adapters.settings import BureauSettings
@@ -315,7 +316,7 @@ def test_each_scenario_is_a_coded_error_never_no_risk(
 
 
 @pytest.mark.parametrize("id_number", [WANG, UNKNOWN])
-def test_no_record_is_its_own_outcome(
+def test_no_credit_history_is_a_thin_file_report(
     client: PbocClient, sim: PbocSimulator, id_number: str
 ) -> None:
     if id_number == UNKNOWN:
@@ -329,20 +330,49 @@ def test_no_record_is_its_own_outcome(
             document_sha256="e" * 64,
             recorded_by="clerk01",
         )
-    result = client.query("301", _subject(id_number), "02", "clerk01", "LN-3")
-    assert (result.outcome, result.code, result.content, result.report_id) == (
-        QueryOutcome.NO_RECORD,
-        "PBOC_NO_RECORD",
-        None,
-        None,
-    )
-    assert client.gate.audit.list("301")[0].outcome is QueryOutcome.NO_RECORD
+    result = client.query("301", _subject(id_number, "王五"), "02", "clerk01", "LN-3")
+    assert (result.outcome, result.code) == (QueryOutcome.REPORT, "PBOC_AAA000")
+    assert result.content is not None
+    assert result.report_id is not None
+    report = parse_report(result.content)
+    assert isinstance(report, PersonalReport)
+    assert report.header is not None
+    assert report.header.id_number == id_number
+    assert report.accounts == ()
+    assert report.credit_summary is not None
+    assert report.credit_summary.account_total == 0
+    features = features_from_bytes(result.content)
+    assert (features["n_accounts"], features["has_bad_debt"]) == (0, 0)
+    [row] = client.gate.audit.list("301")
+    assert (row.outcome, row.report_id) == (QueryOutcome.REPORT, result.report_id)
 
 
-def test_no_record_scenario(client: PbocClient, sim: PbocSimulator) -> None:
+def test_no_record_scenario_answers_a_thin_file(client: PbocClient, sim: PbocSimulator) -> None:
     sim.set_scenario("no_record", id_number=ZHANG)
-    assert _query(client).outcome is QueryOutcome.NO_RECORD  # type: ignore[attr-defined]
+    thin = _query(client)
+    assert thin.outcome is QueryOutcome.REPORT  # type: ignore[attr-defined]
+    assert parse_report(thin.content).accounts == ()  # type: ignore[attr-defined]
     assert _query(client, LI).outcome is QueryOutcome.REPORT  # type: ignore[attr-defined]
+
+
+def test_a_vendor_no_record_code_needs_the_setting(engine: Engine, sim: PbocSimulator) -> None:
+    sim.set_scenario("vendor_no_record", id_number=ZHANG)
+    with _client(engine, sim.endpoint) as default:
+        with pytest.raises(BureauRejected, match="unknown result code 'NRC001'") as info:
+            _query(default)
+        assert info.value.code == "PBOC_RESULT_UNKNOWN"
+        [row] = default.gate.audit.list("301")
+        assert (row.outcome, row.code) == (QueryOutcome.REJECTED, "PBOC_RESULT_UNKNOWN")
+    vendor_settings = SETTINGS.model_copy(update={"pboc_no_record_codes": ("NRC001",)})
+    with PbocClient(engine, endpoint=sim.endpoint, settings=vendor_settings) as vendor:
+        result = vendor.query("301", _subject(ZHANG), "02", "clerk01", "LN-4")
+        assert (result.outcome, result.code, result.content, result.report_id) == (
+            QueryOutcome.NO_RECORD,
+            "PBOC_NO_RECORD",
+            None,
+            None,
+        )
+        assert vendor.gate.audit.list("301")[-1].outcome is QueryOutcome.NO_RECORD
 
 
 def test_a_report_without_an_id_number_is_refused(client: PbocClient) -> None:

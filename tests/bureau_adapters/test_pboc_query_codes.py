@@ -118,12 +118,28 @@ def test_nothing_but_a_success_gives_a_report(
     if failure is not None:
         assert failure.code.startswith("PBOC_")
         return
-    # The only non-error answers: a parsed report for AAA000, or an explicit no-record.
-    assert (answer.code, answer.content is None) in {
-        ("PBOC_AAA000", False),
-        ("PBOC_NO_RECORD", True),
-    }
-    assert code.strip() in {"AAA000", "AAA001"}
+    # The only non-error answer by default: a parsed report for AAA000 (no "no record" code).
+    assert (answer.code, answer.content is None) == ("PBOC_AAA000", False)
+    assert code.strip() == "AAA000"
+
+
+@pytest.mark.parametrize("code", ["AAA001", "NRC001"])
+def test_no_no_record_code_by_default(client: PbocClient, code: str) -> None:
+    assert client.settings.pboc_no_record_codes == ()
+    with pytest.raises(BureauRejected, match="unknown result code") as info:
+        _answer(client, code)
+    assert (info.value.code, info.value.fields["result_code"]) == ("PBOC_RESULT_UNKNOWN", code)
+
+
+def test_a_configured_vendor_code_is_an_explicit_no_record() -> None:
+    settings = BureauSettings(subject_hash_key="k", pboc_no_record_codes=("NRC001",))  # type: ignore[arg-type]
+    vendor = PbocClient(
+        create_engine("sqlite://"), endpoint="http://127.0.0.1:9/x", settings=settings, hooks=()
+    )
+    answer = _answer(vendor, " NRC001 ")
+    assert (answer.code, answer.content) == ("PBOC_NO_RECORD", None)
+    with pytest.raises(BureauRejected, match="unknown result code"):
+        _answer(vendor, "AAA001")
 
 
 def test_the_wsdl_describes_authorisation_business_reference_and_envelope() -> None:

@@ -105,9 +105,11 @@ def test_scenario_by_header_id_and_default(sim: PbocSimulator) -> None:
     assert "AAA000" in _post(sim, _soap(ID)).text
     assert "DBO002" in _post(sim, _soap(OTHER)).text
     assert "DBE011" in _post(sim, _soap(ID), **{SCENARIO_HEADER: "DBE011"}).text
-    sim.set_scenario("no_record")
-    assert "AAA001" in _post(sim, _soap(ID)).text
-    assert [q.scenario for q in sim.queries] == ["hit", "DBO002", "DBE011", "no_record"]
+    sim.set_scenario("vendor_no_record")
+    answer = _post(sim, _soap(ID)).text
+    assert "<q:ResultCode>NRC001</q:ResultCode>" in answer
+    assert "ReportMessage" not in answer
+    assert [q.scenario for q in sim.queries] == ["hit", "DBO002", "DBE011", "vendor_no_record"]
     assert sim.queries[0].subject == "110105********002X"
     assert ID not in repr(sim.queries)
     assert OTHER not in repr(sim.queries)
@@ -139,7 +141,7 @@ def test_bad_arguments_are_coded_errors(province: Path, tmp_path: Path) -> None:
     with pytest.raises(BureauError, match=r"No households\.parquet") as info:
         PbocSimulator(tmp_path)
     assert info.value.code == "SIMULATOR_PROVINCE"
-    assert len(SCENARIOS) == 6 + 17 + 4
+    assert len(SCENARIOS) == 7 + 17 + 4
 
 
 def test_stop_releases_the_port(province: Path) -> None:
@@ -197,11 +199,27 @@ def test_cli_consent_query_audit(
     listed = [json.loads(line) for line in _invoke("consent", "list", "--bank", "301").splitlines()]
     assert [c["consent_id"] for c in listed] == [consent_id]
     assert _invoke("audit", "--bank", "302") == ""
-    with PbocSimulator(province, scenario="no_record") as sim:
+    with PbocSimulator(province, scenario="vendor_no_record") as sim:
+        with pytest.raises(BureauError, match="unknown result code 'NRC001'"):
+            CliRunner().invoke(
+                cli,
+                [
+                    "bureau",
+                    "query",
+                    *args,
+                    "--business-ref",
+                    "LN-3",
+                    "--endpoint",
+                    sim.endpoint,
+                    "--fresh",
+                ],
+                catch_exceptions=False,
+            )
+        monkeypatch.setenv("NONGXIN_BUREAU_PBOC_NO_RECORD_CODES", '["NRC001"]')
         third = _invoke(
-            "query", *args, "--business-ref", "LN-3", "--endpoint", sim.endpoint, "--fresh"
+            "query", *args, "--business-ref", "LN-4", "--endpoint", sim.endpoint, "--fresh"
         )
-    assert third.startswith("no_record PBOC_NO_RECORD report_id=- fresh audit_id=3")
+    assert third.startswith("no_record PBOC_NO_RECORD report_id=- fresh audit_id=4")
     for output in (first, json.dumps(rows), json.dumps(listed)):
         assert ID not in output
     _invoke("consent", "revoke", consent_id, "--bank", "301", "--reason", "withdrawn")
