@@ -19,8 +19,9 @@ production (tested on PostgreSQL). Times are stored as naive UTC and returned ti
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -286,12 +287,47 @@ def _upgrade(connection: sa.Connection) -> None:
             index.create(connection, checkfirst=True)
 
 
+_SCHEMA_LOCK = threading.Lock()
+_SCHEMA_ATTEMPTS = 3
+
+
+def _created_elsewhere(exc: sa.exc.DBAPIError) -> bool:
+    """True when a DDL error says another process created the same object first."""
+    text = str(exc.orig).lower()
+    # SQLite/PostgreSQL "... already exists"; PostgreSQL's concurrent CREATE TABLE can also
+    # collide on the catalog's unique index of type names instead.
+    return "already exists" in text or "pg_type_typname_nsp_index" in text
+
+
+def create_schema(
+    engine: Engine,
+    schema: sa.MetaData,
+    upgrade: Callable[[sa.Connection], None] | None = None,
+) -> None:
+    """Create ``schema``'s missing tables (then run ``upgrade``), safe under concurrency.
+
+    Threads of one process take turns (a lock); another process creating the same tables
+    at the same moment makes ``CREATE`` fail with "already exists" after the check saw no
+    table: the whole step is then run again, and the check now finds the tables.
+    """
+    with _SCHEMA_LOCK:
+        for attempt in range(1, _SCHEMA_ATTEMPTS + 1):
+            try:
+                with engine.begin() as conn:
+                    schema.create_all(conn, checkfirst=True)
+                    if upgrade is not None:
+                        upgrade(conn)
+                return
+            except sa.exc.DBAPIError as exc:
+                if attempt == _SCHEMA_ATTEMPTS or not _created_elsewhere(exc):
+                    raise
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create the compliance tables (and the audit guard) if missing, add the columns and
-    indexes of later releases to older databases; once per engine."""
+    indexes of later releases to older databases; once per engine (see
+    :func:`create_schema` for concurrent creation)."""
     if engine in _READY:
         return
-    with engine.begin() as conn:
-        metadata.create_all(conn, checkfirst=True)
-        _upgrade(conn)
+    create_schema(engine, metadata, _upgrade)
     _READY.add(engine)

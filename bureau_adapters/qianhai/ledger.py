@@ -22,19 +22,21 @@ it holds the subject's keyed hash, never the ID number.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bureau_adapters.compliance.db import UTCDateTime, utcnow
+from bureau_adapters.compliance.db import UTCDateTime, create_schema, utcnow
 
 __all__ = ["STATUSES", "TransactionLedger", "TransactionRow", "ledger_table"]
 
 STATUSES = ("reserved", "answered", "rejected", "not_sent", "unknown", "failed")
 
 _metadata = sa.MetaData()
+_READY: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 ledger_table = sa.Table(
     "qianhai_transaction",
@@ -79,7 +81,10 @@ class TransactionLedger:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        _metadata.create_all(engine, checkfirst=True)
+        if engine not in _READY:
+            # several clients (threads or processes) may start at once on a fresh database
+            create_schema(engine, _metadata)
+            _READY.add(engine)
 
     def reserve(
         self,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bureau_adapters.compliance.db import create_engine, create_schema, ensure_schema
 from bureau_adapters.compliance.testing import (
     isolated_engine,
     postgres_test_url,
@@ -59,3 +62,60 @@ def test_unknown_status_is_refused(engine: Engine) -> None:
     ledger = TransactionLedger(engine)
     with pytest.raises(ValueError, match="ledger status must be one of"):
         ledger.close("QH1", "lost")
+
+
+def test_two_clients_starting_at_once_on_a_fresh_database(tmp_path: Path) -> None:
+    # What QianhaiClient builds: the compliance schema (gate) and the ledger, from two
+    # threads with their own engines on one new SQLite file (failed with "table
+    # qianhai_transaction already exists" before create_schema).
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    engines = [create_engine(url) for _ in range(2)]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def open_client(engine: Engine) -> None:
+        start.wait()
+        try:
+            ensure_schema(engine)
+            _reserve(TransactionLedger(engine), f"QH-{id(engine)}")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_client, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(TransactionLedger(engines[0]).attempts("r1")) == 2
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_table_created_by_another_process_meanwhile_is_used(engine: Engine) -> None:
+    # Another process creates the table between this one's check and its CREATE TABLE:
+    # the CREATE fails with "already exists" and the step is run again.
+    raced: list[str] = []
+
+    def other_process_first(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("CREATE TABLE QIANHAI_TRANSACTION") and not raced:
+            raced.append(statement)
+            with engine.begin() as other:
+                other.exec_driver_sql(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", other_process_first)
+    try:
+        ledger = TransactionLedger(engine)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", other_process_first)
+    assert len(raced) == 1
+    assert _reserve(ledger, "QH1")
+
+
+def test_other_schema_errors_are_not_swallowed(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    broken = sa.MetaData()
+    sa.Table("t", broken, sa.Column("a", sa.Integer), sa.CheckConstraint("nosuchcol > 0"))
+    with pytest.raises(sa.exc.OperationalError, match="nosuchcol"):
+        create_schema(engine, broken)
+    engine.dispose()
