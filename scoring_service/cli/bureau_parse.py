@@ -74,11 +74,27 @@ def _report_files(target: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.xml") if p.is_file())
 
 
-def _rows(files: list[Path], progress: bool) -> Iterator[tuple[str, Any]]:
+def _read_named(path: Path) -> bytes:
+    """The bytes of one report file; its size is checked before it is read."""
+    from bureau_adapters.exceptions import UnsafeXMLError
+    from bureau_adapters.xml import DEFAULT_MAX_BYTES
+
+    size = path.stat().st_size
+    if size > DEFAULT_MAX_BYTES:
+        raise UnsafeXMLError(
+            f"{path.name}: {size:,} bytes exceeds the limit of {DEFAULT_MAX_BYTES:,} bytes.",
+            code="XML_TOO_LARGE",
+            size=size,
+            limit=DEFAULT_MAX_BYTES,
+        )
+    return path.read_bytes()
+
+
+def _rows(files: list[Path], progress: bool) -> Iterator[tuple[str, bytes]]:
     from tqdm import tqdm
 
     for path in tqdm(files, desc="reports", unit="report", disable=not progress, file=sys.stderr):
-        yield path.stem, _parse_named(path)
+        yield path.stem, _read_named(path)
 
 
 @click.command("features")
@@ -92,37 +108,45 @@ def features(target: Path, as_csv: bool, chunk: int) -> None:
     with `source` (the file name without .xml: the household id in a province) and
     `report_id`. Missing values are JSON null
     or an empty CSV cell; the catalog (`nongxin bureau catalog`) says what each means.
+    The file bytes go straight to the fast feature path (no typed report is built); the
+    values are those of the typed path.
     """
     from bureau_adapters.exceptions import BureauError
-    from bureau_adapters.pboc.features import features_frame
 
     files = _report_files(target)
     if not files:
         raise BureauError(f"{target}: no *.xml report files.", code="PBOC_NO_FILES")
     if chunk < 1:
         raise click.BadParameter("must be at least 1", param_hint="--chunk")
-    batch: list[tuple[str, Any]] = []
+    batch: list[tuple[str, bytes]] = []
     first = True
     for row in _rows(files, progress=len(files) > 1):
         batch.append(row)
         if len(batch) >= chunk:
-            _emit(batch, features_frame, as_csv, header=first)
+            _emit(batch, as_csv, header=first)
             batch, first = [], False
     if batch:
-        _emit(batch, features_frame, as_csv, header=first)
+        _emit(batch, as_csv, header=first)
 
 
-def _emit(batch: list[tuple[str, Any]], frame_of: Any, as_csv: bool, *, header: bool) -> None:
-    from bureau_adapters.exceptions import MalformedReportError
-    from bureau_adapters.pboc import PersonalReport
+def _frame(batch: list[tuple[str, bytes]]) -> Any:
+    """Features of a batch; the first unreadable file's coded error names the file."""
+    from bureau_adapters.exceptions import BureauError
+    from bureau_adapters.pboc import features_frame_from_bytes, features_from_bytes
 
-    for source, report in batch:
-        if not isinstance(report, PersonalReport):
-            raise MalformedReportError(
-                f"{source}: features need a personal report, not an {report.kind} report.",
-                code="PBOC_NOT_PERSONAL",
-            )
-    frame = frame_of([report for _, report in batch]).reset_index()
+    try:
+        return features_frame_from_bytes(data for _, data in batch)
+    except BureauError:
+        for source, data in batch:  # find the file (only on failure)
+            try:
+                features_from_bytes(data)
+            except BureauError as exc:
+                raise type(exc)(f"{source}: {exc.message}", code=exc.code, **exc.fields) from exc
+        raise
+
+
+def _emit(batch: list[tuple[str, bytes]], as_csv: bool, *, header: bool) -> None:
+    frame = _frame(batch).reset_index()
     frame.insert(0, "source", [source for source, _ in batch])
     if as_csv:
         click.echo(frame.to_csv(index=False, header=header, lineterminator="\n"), nl=False)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bureau_adapters.pboc import PersonalReport, parse_report
-from bureau_adapters.pboc.features import FEATURE_NAMES
+from bureau_adapters.pboc.features import FEATURE_NAMES, features_frame
 from bureau_adapters.pboc.render import render_envelope, render_report
 from scoring_service.cli import cli, main
 
@@ -62,6 +62,10 @@ def test_features_of_a_directory_as_json_lines_and_csv(pboc_fixtures: Path, tmp_
     assert len(table) == 3
     assert table[1]["report_id"] == "R1"
     assert table[1]["inq_volatility_24m"] == ""
+    # the CSV (bytes → fast path) holds the typed path's values
+    typed = features_frame([replace(sample, report_id=f"R{i}", warnings=()) for i in range(3)])
+    expected = typed.reset_index().to_csv(index=False, lineterminator="\n")
+    assert "".join(line.split(",", 1)[1] + "\n" for line in out.splitlines()) == expected
 
 
 def test_catalog_formats() -> None:
