@@ -81,7 +81,12 @@ def _tree_rss(proc: psutil.Process) -> int:
 def measure(args: list[str], env: dict[str, str]) -> Run:
     """Run ``nongxin ARGS`` (through ``python -c``, so ``PYTHONPATH`` picks the source tree)."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CLI, *args], env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(  # cwd: ``python -c`` puts it first on sys.path, before PYTHONPATH
+        [sys.executable, "-c", CLI, *args],
+        env=env,
+        cwd=env["PYTHONPATH"],
+        stdout=subprocess.DEVNULL,
+    )
     peak = [0]
     stop = threading.Event()
 
