@@ -377,7 +377,7 @@ def write_report(
     elif previous_run is not None:
         old = previous_decisions(folder.root.parent, previous_run)
     new = folder.read_decisions(DECISION_COLUMNS)
-    given = pd.read_parquet(development) if development is not None else None
+    given = _development_table(development, models) if development is not None else None
     dev = {_model_key(m): given if given is not None else _evidence(m) for m in models.values()}
     report = build_report(
         folder.run_id, new, old, models=models, features=_book_features(folder, models),
@@ -392,6 +392,13 @@ def write_report(
     paths["html"] = out / "index.html"
     paths["html"].write_text(render_report(report), encoding="utf-8")
     return paths
+
+
+def _development_table(path: Path, models: Mapping[str, LoadedModel]) -> pd.DataFrame:
+    """The champions' input columns of a development sample (never its other columns)."""
+    names = set(pq.ParquetFile(path).schema_arrow.names)
+    inputs = sorted({c for m in models.values() for c in m.model.input_columns} & names)
+    return pd.read_parquet(path, columns=inputs)
 
 
 def _previous_table(path: Path) -> pd.DataFrame:
