@@ -167,7 +167,7 @@ def _wait_forever() -> None:
     "--scenario",
     default="hit",
     show_default=True,
-    help="Default scenario (hit, no_record, slow, drop, fault, DBE001...).",
+    help="Default scenario (hit, no_record, vendor_no_record, slow, drop, fault, DBE001...).",
 )
 @click.option(
     "--client-dir",
