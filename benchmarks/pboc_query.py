@@ -18,9 +18,18 @@ the local PostgreSQL when it answers.
 ``git archive <commit> | tar -x -C DIR``) in a subprocess against the same simulator and
 subjects, interleaved repeat by repeat with this tree's: a before/after in one run.
 
+``--first-query`` instead times the first-query path of the compliance gate without the
+bureau (an in-process fetch: consent check, reuse lookups, cross-process lock, report
+insert, audit row, commit) and the Qianhai transNo ledger (reserve, then close: two
+commits), in CPU milliseconds per call, each tree in its own subprocess on a fresh SQLite
+file, this tree and ``--peer-tree`` taking turns; the section it writes replaces the
+``## First query`` section of ``--out`` (the rest of the file is kept).
+
 Usage::
 
     .venv/bin/python benchmarks/pboc_query.py --calls 200 --repeats 3 \
+        --peer-tree /tmp/peer --out benchmarks/results/pboc_query.md
+    .venv/bin/python benchmarks/pboc_query.py --first-query --calls 300 --repeats 5 \
         --peer-tree /tmp/peer --out benchmarks/results/pboc_query.md
 """
 
@@ -228,6 +237,108 @@ def _peer_reused(peer: Path, engine: Engine, endpoint: str, ids: list[str]) -> f
     return float(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+#: First-query CPU per call in one tree: only APIs every compared version has.
+_FIRST = """
+import datetime as dt, json, statistics, sys, tempfile, time
+from bureau_adapters.compliance.consent import query_date
+from bureau_adapters.compliance.db import create_engine
+from bureau_adapters.compliance.gate import ComplianceGate, FetchedAnswer, QueryRequest
+from bureau_adapters.compliance.subject import Subject, SubjectKeyer
+from bureau_adapters.qianhai.ledger import TransactionLedger
+ids = sys.argv[1].split(",")
+engine = create_engine(f"sqlite:///{tempfile.mkdtemp()}/first.db")
+gate = ComplianceGate(engine, keyer=SubjectKeyer(b"bench"))
+ledger = TransactionLedger(engine)
+for i in ids:
+    gate.consents.record(bank_code="301", subject_id=i, bureau="pboc", reason="02",
+        signed_on=query_date(None), valid_until=query_date(None) + dt.timedelta(days=1),
+        document_sha256="0" * 64, recorded_by="bench")
+answer = FetchedAnswer("PBOC_AAA000", b"<Document>" + b"x" * 30000 + b"</Document>", "R1",
+                       dt.date(2026, 1, 1))
+def first(i):
+    request = QueryRequest("301", "pboc", Subject("张三", "10", i), "02", "op", "LN-1")
+    gate.run(request, lambda request, consent: answer)
+def reserve_close(i):
+    trans_no = "QH" + i
+    ledger.reserve(trans_no, request_id="r" + i, bank_code="301", product="8005",
+                   subject_key="k" * 64, reason="01")
+    ledger.close(trans_no, "answered", "E000000")
+out = {}
+for name, fn in (("gate first query", first), ("Qianhai ledger reserve + close", reserve_close)):
+    for i in ids[:20]:
+        fn(i)
+    times = []
+    for i in ids[20:]:
+        started = time.process_time()
+        fn(i)
+        times.append(time.process_time() - started)
+    out[name] = statistics.median(times) * 1000
+print(json.dumps(out))
+"""
+
+
+def _first_query_cpu(tree: Path, ids: list[str]) -> dict[str, float]:
+    """CPU ms per call of the first-query paths in ``tree`` (a subprocess)."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST, ",".join(ids)],
+        capture_output=True, text=True, env=env, cwd=tree, check=True, timeout=600,
+    )  # fmt: skip
+    return {k: float(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+
+
+def run_first_query(calls: int, repeats: int, peer: Path | None) -> dict[str, list[float]]:
+    """Each tree's first-query CPU, the trees taking turns repeat by repeat."""
+    ids = _ids(calls + 20)
+    trees = {"this tree": Path(__file__).resolve().parents[1]}
+    if peer is not None:
+        trees["peer tree"] = peer
+    results: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        for label, tree in trees.items():
+            for name, value in _first_query_cpu(tree, ids).items():
+                results.setdefault(f"{label}: {name}", []).append(value)
+    return results
+
+
+def first_query_report(
+    results: dict[str, list[float]], calls: int, repeats: int, peer_label: str | None
+) -> str:
+    lines = [
+        "## First query: the gate and the ledger without the bureau",
+        "",
+        f"Command: `.venv/bin/python benchmarks/pboc_query.py --first-query --calls {calls}"
+        f" --repeats {repeats}" + (f" --peer-tree {peer_label}`" if peer_label else "`"),
+        f"Load average at the end: {os.getloadavg()[0]:.1f}. CPU ms per call (`process_time`),",
+        "median over the calls of a repeat, then median (min-max) over repeats; each tree in",
+        "its own subprocess on a fresh SQLite file (WAL, synchronous=FULL), trees taking turns.",
+        "`gate first query` = consent check, reuse lookup, cross-process lock, lookup again,",
+        "a 30 KB answer stored (zlib) and its audit row in one durable commit, with an",
+        "in-process fetch (no SOAP); `ledger` = transNo reserved (commit) and closed (commit).",
+        "",
+        "| tree: path | CPU ms / call | min | max |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, values in results.items():
+        lines.append(
+            f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _replace_section(path: Path, section: str) -> str:
+    """``path``'s text with its ``## First query`` section replaced by (or ending with) ``section``."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    head, _marker, tail = text.partition("## First query")
+    rest = tail.partition("\n## ")
+    after = rest[1].lstrip("\n") + rest[2] if rest[1] else ""
+    return head.rstrip("\n") + "\n\n" + section + ("\n" + after if after else "")
+
+
 def run(calls: int, repeats: int, peer: Path | None = None) -> dict[str, list[float]]:
     ids = _ids(calls)
     results: dict[str, list[float]] = {}
@@ -292,9 +403,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--peer-tree", type=Path, default=None)
     parser.add_argument("--peer-label", default=None, help="How the report names the peer.")
+    parser.add_argument(
+        "--first-query", action="store_true", help="Time the first-query path only."
+    )
     args = parser.parse_args()
-    results = run(args.calls, args.repeats, args.peer_tree)
     label = args.peer_label or (str(args.peer_tree) if args.peer_tree else None)
+    if args.first_query:
+        found = run_first_query(args.calls, args.repeats, args.peer_tree)
+        section = first_query_report(found, args.calls, args.repeats, label)
+        print(section)
+        if args.out:
+            args.out.write_text(_replace_section(args.out, section), encoding="utf-8")
+        return
+    results = run(args.calls, args.repeats, args.peer_tree)
     text = report(results, args.calls, args.repeats, label)
     print(text)
     if args.out:

@@ -18,6 +18,9 @@ Side by side in one process, on the same subject and simulator:
    with both simulators, every answer already stored: PBOC only, then PBOC + Qianhai 8005,
    8036 and 8037, repeat by repeat in turn (the peer is the PBOC-only stage).
 
+``--first-query`` (with ``--peer-tree DIR``) instead writes the first-query CPU of the gate
+and of the transNo ledger, this tree against another checkout (see ``pboc_query.py``).
+
 Usage::
 
     .venv/bin/python benchmarks/qianhai_query.py --calls 200 --repeats 3 \
@@ -123,13 +126,38 @@ def _gather_rows(households: int, repeats: int) -> dict[str, list[float]]:
     return out
 
 
+def _first_query(args: argparse.Namespace) -> None:
+    """The first-query section (gate + ledger, this tree vs ``--peer-tree``), written into
+    ``--out`` in place of its ``## First query`` section."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from pboc_query import _replace_section, first_query_report, run_first_query
+
+    found = run_first_query(args.calls, args.repeats, args.peer_tree)
+    label = str(args.peer_tree) if args.peer_tree else None
+    section = first_query_report(found, args.calls, args.repeats, label).replace(
+        "benchmarks/pboc_query.py", "benchmarks/qianhai_query.py"
+    )
+    print(section)
+    if args.out:
+        args.out.write_text(_replace_section(args.out, section), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--gather", type=int, default=0, help="Households for the gather rows.")
+    parser.add_argument(
+        "--first-query",
+        action="store_true",
+        help="Only the first-query CPU of the gate and the transNo ledger (see pboc_query.py).",
+    )
+    parser.add_argument("--peer-tree", type=Path, default=None, help="With --first-query.")
     args = parser.parse_args()
+    if args.first_query:
+        _first_query(args)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         people = write_tiny_province(Path(tmp) / "p")

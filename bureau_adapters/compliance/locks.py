@@ -35,7 +35,11 @@ from sqlalchemy.engine import Engine
 
 __all__ = ["FileLocks", "lock_number", "query_lock"]
 
-_BYTES = 1 << 20  # byte offsets of the lock file: a collision only serialises two keys
+_BYTES = 1 << 20
+#: Built once; released by the end of the transaction that took it.
+_PG_LOCK = sa.select(
+    sa.func.pg_advisory_xact_lock(sa.bindparam("number", type_=sa.BigInteger))
+)  # byte offsets of the lock file: a collision only serialises two keys
 
 
 def lock_number(bank_code: str, bureau: str, product: str | None, subject_key: str) -> int:
@@ -134,5 +138,5 @@ def query_lock(
         return
     with connection.begin():
         if connection.dialect.name == "postgresql":  # released by this transaction's end
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(number)))
+            connection.execute(_PG_LOCK, {"number": number})
         yield connection

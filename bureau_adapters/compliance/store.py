@@ -66,6 +66,8 @@ def _reusable(product_clause: Any) -> sa.Select[Any]:
 
 
 _REUSABLE_ANY = _reusable(report_table.c.product.is_(None))
+#: The insert of :meth:`ReportStore.save`, built once; each call binds its values.
+_INSERT = report_table.insert().returning(report_table.c.store_id)
 _REUSABLE_PRODUCT = _reusable(report_table.c.product == sa.bindparam("product"))
 
 
@@ -141,9 +143,7 @@ class ReportStore:
             "content_bytes": 0 if content is None else len(content),
         }
         with transaction(self.engine, connection) as conn:
-            store_id = conn.execute(
-                report_table.insert().values(**values).returning(report_table.c.store_id)
-            ).scalar_one()
+            store_id = conn.execute(_INSERT, values).scalar_one()
         values.pop("content_zlib")
         return StoredReport(store_id=int(store_id), content=content, **values)
 

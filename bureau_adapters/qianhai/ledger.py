@@ -58,6 +58,19 @@ ledger_table = sa.Table(
 )
 
 
+#: Built once (statement building costs more CPU than running it); calls bind values.
+_INSERT = ledger_table.insert()
+_CLOSE = (
+    ledger_table.update()
+    .where(ledger_table.c.trans_no == sa.bindparam("key"))
+    .values(
+        status=sa.bindparam("status"),
+        rt_code=sa.bindparam("rt_code"),
+        updated_at=sa.bindparam("now", type_=UTCDateTime),
+    )
+)
+
+
 @dataclass(frozen=True)
 class TransactionRow:
     """One ledger row."""
@@ -116,7 +129,7 @@ class TransactionLedger:
         }
         try:
             with self.engine.begin() as conn:
-                conn.execute(ledger_table.insert().values(**values))
+                conn.execute(_INSERT, values)
         except sa.exc.IntegrityError:
             return False
         return True
@@ -127,9 +140,7 @@ class TransactionLedger:
             raise ValueError(f"The ledger status must be one of {STATUSES}. Got {status!r}.")
         with self.engine.begin() as conn:
             conn.execute(
-                ledger_table.update()
-                .where(ledger_table.c.trans_no == trans_no)
-                .values(status=status, rt_code=rt_code, updated_at=utcnow())
+                _CLOSE, {"key": trans_no, "status": status, "rt_code": rt_code, "now": utcnow()}
             )
 
     def attempts(self, request_id: str) -> list[TransactionRow]:
