@@ -30,6 +30,8 @@ __all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem", "status_of"]
 PROBLEM_JSON = "application/problem+json"
 _NOT_FOUND = {"BANK_NOT_FOUND", "DECISION_NOT_FOUND", "CONSENT_NOT_FOUND", "STORE_NOT_FOUND"}
 _CONSENT_FIELD = {"CONSENT_REASON": "query_reason"}
+#: the body fields of a Qianhai consent refusal (the error's ``bureau`` is ``qianhai``)
+_QIANHAI_CONSENT_FIELD = {"CONSENT_REASON": "qianhai_reason"}
 _BUREAU_INPUT = {"SUBJECT_INVALID", "CONSENT_INVALID_FIELD", "PBOC_REQUEST_INVALID"}
 
 
@@ -58,6 +60,8 @@ def status_of(exc: Exception) -> tuple[int, str | None]:
     if code in _NOT_FOUND:
         return 404, field
     if isinstance(exc, ConsentError):
+        if fields.get("bureau") == "qianhai":
+            return 422, _QIANHAI_CONSENT_FIELD.get(code, "qianhai_consent_id")
         return 422, _CONSENT_FIELD.get(code, "consent_id")
     if isinstance(exc, BureauError):
         if code in _BUREAU_INPUT:

@@ -50,6 +50,8 @@ def _request(body: RatingIn) -> RatingRequest:
         operator=body.operator,
         business_ref=body.business_ref,
         household_id=body.household_id,
+        qianhai_consent_id=body.qianhai_consent_id,
+        qianhai_reason=body.qianhai_reason,
     )
 
 
@@ -60,13 +62,20 @@ def _request(body: RatingIn) -> RatingRequest:
     responses={
         401: {"description": "Missing or invalid API key (API_KEY_INVALID)."},
         404: {"description": "Unknown bank, or not the API key's bank (BANK_NOT_FOUND)."},
-        422: {"description": "Invalid body, ID number (SUBJECT_INVALID), or consent (CONSENT_*)."},
-        503: {"description": "Bureau failed (PBOC_READ_TIMEOUT, PBOC_DBE003 ...) or no model."},
+        422: {
+            "description": "Invalid body (REQUEST_INVALID), ID number (SUBJECT_INVALID), or "
+            "consent (CONSENT_*; field consent_id or query_reason for PBOC, "
+            "qianhai_consent_id or qianhai_reason for Qianhai)."
+        },
+        503: {
+            "description": "Bureau failed (PBOC_READ_TIMEOUT, PBOC_DBE003, QH_E900006, "
+            "QH_NOT_CONFIGURED ...) or no model; no decision is stored."
+        },
     },
 )
 def create_rating(body: RatingIn, bank: BankDep, services: ServicesDep) -> Response:
-    """Consent check → PBOC report (reused inside the bank's window) → features → champion →
-    knockouts → grade → limit; the decision is stored before this answer is sent. A failure
+    """Consent check → PBOC report and the Qianhai products of the bank's plan (each reused
+    inside the bank's window) → features → champion → knockouts → grade → limit; the decision is stored before this answer is sent. A failure
     at any step stores no decision."""
     if body.bank_code != bank:
         raise TenantError(

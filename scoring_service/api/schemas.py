@@ -104,12 +104,29 @@ class RatingIn(_Strict):
         description="Requested product: 信用 / 联保 / 保证 / 抵押."
     )
     consent_id: str | None = Field(
-        default=None, max_length=64, description="Consent reference (any valid one if absent)."
+        default=None,
+        max_length=64,
+        description="PBOC consent reference (POST /v1/consents, bureau pboc); any valid one "
+        "of the subject for this bank and query reason if absent.",
     )
     query_reason: str = Field(
         default="02",
         pattern=r"^[0-9]{2}$",
         description="PBOC query reason code; 02 = loan approval.",
+    )
+    qianhai_consent_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Qianhai (前海) consent reference (POST /v1/consents, bureau qianhai); any "
+        "valid one of the subject for this bank and Qianhai reason if absent. Used only when "
+        "the bank's Qianhai plan (config/bureaus.yaml) names products; a missing, expired or "
+        "revoked one is a 422 CONSENT_* naming this field, and PBOC is not queried.",
+    )
+    qianhai_reason: Literal["01", "02", "03"] | None = Field(
+        default=None,
+        description="Qianhai reasonCode: 01 = loan approval, 02 = in-loan management, 03 = "
+        "post-loan management. Default: mapped from query_reason by config/bureaus.yaml "
+        "(02 -> 01, 01 -> 03).",
     )
     household_id: str | None = Field(
         default=None, max_length=64, description="Bank's household id."
@@ -153,9 +170,13 @@ class LineageOut(BaseModel):
     policy_bank_hash: str = Field(description="Content hash of the bank policy.")
     policy_federation_hash: str = Field(description="Content hash of the federation red lines.")
     feature_catalog_version: str = Field(
-        description="Bureau feature catalog, e.g. pboc-features/1."
+        description="Bureau feature catalogs of the inputs, joined by '+': pboc-features/1, "
+        "or pboc-features/1+qh-features/1 when the inputs hold Qianhai (qh_*) features."
     )
-    report_ids: list[str] = Field(description="Bureau reports used: bureau:report_id@store_id.")
+    report_ids: list[str] = Field(
+        description="Bureau reports used: pboc:<report_id or no_record>@<store_id>, then one "
+        "per Qianhai product queried: qianhai:<product>:<transNo or no_data>@<store_id>."
+    )
     inputs_hash: str = Field(description="Hash of the typed input row.")
     decided_at: dt.datetime = Field(description="Decision time, UTC.")
 

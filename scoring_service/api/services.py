@@ -187,6 +187,10 @@ class Services:
             return False, type(exc).__name__
         return True, None
 
+    def bureau_names(self) -> list[str]:
+        """The configured bureaus: ``pboc``, then ``qianhai`` when a Qianhai client exists."""
+        return ["pboc", *(["qianhai"] if self.bureaus.qianhai is not None else [])]
+
     def bureaus_health(self, timeout: float = 0.5) -> dict[str, dict[str, Any]]:
         """Per bureau: whether its endpoint accepts a TCP connection (Qianhai when configured)."""
         out = {"pboc": _reachable(self.bureaus.pboc.endpoint, timeout)}

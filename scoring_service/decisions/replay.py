@@ -6,7 +6,9 @@ hash must match too — a changed policy is reported as a difference, never sile
 
 Every field is compared exactly, floats included: a score is the same sum in the same order
 whether the row was decided alone or in a batch of any height, and JSON keeps every float64
-bit (shortest round-trip representation), so "identical" means bit-identical.
+bit (shortest round-trip representation), so "identical" means bit-identical. The
+feature-catalog stamp is recomputed from the stored inputs too (``pboc-features/1``, plus
+``+qh-features/1`` when they hold a Qianhai feature value) and must equal the stored one.
 """
 
 from __future__ import annotations
@@ -90,8 +92,9 @@ def replay(
         feature_catalog_version=record.feature_catalog_version,
     )
     out = decide([record.inputs], context).iloc[0]
-    if str(out["inputs_hash"]) != record.inputs_hash:
-        diffs.append(Difference("inputs_hash", record.inputs_hash, str(out["inputs_hash"])))
+    for name in ("inputs_hash", "feature_catalog_version"):
+        if str(out[name]) != getattr(record, name):
+            diffs.append(Difference(name, getattr(record, name), str(out[name])))
     recomputed = json.loads(canonical_json({c: out[c] for c in OUTCOME_COLUMNS}))
     diffs += [
         Difference(c, record.outcome.get(c), recomputed[c])

@@ -16,13 +16,20 @@ import numpy as np
 import pandas as pd
 
 from bureau_adapters.pboc.features import PBOC_CATALOG_VERSION
+from bureau_adapters.qianhai.feature_specs import CATALOG_VERSION as QH_CATALOG_VERSION
 from credit_limit import EffectivePolicy, limit_columns
 from model_registry.serving import LoadedModel
 from scoring_service.exceptions import InputError
 from scoring_service.pipeline.frames import Part, assemble, column_reader
-from scoring_service.pipeline.inputs import SURVEY_COLUMNS, TypedInputs, hex_ids, typed_inputs
+from scoring_service.pipeline.inputs import (
+    QIANHAI_COLUMNS,
+    SURVEY_COLUMNS,
+    TypedInputs,
+    hex_ids,
+    typed_inputs,
+)
 
-__all__ = ["OUTCOME_COLUMNS", "DecisionContext", "decide"]
+__all__ = ["OUTCOME_COLUMNS", "DecisionContext", "catalog_versions", "decide"]
 
 #: Columns that make up the decision itself (compared by replay).
 OUTCOME_COLUMNS: tuple[str, ...] = (
@@ -69,7 +76,9 @@ class DecisionContext:
     decided_at : datetime, optional
         Decision time stamped on every row (default: now, UTC).
     feature_catalog_version : str
-        Bureau feature catalog the inputs follow.
+        The base bureau feature catalog the inputs follow (PBOC's). A row that holds a
+        Qianhai feature value is stamped ``<base>+qh-features/1`` (see
+        :func:`catalog_versions`); replay passes the stored stamp's base.
     """
 
     bank_code: str
@@ -87,6 +96,22 @@ _SURVEY_NUMBERS = tuple(c for c, k in SURVEY_COLUMNS.items() if k in ("int", "fl
 _SURVEY_BOOL = tuple(c for c, k in SURVEY_COLUMNS.items() if k == "bool")
 #: up to this many rows, text columns are handled per value (cheaper than pandas calls)
 _FEW = 16
+
+
+def catalog_versions(base: str, qianhai_used: np.ndarray) -> np.ndarray:
+    """The feature-catalog stamp of each row: ``base`` (e.g. ``pboc-features/1``), or
+    ``base+qh-features/1`` where ``qianhai_used`` (the row holds a Qianhai feature value)."""
+    base = base.split("+")[0]
+    out = np.empty(len(qianhai_used), dtype=object)
+    out.fill(base)
+    out[np.asarray(qianhai_used, dtype=bool)] = f"{base}+{QH_CATALOG_VERSION}"
+    return out
+
+
+def _qianhai_used(inputs: TypedInputs) -> np.ndarray:
+    """Rows with at least one Qianhai feature value (the block's last columns)."""
+    block = inputs.numbers[:, inputs.numbers.shape[1] - len(QIANHAI_COLUMNS) :]
+    return ~np.isnan(block).all(axis=1)
 
 
 def _grades(pd_values: np.ndarray, knocked: np.ndarray, policy: EffectivePolicy) -> np.ndarray:
@@ -172,7 +197,9 @@ def decide(
     DataFrame
         On ``frame``'s index (rows: 0 … n-1): ``decision_id``, ``bank_code``, pass-through columns,
         :data:`OUTCOME_COLUMNS`, lineage (model name, version and hash, policy hashes,
-        feature-catalog version), ``inputs_hash`` and ``decided_at``.
+        feature-catalog version per row: ``pboc-features/1``, or
+        ``pboc-features/1+qh-features/1`` when the row holds a Qianhai feature value),
+        ``inputs_hash`` and ``decided_at``.
     """
     inputs = typed_inputs(frame, keep=_PASS_THROUGH)
     bank = inputs.strings[:, 0]
@@ -200,7 +227,6 @@ def decide(
         model.content_hash,
         context.policy.bank_hash,
         context.policy.federation_hash,
-        context.feature_catalog_version,
     )
     texts = {
         "decision_id": _decision_ids(n),
@@ -212,9 +238,12 @@ def decide(
         "binding": _text(terms("binding")),
         **{
             name: _repeat(value, n)
-            for name, value in zip(_LINEAGE_COLUMNS, lineage, strict=True)
+            for name, value in zip(_LINEAGE_COLUMNS[:-1], lineage, strict=True)
             if isinstance(value, str)
         },
+        "feature_catalog_version": catalog_versions(
+            context.feature_catalog_version, _qianhai_used(inputs)
+        ),
         "inputs_hash": inputs.hash().astype(object),
     }
     numbers = np.empty((n, 2 + len(_TERMS)), dtype=np.float64, order="F")

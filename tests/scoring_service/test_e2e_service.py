@@ -339,12 +339,15 @@ def _closed_port() -> int:
 
 
 def test_health_and_readiness(env: Env) -> None:
-    assert env.client.get("/healthz").json() == {"status": "ok"}
+    health = env.client.get("/healthz").json()
+    assert health["status"] == "ok"
+    assert health["bureaus"][0] == "pboc"
     ready = env.client.get("/readyz")
     assert ready.status_code == 200, ready.text
     body = ready.json()
     assert body["database"]["ok"]
-    assert body["bureaus"]["pboc"]["ok"]
+    assert body["failed"] == []
+    assert body["bureaus"]["pboc"] == {"ok": True, "error": None}
     assert {m["bank"] for m in body["models"]} == {"301", "302"}
 
 
@@ -359,6 +362,16 @@ def test_openapi_documents_units_and_codes(env: Env) -> None:
     assert "grade_cap" in rating["binding"]["description"]
     responses = schema["paths"]["/v1/ratings"]["post"]["responses"]
     assert {"401", "404", "422", "503"} <= set(responses)
+    assert "qianhai_consent_id" in responses["422"]["description"]
+    body = components["RatingIn"]["properties"]
+    assert "Qianhai" in body["qianhai_consent_id"]["description"]
+    reason = body["qianhai_reason"]
+    assert "01 = loan approval" in reason["description"]
+    assert {"01", "02", "03"} <= {o.get("const") for o in reason["anyOf"]} | set(
+        next((o["enum"] for o in reason["anyOf"] if "enum" in o), [])
+    )
+    lineage = components["LineageOut"]["properties"]
+    assert "qh-features/1" in lineage["feature_catalog_version"]["description"]
 
 
 def test_scoring_only_matches_the_pipeline_and_stores_nothing(
