@@ -204,8 +204,9 @@ def relax_commit(connection: sa.Connection) -> None:
     Both logs are written in order, so the row becomes durable with the next durable commit
     of any connection; a crash before that can lose it, never corrupt or reorder anything.
     The gate uses it only for the audit row of a *reused* answer (nothing was sent or
-    billed): the rating that follows persists its decision with a durable commit before
-    answering, which flushes the audit row with it.
+    billed), and only when built with ``relaxed_reuse_audit=True`` (the scoring service,
+    whose rating persists its decision with a durable commit before answering, which
+    flushes the audit row with it). Elsewhere (CLI, batch, main job) every commit is durable.
     """
     name = connection.dialect.name
     if name == "postgresql":
@@ -294,9 +295,15 @@ _SCHEMA_ATTEMPTS = 3
 def _created_elsewhere(exc: sa.exc.DBAPIError) -> bool:
     """True when a DDL error says another process created the same object first."""
     text = str(exc.orig).lower()
-    # SQLite/PostgreSQL "... already exists"; PostgreSQL's concurrent CREATE TABLE can also
-    # collide on the catalog's unique index of type names instead.
-    return "already exists" in text or "pg_type_typname_nsp_index" in text
+    # SQLite/PostgreSQL "... already exists" (PostgreSQL also for a column another process
+    # added); SQLite "duplicate column name" (the same for ALTER TABLE ... ADD COLUMN);
+    # PostgreSQL's concurrent CREATE TABLE can also collide on the catalog's unique index of
+    # type names instead.
+    return (
+        "already exists" in text
+        or "duplicate column name" in text
+        or "pg_type_typname_nsp_index" in text
+    )
 
 
 def create_schema(

@@ -125,6 +125,11 @@ class ComplianceGate:
         The reuse window, or a function ``bank_code -> timedelta`` (per-bank windows).
     keyer : SubjectKeyer, optional
         Subject key function shared by the three tables.
+    relaxed_reuse_audit : bool
+        Commit the audit row of a *reused* answer without waiting for the log flush
+        (:func:`~bureau_adapters.compliance.db.relax_commit`; ``docs/bureaus.md``). Off by
+        default: every audit row is durable when :meth:`run` returns. The scoring service
+        turns it on, because each rating commits its decision durably right after.
     """
 
     def __init__(
@@ -133,8 +138,10 @@ class ComplianceGate:
         *,
         reuse_window: dt.timedelta | Callable[[str], dt.timedelta] = dt.timedelta(days=30),
         keyer: SubjectKeyer | None = None,
+        relaxed_reuse_audit: bool = False,
     ) -> None:
         self.engine = engine
+        self.relaxed_reuse_audit = relaxed_reuse_audit
         self.keyer = keyer or SubjectKeyer.from_settings()
         self.consents = ConsentRegistry(engine, keyer=self.keyer)
         self.audit = AuditLog(engine)
@@ -224,7 +231,8 @@ class ComplianceGate:
         connection: sa.Connection,
     ) -> QueryResult:
         code = f"{request.bureau.upper()}_REUSED"
-        relax_commit(connection)  # nothing was sent or billed; see relax_commit
+        if self.relaxed_reuse_audit:  # nothing was sent or billed; see relax_commit
+            relax_commit(connection)
         return self._done(
             request, subject_key, started, consent, stored, code, ReportSource.REUSED, connection
         )

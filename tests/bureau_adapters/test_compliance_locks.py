@@ -12,6 +12,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -107,13 +108,45 @@ def test_answers_are_reused_per_product(engine: Engine) -> None:
     assert [r.product for r in gate.audit.list("301")] == ["8005", "8036", "8005"]
 
 
-def test_the_reuse_commit_is_relaxed_for_its_transaction_only(engine: Engine) -> None:
-    gate = _gate(engine)
+def _statements_of_a_reuse(engine: Engine, gate: ComplianceGate) -> list[str]:
     gate.run(_request(), lambda request, consent: ANSWER)
-    reused = gate.run(_request(), lambda request, consent: ANSWER)
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        reused = gate.run(_request(), lambda request, consent: ANSWER)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
     assert reused.reused
     assert gate.audit.get("301", reused.audit_id).source is ReportSource.REUSED
-    with engine.connect() as conn:
+    return seen
+
+
+def _relaxing(statement: str) -> bool:
+    return statement in ("SET LOCAL synchronous_commit TO OFF", "PRAGMA synchronous=NORMAL")
+
+
+def test_a_reuse_audit_row_is_committed_durably_by_default(engine: Engine) -> None:
+    seen = _statements_of_a_reuse(engine, _gate(engine))
+    assert any(s.startswith("INSERT INTO bureau_query_audit") for s in seen), seen
+    assert not any(_relaxing(s) for s in seen)
+
+
+def test_the_service_gate_relaxes_the_reuse_commit_for_its_transaction_only(
+    engine: Engine,
+) -> None:
+    gate = _gate(engine)
+    gate.relaxed_reuse_audit = True
+    seen = _statements_of_a_reuse(engine, gate)
+    relaxed = [i for i, s in enumerate(seen) if _relaxing(s)]
+    audit = [i for i, s in enumerate(seen) if s.startswith("INSERT INTO bureau_query_audit")]
+    assert relaxed, seen
+    assert audit, seen
+    assert relaxed[0] < audit[0], seen
+    with engine.connect() as conn:  # the pooled connection is back to durable commits
         if engine.dialect.name == "postgresql":
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
         else:
@@ -132,10 +165,25 @@ _WORKER = textwrap.dedent(
     args = {"connect_args": {"options": f"-csearch_path={schema}"}} if schema else {}
     gate = ComplianceGate(create_engine(url, **args), keyer=SubjectKeyer(b"test-subject-key"))
 
+    find = gate.store.find_reusable
+
+    def find_reusable(**kw):  # note each miss of the store, for the other process
+        found = find(**kw)
+        if found is None:
+            (folder / f"{name}.missed").touch()
+        return found
+
+    gate.store.find_reusable = find_reusable
+    other = "B" if name == "A" else "A"
+
     def fetch(request, consent):
         with open(folder / "calls.txt", "a") as calls:
             calls.write(name + "\\n")
-        time.sleep(0.6)  # the bureau is slow: the other process arrives meanwhile
+        # the bureau answers only once the other process has missed the store too: without
+        # the lock it would fetch as well; with it, it waits and then reuses this answer
+        deadline = time.monotonic() + 30
+        while not (folder / f"{other}.missed").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         return FetchedAnswer(code="OK", content=b"<Document/>", report_id="R-1")
 
     (folder / f"{name}.ready").touch()
@@ -195,3 +243,19 @@ def test_an_older_database_gains_the_product_columns(tmp_path: Path) -> None:
         assert "product" in {c["name"] for c in inspector.get_columns(table)}
     assert "ix_bureau_report_reuse" in {i["name"] for i in inspector.get_indexes("bureau_report")}
     second.dispose()
+
+
+def test_a_column_added_by_another_process_first_counts_as_created_elsewhere(
+    engine: Engine,
+) -> None:
+    """Two processes upgrading an older database at once: the second ``ADD COLUMN`` fails
+    with the database's own duplicate-column error, which the schema step retries on."""
+    from bureau_adapters.compliance.db import _created_elsewhere
+
+    ensure_schema(engine)
+    with (
+        pytest.raises(sa.exc.DBAPIError, match=r"(?i)duplicate column|already exists") as caught,
+        engine.begin() as conn,
+    ):
+        conn.exec_driver_sql("ALTER TABLE bureau_report ADD COLUMN product VARCHAR(16)")
+    assert _created_elsewhere(caught.value)
