@@ -212,8 +212,9 @@ class ScoreIn(_Strict):
         pattern=r"^[0-9]{3}$", description="Bank code; must be the API key's bank."
     )
     inputs: dict[str, float | int | bool | str | None] = Field(
-        description="Survey columns (docs/data-model.md, incl. requested_product) and PBOC "
-        "features by catalog name (null = missing)."
+        description="Survey columns (docs/data-model.md, incl. requested_product), PBOC "
+        "features (pboc-features/1) and optionally Qianhai qh_* features (qh-features/1) by "
+        "catalog name (null = missing)."
     )
 
 

@@ -201,6 +201,26 @@ def test_qianhai_dishonest_debtor_reaches_the_knockout(
     assert not without["knockout"].str.contains("K06").any()
 
 
+def test_catalog_stamp_names_qianhai_on_the_rows_that_hold_its_features(
+    book: pd.DataFrame, context: DecisionContext
+) -> None:
+    both = "pboc-features/1+qh-features/1"
+    rows = book.head(3).assign(qh_b1_dishonest=[1.0, 0.0, np.nan])
+    assert decide(rows, context)["feature_catalog_version"].tolist() == [
+        both,
+        both,
+        "pboc-features/1",
+    ]
+    many = book.head(40).assign(qh_score=[np.nan, 600.0] * 20)  # the vectorised path
+    expected = ["pboc-features/1", both] * 20
+    assert decide(many, context)["feature_catalog_version"].tolist() == expected
+    # a context given a stored stamp (replay) stamps from the inputs, not from the context
+    stored = replace(context, feature_catalog_version=both)
+    assert (
+        decide(book.head(2), stored)["feature_catalog_version"].tolist() == ["pboc-features/1"] * 2
+    )
+
+
 def test_inputs_hash_is_the_same_row_by_row_and_for_a_block(book: pd.DataFrame) -> None:
     """A few rows are folded in Python, many with numpy: both give the same hashes."""
     typed = input_frame(book.head(40)).assign(qh_score=[np.nan, 600.0] * 20)
