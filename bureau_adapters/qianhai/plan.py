@@ -159,10 +159,28 @@ class QianhaiPlan:
     def products(
         self, bank_code: str, model_columns: Callable[[], Collection[str]]
     ) -> tuple[str, ...]:
-        """The products to query for ``bank_code`` (``model_columns`` is called for ``model``)."""
+        """The products to query for ``bank_code``: those the champion reads (``model``), or
+        the bank's list, which must hold every product whose features the champion reads.
+
+        Raises
+        ------
+        QianhaiConfigError
+            ``QH_PLAN_INCOMPLETE`` when the bank's list leaves out a product the champion
+            reads (its features would arrive missing and a knockout on them could not fire).
+        """
         chosen = self.banks.get(bank_code, self.default)
+        needed = products_for_columns(model_columns())
         if chosen == MODEL:
-            return products_for_columns(model_columns())
+            return needed
+        missing = [code for code in needed if code not in chosen]
+        if missing:
+            where = f"qianhai.banks.{bank_code}" if bank_code in self.banks else "qianhai.default"
+            raise QianhaiConfigError(
+                f"Bank {bank_code}'s champion reads features of Qianhai products {missing}, "
+                f"which '{where}' in bureaus.yaml does not query.",
+                code="QH_PLAN_INCOMPLETE",
+                field=where,
+            )
         return tuple(chosen)
 
     def reason_for(self, pboc_reason: str) -> str:

@@ -7,8 +7,8 @@ the bank's :class:`~bureau_adapters.qianhai.plan.QianhaiPlan` names through
 :class:`~bureau_adapters.qianhai.client.QianhaiClient` (``qh_*`` features, catalog
 ``qh-features/1``). A bureau that fails raises its coded
 :class:`~bureau_adapters.exceptions.BureauError`; a failed fetch is never "no risk" (a
-product that is not queried leaves no ``qh_*`` column, so a knockout reading it cannot pass
-silently). "No record" (白户) is an answer: the features of an empty report (no history, not
+bank's plan that leaves out a product whose features the champion reads is refused,
+``QH_PLAN_INCOMPLETE``, so a knockout reading them cannot pass silently). "No record" (白户) is an answer: the features of an empty report (no history, not
 clean); Qianhai's ``E000996`` is an answer too (see :mod:`bureau_adapters.qianhai.features`).
 """
 
@@ -163,7 +163,10 @@ class BureauGateway:
                 reason=reason,
                 consent_id=request.qianhai_consent_id,
             )
-        except ConsentError:  # run the first product: the gate audits the refusal and raises
+        except ConsentError:
+            # run the first product: the gate checks the consent again, audits the refusal
+            # and raises its own ConsentError. If the consent became valid in between, the
+            # query ran and its answer is stored (reused below): no stale refusal after that.
             client.run(
                 products[0],
                 subject,
@@ -173,7 +176,6 @@ class BureauGateway:
                 operator=request.operator,
                 consent_id=request.qianhai_consent_id,
             )
-            raise
 
     def _qianhai_client(self, request: RatingRequest, products: Sequence[str]) -> QianhaiClient:
         if self.qianhai is None:
@@ -292,8 +294,4 @@ def gather(requests: Sequence[RatingRequest], bureaus: BureauGateway) -> pd.Data
             [f"pboc:{result.report_id or 'no_record'}@{result.store_id}", *qh_ids]
         )
         rows.append(_row(request, {**features, **qh}, report_ids))
-    raw = pd.DataFrame(rows)
-    frame = input_frame(raw)
-    for name in ("household_id", "business_ref", "report_ids"):
-        frame[name] = raw[name].to_numpy()
-    return frame
+    return input_frame(rows, keep=("household_id", "business_ref", "report_ids"))

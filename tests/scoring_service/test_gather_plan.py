@@ -50,6 +50,21 @@ def test_invalid_plans_name_the_key(data: dict[str, Any], field: str, message: s
     assert (info.value.code, info.value.fields["field"]) == ("QH_PLAN_INVALID", field)
 
 
+def test_a_bank_list_leaving_out_a_product_the_champion_reads_is_refused() -> None:
+    plan = QianhaiPlan.from_dict(
+        {"qianhai": {"products": ["8005", "8036"], "banks": {"302": ["8005"]}}}
+    )
+    columns = ["land_mu", "qh_score", "qh_b1_dishonest"]
+    assert plan.products("301", lambda: columns) == ("8005", "8036")
+    assert plan.products("301", lambda: ["qh_score"]) == ("8005", "8036")  # more is fine
+    with pytest.raises(QianhaiConfigError, match=r"\['8036'\]") as info:
+        plan.products("302", lambda: columns)
+    assert (info.value.code, info.value.fields["field"]) == (
+        "QH_PLAN_INCOMPLETE",
+        "qianhai.banks.302",
+    )
+
+
 def test_an_unmapped_query_reason_is_a_coded_error() -> None:
     with pytest.raises(QianhaiConfigError, match="PBOC reason '09'") as info:
         QianhaiPlan().reason_for("09")
