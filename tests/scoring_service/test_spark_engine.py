@@ -15,7 +15,7 @@ from scoring_service.batch.champions import model_file
 REPO = Path(__file__).resolve().parents[2]
 BANKS = ["301", "302", "303"]
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 
 @pytest.fixture(scope="session")
