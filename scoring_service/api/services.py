@@ -155,6 +155,9 @@ class Services:
             refresh_seconds or reg_settings.registry_refresh_seconds,
         )
         pboc = PbocClient(engine, settings=bureau)
+        # each rating commits its decision durably right after its bureau stage, which also
+        # flushes a reuse's audit row: that commit need not wait (docs/bureaus.md)
+        pboc.gate.relaxed_reuse_audit = True
         if callable(qianhai) and not isinstance(qianhai, QianhaiClient):
             qianhai = qianhai(pboc.gate)
         elif qianhai is None and QianhaiSettings().base_url:
