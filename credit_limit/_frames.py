@@ -129,7 +129,8 @@ def new_frame(names: Sequence[str], arrays: Sequence[Any], index: pd.Index) -> p
     for dtype, at_list in by_dtype.items():
         stacked = np.stack([arrays[at] for at in at_list]).astype(dtype, copy=False)
         blocks.append(make_block(stacked, BlockPlacement(np.array(at_list, dtype=np.intp)), ndim=2))
-    manager = BlockManager(tuple(blocks), [_columns(tuple(names)), index], verify_integrity=False)
+    labels = _columns(tuple(names)).copy(deep=False)  # the cached index is never handed out
+    manager = BlockManager(tuple(blocks), [labels, index], verify_integrity=False)
     return pd.DataFrame._from_mgr(manager, axes=manager.axes)
 
 

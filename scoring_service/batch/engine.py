@@ -69,7 +69,15 @@ class RunStats:
 
 def _stop_after() -> int | None:
     value = os.environ.get(STOP_AFTER_ENV, "")
-    return int(value) if value.isdigit() else None
+    if not value.isdigit():
+        return None
+    # a test hook: say so loudly, a run stopped by it waits for a SIGKILL or SIGCONT
+    sys.stderr.write(
+        f"warning: {STOP_AFTER_ENV}={value} is set: this re-rating stops itself (SIGSTOP) "
+        f"after part {value} (a test hook; unset it for real runs).\n"
+    )
+    sys.stderr.flush()
+    return int(value)
 
 
 def run_pandas(

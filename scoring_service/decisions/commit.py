@@ -72,16 +72,23 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Ticket]) -> None:
         try:
-            self.write([row for ticket in batch for row in ticket.rows])
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error = exc
-            else:  # find the culprit(s): each caller's rows on their own
-                for ticket in batch:
-                    try:
-                        self.write(list(ticket.rows))
-                    except Exception as own:
-                        ticket.error = own
-        with self._cond:
+            try:
+                self.write([row for ticket in batch for row in ticket.rows])
+            except Exception as exc:
+                if len(batch) == 1:
+                    batch[0].error = exc
+                else:  # find the culprit(s): each caller's rows on their own
+                    for ticket in batch:
+                        try:
+                            self.write(list(ticket.rows))
+                        except Exception as own:
+                            ticket.error = own
+        except BaseException as exc:  # interrupted: no caller of the batch may think it saved
             for ticket in batch:
-                ticket.done = True
+                if ticket.error is None:
+                    ticket.error = exc
+            raise
+        finally:
+            with self._cond:
+                for ticket in batch:
+                    ticket.done = True

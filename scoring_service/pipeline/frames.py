@@ -71,7 +71,8 @@ def assemble(columns: Sequence[str], index: pd.Index, parts: Sequence[Part]) -> 
             blocks.append(make_block(values.reshape(1, -1), placement=places))
         else:  # an extension array (one column)
             blocks.append(make_block(values, placement=places, ndim=2))
-    manager = BlockManager(blocks, [_labels(tuple(columns)), index])
+    # a shallow copy of the cached labels: a caller renaming its frame's axis changes only its own
+    manager = BlockManager(blocks, [_labels(tuple(columns)).copy(deep=False), index])
     return pd.DataFrame._from_mgr(manager, axes=manager.axes)
 
 

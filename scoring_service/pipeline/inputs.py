@@ -270,7 +270,10 @@ def typed_inputs(
     numbers = _number_block(rows if frame is None else frame, given)
     _check_numbers(numbers)
     kept = {  # typed as a frame of the rows would type them
-        name: np.asarray(read(name)) if frame is not None else pd.Series(read(name)).to_numpy()
+        # copied: the typed frame and the decisions must not share memory with the caller's
+        name: np.array(read(name), copy=True)
+        if frame is not None
+        else pd.Series(read(name)).to_numpy()
         for name in keep
         if name in given
     }

@@ -254,3 +254,17 @@ def test_assembled_frames_equal_the_public_constructor() -> None:
     )
     with pytest.raises(ValueError, match="the parts give"):
         assemble(["a", "z"], index, parts[1:2])
+
+
+def test_typed_inputs_and_decisions_share_nothing_with_the_callers_frame(
+    book: pd.DataFrame, context: DecisionContext
+) -> None:
+    rows = book.head(3).assign(household_id=["h1", "h2", "h3"]).reset_index(drop=True)
+    typed = input_frame(rows, keep=("household_id",))
+    decided = decide(rows, context)
+    rows.loc[0, "household_id"] = "CHANGED"
+    assert typed["household_id"].tolist() == ["h1", "h2", "h3"]
+    assert decided["household_id"].tolist() == ["h1", "h2", "h3"]
+    typed.columns.name = "renamed here"
+    again = input_frame(rows, keep=("household_id",))
+    assert again.columns.name is None  # the cached labels are not handed out

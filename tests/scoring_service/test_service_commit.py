@@ -97,3 +97,46 @@ def test_concurrent_saves_are_all_stored_and_a_duplicate_only_fails_itself(
     assert outcomes[1:] == [None] * (len(decisions) - 1)
     assert store.count("301") == len(decisions)
     engine.dispose()
+
+
+class _Interrupted(BaseException):
+    """Not an ``Exception``: what a KeyboardInterrupt or SystemExit looks like to the writer."""
+
+
+def test_an_interrupted_commit_fails_every_caller_of_its_batch() -> None:
+    """A write interrupted by a non-``Exception`` must not let a queued caller return as if
+    its row were stored (it was in the leader's batch, never written)."""
+    batches: list[list[Any]] = []
+    first_started, release = threading.Event(), threading.Event()
+
+    def write(rows: list[dict[str, Any]]) -> None:
+        batches.append([r["n"] for r in rows])
+        if len(batches) == 1:
+            first_started.set()
+            release.wait(5)
+        elif rows:  # writing nothing succeeds, as a real INSERT of no rows would
+            raise _Interrupted
+
+    commit = GroupCommit(write)
+    outcomes: dict[int, str] = {}
+
+    def save(n: int) -> None:
+        try:
+            commit([{"n": n}])
+            outcomes[n] = "stored"
+        except _Interrupted:
+            outcomes[n] = "interrupted"
+
+    threads = [threading.Thread(target=save, args=(0,))]
+    threads[0].start()
+    assert first_started.wait(5)
+    threads += [threading.Thread(target=save, args=(n,)) for n in (1, 2)]
+    for t in threads[1:]:
+        t.start()
+    while len(commit._queue) < 2:
+        threading.Event().wait(0.01)
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert outcomes == {0: "stored", 1: "interrupted", 2: "interrupted"}
+    assert batches == [[0], [1, 2]]
