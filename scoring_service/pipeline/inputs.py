@@ -244,6 +244,11 @@ def typed_inputs(
     """Check and type the inputs of every row (see :func:`input_frame`); ``keep`` names
     pass-through columns (e.g. ``household_id``) carried along when present."""
     if isinstance(data, pd.DataFrame):
+        if not data.columns.is_unique:
+            repeated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+            raise InputError(
+                f"Input columns repeated: {repeated}.", field=repeated[0], columns=repeated
+            )
         frame: pd.DataFrame | None = data
         rows: list[Mapping[str, Any]] = []
         given = set(data.columns)

@@ -268,3 +268,11 @@ def test_typed_inputs_and_decisions_share_nothing_with_the_callers_frame(
     typed.columns.name = "renamed here"
     again = input_frame(rows, keep=("household_id",))
     assert again.columns.name is None  # the cached labels are not handed out
+
+
+def test_a_repeated_input_column_is_named(book: pd.DataFrame) -> None:
+    rows = book.head(2)
+    doubled = pd.concat([rows, rows[["land_mu"]]], axis=1)
+    with pytest.raises(InputError, match="repeated") as info:
+        input_frame(doubled)
+    assert info.value.fields["field"] == "land_mu"
