@@ -30,9 +30,10 @@ __all__ = [
 
 
 def pick_applicants(province: Any, n: int, seed: int) -> list[str]:
-    """The province's households kept out of the book as new applicants: ``n - 2`` at random,
-    the riskiest by the sandbox's true PD, and a dishonest judgment debtor (失信被执行人,
-    Qianhai 8036 B1) when the province has one — the sandbox knows who is who."""
+    """The province's households kept out of the book as new applicants: the riskiest and the
+    safest by the sandbox's true PD, a dishonest judgment debtor (失信被执行人, Qianhai 8036
+    B1) when the province has one, and the rest at random — the sandbox knows who is who,
+    so the demo shows refusals with their reasons and an approval."""
     households = pd.read_parquet(province / "households.parquet", columns=["household_id"])
     truth = pd.read_parquet(province / "outcomes.parquet", columns=["household_id", "true_pd"])
     drivers = pd.read_parquet(
@@ -44,6 +45,9 @@ def pick_applicants(province: Any, n: int, seed: int) -> list[str]:
         chosen.append(str(debtors.iloc[0]))
     riskiest = truth[~truth["household_id"].isin(chosen)].nlargest(1, "true_pd")
     chosen += riskiest["household_id"].astype(str).tolist()
+    if n > len(chosen):
+        safest = truth[~truth["household_id"].isin(chosen)].nsmallest(1, "true_pd")
+        chosen += safest["household_id"].astype(str).tolist()
     rest = households[~households["household_id"].isin(chosen)]
     picked = rest.sample(max(0, n - len(chosen)), random_state=seed)["household_id"]
     return sorted([*chosen, *picked.astype(str)])

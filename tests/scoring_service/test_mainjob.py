@@ -65,7 +65,9 @@ def test_feature_columns_leave_out_identifiers_personal_data_outcomes_and_consta
     assert {"default_12m", "true_pd", "id_number"} <= set(NOT_FEATURES)
 
 
-def test_applicants_include_the_riskiest_and_a_dishonest_debtor(small_province: Path) -> None:
+def test_applicants_include_the_riskiest_the_safest_and_a_dishonest_debtor(
+    small_province: Path,
+) -> None:
     from scoring_service.mainjob.bureau import pick_applicants
 
     chosen = pick_applicants(small_province, 4, seed=3)
@@ -73,6 +75,7 @@ def test_applicants_include_the_riskiest_and_a_dishonest_debtor(small_province: 
     drivers = pd.read_parquet(small_province / "risk_drivers.parquet")
     assert len(chosen) == len(set(chosen)) == 4
     assert truth.loc[truth["true_pd"].idxmax(), "household_id"] in chosen
+    assert truth.loc[truth["true_pd"].idxmin(), "household_id"] in chosen
     debtors = set(drivers.loc[drivers["qh_dishonest_debtor"] > 0, "household_id"])
     assert bool(debtors & set(chosen)) == bool(debtors)
     assert chosen == pick_applicants(small_province, 4, seed=3)
