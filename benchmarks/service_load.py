@@ -339,7 +339,9 @@ def prepare_bank(home: Path, rows: pd.DataFrame) -> str:
     from scoring_service.api.testing import record_consent
     from scoring_service.tenancy import Tenancy
 
-    engine = create_engine(f"sqlite:///{home / 'nongxin.db'}")
+    # the server's database: NONGXIN_DATABASE_URL when set (e.g. PostgreSQL), else its default
+    url = os.environ.get("NONGXIN_DATABASE_URL") or f"sqlite:///{home / 'nongxin.db'}"
+    engine = create_engine(url)
     tenancy = Tenancy(engine)
     tenancy.add_bank("301", "双峰农商行", config_dir=CONFIG)
     consents = ConsentRegistry(engine)
