@@ -153,8 +153,8 @@ class BureauGateway:
         if not products:
             return
         client = self._qianhai_client(request, products)
-        subject = _qianhai_subject(request.subject)
-        reason = request.qianhai_reason or self.plan.reason_for(request.query_reason)
+        _qianhai_subject(request.subject)  # an ID type Qianhai does not take: InputError
+        reason = self._qianhai_reason(request)
         try:
             client.gate.consents.check(
                 bank_code=request.bank_code,
@@ -167,15 +167,7 @@ class BureauGateway:
             # run the first product: the gate checks the consent again, audits the refusal
             # and raises its own ConsentError. If the consent became valid in between, the
             # query ran and its answer is stored (reused below): no stale refusal after that.
-            client.run(
-                products[0],
-                subject,
-                bank_code=request.bank_code,
-                reason=reason,
-                business_ref=request.business_ref,
-                operator=request.operator,
-                consent_id=request.qianhai_consent_id,
-            )
+            self._qianhai_run(client, request, products[0])
 
     def _qianhai_client(self, request: RatingRequest, products: Sequence[str]) -> QianhaiClient:
         if self.qianhai is None:
@@ -187,6 +179,23 @@ class BureauGateway:
             )
         return self.qianhai
 
+    def _qianhai_reason(self, request: RatingRequest) -> str:
+        return request.qianhai_reason or self.plan.reason_for(request.query_reason)
+
+    def _qianhai_run(
+        self, client: QianhaiClient, request: RatingRequest, product: str
+    ) -> tuple[QianhaiResult, QueryResult]:
+        """One product about the request's subject through the gate (audited, maybe reused)."""
+        return client.run(
+            product,
+            _qianhai_subject(request.subject),
+            bank_code=request.bank_code,
+            reason=self._qianhai_reason(request),
+            business_ref=request.business_ref,
+            operator=request.operator,
+            consent_id=request.qianhai_consent_id,
+        )
+
     def qianhai_features(self, request: RatingRequest) -> tuple[dict[str, Any], list[str]]:
         """The ``qh_*`` features of the request's subject (empty when the bank's plan names
         no product) and the report ids (``qianhai:<product>:<transNo>@<store id>``)."""
@@ -194,20 +203,10 @@ class BureauGateway:
         if not products:
             return {}, []
         client = self._qianhai_client(request, products)
-        subject = _qianhai_subject(request.subject)
-        reason = request.qianhai_reason or self.plan.reason_for(request.query_reason)
         results: dict[str, QianhaiResult] = {}
         answers: list[QueryResult] = []
         for product in products:
-            result, answer = client.run(
-                product,
-                subject,
-                bank_code=request.bank_code,
-                reason=reason,
-                business_ref=request.business_ref,
-                operator=request.operator,
-                consent_id=request.qianhai_consent_id,
-            )
+            result, answer = self._qianhai_run(client, request, product)
             results[product] = result
             answers.append(answer)
         as_of = _as_of(answers)
