@@ -22,13 +22,13 @@ False
 from __future__ import annotations
 
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
 from bureau_adapters.exceptions import BureauError
 
-__all__ = ["LoopbackHTTPServer", "LoopbackServer"]
+__all__ = ["LoopbackHTTPServer", "LoopbackHandler", "LoopbackServer"]
 
 
 class LoopbackHTTPServer(ThreadingHTTPServer):
@@ -36,6 +36,20 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+
+
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """Request handler base of the simulators: whole answers, a vanished client tolerated."""
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # the client went away (read timeout): nothing to answer
+            self.close_connection = True
 
 
 class LoopbackServer:

@@ -40,14 +40,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from bureau_adapters.exceptions import BureauError
-from bureau_adapters.loopback import LoopbackHTTPServer, LoopbackServer
+from bureau_adapters.loopback import LoopbackHandler, LoopbackHTTPServer, LoopbackServer
 from bureau_adapters.pboc.client import ERROR_CODES
 from bureau_adapters.pboc.thin_file import thin_file_report
 from bureau_adapters.pboc.wsdl import NAMESPACE, SINGLE_QUERY_WSDL
@@ -315,7 +314,7 @@ def _leaves(element: Any) -> Iterator[Any]:
             yield child
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK stall)
@@ -360,16 +359,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._send(answer[0], answer[1], "text/xml; charset=utf-8")
-
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client went away (read timeout): nothing to answer
-            self.close_connection = True
 
 
 def _received(fields: dict[str, str], scenario: str) -> SimulatedQuery:

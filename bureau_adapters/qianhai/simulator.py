@@ -22,7 +22,6 @@ import secrets
 import string
 import threading
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from bureau_adapters.loopback import LoopbackHTTPServer, LoopbackServer
+from bureau_adapters.loopback import LoopbackHandler, LoopbackHTTPServer, LoopbackServer
 from bureau_adapters.pii import mask_text
 from bureau_adapters.qianhai import crypto
 from bureau_adapters.qianhai.errors import QianhaiConfigError
@@ -98,7 +97,7 @@ class _Server(LoopbackHTTPServer):
         logger.debug("qianhai simulator: connection error from %s", client_address[0])
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     timeout = 30
@@ -120,16 +119,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._send(405, b"POST only", "text/plain")
-
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client went away (read timeout): nothing to answer
-            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("qianhai simulator: " + mask_text(format % args))
