@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,16 +29,6 @@ DOC = hashlib.sha256(b"signed authorisation form").hexdigest()
 KEYER = SubjectKeyer(b"test-subject-key")
 SIGNED = dt.date(2026, 3, 1)
 UNTIL = dt.date(2027, 2, 28)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgresql":
-        why = postgres_unavailable(postgres_test_url())
-        if why:
-            pytest.skip(why)
-    with isolated_engine(request.param, tmp_path) as engine:
-        yield engine
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -22,27 +20,12 @@ from bureau_adapters.compliance.audit import QueryOutcome, ReportSource
 from bureau_adapters.compliance.consent import Consent
 from bureau_adapters.compliance.gate import ComplianceGate, FetchedAnswer, QueryRequest
 from bureau_adapters.compliance.subject import Subject, SubjectKeyer
-from bureau_adapters.compliance.testing import (
-    isolated_engine,
-    postgres_test_url,
-    postgres_unavailable,
-)
 from bureau_adapters.exceptions import BureauError, BureauRejected, BureauTimeout, ConsentError
 
 ID = "11010519491231002X"
 NAME = "张三丰"
 KEYER = SubjectKeyer(b"test-subject-key")
 NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgresql":
-        why = postgres_unavailable(postgres_test_url())
-        if why:
-            pytest.skip(why)
-    with isolated_engine(request.param, tmp_path) as engine:
-        yield engine
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +22,10 @@ from bureau_adapters.compliance.consent import Consent
 from bureau_adapters.compliance.db import create_engine, ensure_schema
 from bureau_adapters.compliance.gate import ComplianceGate, FetchedAnswer, QueryRequest
 from bureau_adapters.compliance.subject import Subject, SubjectKeyer
-from bureau_adapters.compliance.testing import (
-    isolated_engine,
-    postgres_test_url,
-    postgres_unavailable,
-)
 
 ID = "11010519491231002X"
 KEYER = SubjectKeyer(b"test-subject-key")
 ANSWER = FetchedAnswer(code="OK", content=b"<Document/>", report_id="R-1")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgresql":
-        why = postgres_unavailable(postgres_test_url())
-        if why:
-            pytest.skip(why)
-    with isolated_engine(request.param, tmp_path) as engine:
-        yield engine
 
 
 def _gate(engine: Engine) -> ComplianceGate:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,22 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bureau_adapters.compliance.db import create_engine, create_schema, ensure_schema
-from bureau_adapters.compliance.testing import (
-    isolated_engine,
-    postgres_test_url,
-    postgres_unavailable,
-)
 from bureau_adapters.qianhai.ledger import TransactionLedger
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgresql":
-        why = postgres_unavailable(postgres_test_url())
-        if why:
-            pytest.skip(why)
-    with isolated_engine(request.param, tmp_path) as engine:
-        yield engine
 
 
 def _reserve(ledger: TransactionLedger, trans_no: str, **kw: object) -> bool:
