@@ -17,7 +17,7 @@ messages unmasked; use :mod:`bureau_adapters.pii` to mask them.
 
 from __future__ import annotations
 
-from typing import Any
+from rating_models.exceptions import NongxinError
 
 __all__ = [
     "BureauError",
@@ -30,19 +30,10 @@ __all__ = [
 ]
 
 
-class BureauError(Exception):
+class BureauError(NongxinError):
     """Root of the :mod:`bureau_adapters` error tree."""
 
     default_code = "BUREAU_ERROR"
-
-    def __init__(self, message: str, *, code: str | None = None, **fields: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-        self.fields = fields
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class MalformedReportError(BureauError, ValueError):

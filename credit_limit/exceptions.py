@@ -14,22 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rating_models.exceptions import NongxinError
+
 __all__ = ["LimitInputError", "OverrideRefused", "PolicyError", "PolicyValidationError"]
 
 
-class PolicyError(Exception):
+class PolicyError(NongxinError):
     """Root of the :mod:`credit_limit` error tree."""
 
     default_code = "POLICY_ERROR"
-
-    def __init__(self, message: str, *, code: str | None = None, **fields: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-        self.fields = fields
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class PolicyValidationError(PolicyError, ValueError):

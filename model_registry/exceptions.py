@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rating_models.exceptions import NongxinError
+
 __all__ = [
     "EvidenceError",
     "ModelFormatError",
@@ -25,19 +27,10 @@ __all__ = [
 ]
 
 
-class RegistryError(Exception):
+class RegistryError(NongxinError):
     """Root of the :mod:`model_registry` error tree."""
 
     default_code = "REGISTRY_ERROR"
-
-    def __init__(self, message: str, *, code: str | None = None, **fields: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-        self.fields = fields
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class ModelNotFound(RegistryError):

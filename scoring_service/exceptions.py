@@ -10,24 +10,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from rating_models.exceptions import NongxinError
 
 __all__ = ["DecisionError", "InputError", "ServiceError", "TenantError", "UsageError"]
 
 
-class ServiceError(Exception):
+class ServiceError(NongxinError):
     """Root of the :mod:`scoring_service` error tree."""
 
     default_code = "SERVICE_ERROR"
-
-    def __init__(self, message: str, *, code: str | None = None, **fields: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-        self.fields = fields
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class UsageError(ServiceError, ValueError):

@@ -17,8 +17,14 @@ from bureau_adapters.identity import check_digit, is_valid_resident_id, validate
 from bureau_adapters.pii import PiiMaskingFilter, mask_id, mask_name, mask_phone, mask_text
 from credit_limit.exceptions import PolicyError, PolicyValidationError
 from model_registry.exceptions import PromotionRefused, RegistryError
-from rating_models.exceptions import InvalidParameterError, NotFittedError, RatingModelsError
-from scoring_service.cli import cli
+from rating_models.exceptions import (
+    InvalidParameterError,
+    NongxinError,
+    NotFittedError,
+    RatingModelsError,
+)
+from scoring_service.cli import cli, main
+from scoring_service.exceptions import ServiceError
 
 
 @pytest.mark.parametrize(
@@ -34,6 +40,29 @@ from scoring_service.cli import cli
 def test_errors_have_root_and_stable_code(exc: Exception, root: type, code: str) -> None:
     assert isinstance(exc, root)
     assert exc.code == code  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "root", [RatingModelsError, BureauError, PolicyError, RegistryError, ServiceError]
+)
+def test_every_package_root_is_a_nongxin_error(root: type[NongxinError]) -> None:
+    exc = root("why", field="f")
+    assert isinstance(exc, NongxinError)
+    assert (exc.code, exc.fields, str(exc)) == (root.default_code, {"field": "f"}, "why")
+    assert root.default_code != NongxinError.default_code
+
+
+def test_cli_prints_any_coded_error_with_its_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(**_: object) -> None:
+        raise PolicyValidationError("bank 399 breaks a red line", code="POLICY_INVALID")
+
+    monkeypatch.setattr(cli, "main", refuse)
+    with pytest.raises(SystemExit, match="2") as info:
+        main([])
+    assert info.value.code == 2
+    assert capsys.readouterr().err == "error[POLICY_INVALID]: bank 399 breaks a red line\n"
 
 
 def test_error_fields_and_explicit_code() -> None:

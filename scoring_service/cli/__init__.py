@@ -74,21 +74,12 @@ def cli(verbose: int) -> None:
     install_log_masking()
 
 
-def _domain_errors() -> tuple[type[Exception], ...]:
-    from bureau_adapters.exceptions import BureauError
-    from credit_limit.exceptions import PolicyError
-    from model_registry.exceptions import RegistryError
-    from rating_models.exceptions import RatingModelsError
-    from scoring_service.exceptions import ServiceError
-
-    return (RatingModelsError, BureauError, PolicyError, RegistryError, ServiceError)
-
-
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``nongxin`` console script."""
+    from rating_models.exceptions import NongxinError
+
     try:
         return cli.main(args=argv, prog_name="nongxin", standalone_mode=True)
-    except _domain_errors() as exc:
-        code = getattr(exc, "code", "ERROR")
-        click.echo(f"error[{code}]: {exc}", err=True)
+    except NongxinError as exc:
+        click.echo(f"error[{exc.code}]: {exc}", err=True)
         sys.exit(2)
