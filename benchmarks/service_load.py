@@ -112,6 +112,7 @@ def process(
     cmd: list[str], env: dict[str, str], ready_url: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     log = Path(tempfile.gettempdir()) / f"nongxin-load-{os.getpid()}.log"
+    print(f"{cmd[0]} log: {log}", file=sys.stderr, flush=True)
     with log.open("ab") as sink:
         proc = subprocess.Popen(cmd, env=env, stdout=sink, stderr=sink)
     try:
@@ -185,19 +186,24 @@ def measured(pid: int, run: Any) -> dict[str, Any]:
 
 async def _exchange(
     conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes
-) -> bool:
-    """One HTTP/1.1 request on a kept-alive connection; True for a 200 answer."""
+) -> tuple[str, bool]:
+    """One HTTP/1.1 request on a kept-alive connection: the answer's status code, and whether
+    the connection may be reused (not when the server said ``Connection: close``)."""
     reader, writer = conn
     writer.write(request)
     await writer.drain()
     status = await reader.readline()
-    length = 0
+    length, keep = 0, True
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        name = name.strip().lower()
+        if name == b"content-length":
             length = int(value)
+        elif name == b"connection" and value.strip().lower() == b"close":
+            keep = False
     await reader.readexactly(length)
-    return status.split(b" ", 2)[1:2] == [b"200"]
+    code = status.split(b" ", 2)[1:2]
+    return (code[0].decode() if code else "no status"), keep
 
 
 async def _open_loop(
@@ -206,8 +212,10 @@ async def _open_loop(
     """Requests sent on a fixed schedule (request i at start + i/rate) whatever the answers,
     on up to ``max_in_flight`` kept-alive connections; latency counts from the scheduled
     time (no coordinated omission). A request due while every connection is busy is shed
-    and counted as an error, never queued. Plain asyncio streams: the client must cost far
-    less CPU than the server on the shared cores."""
+    and counted as an error, never queued. Like any connection pool, a kept-alive connection
+    the server has closed is not reused; every failure is counted by kind (status code or
+    exception). Plain asyncio streams: the client must cost far less CPU than the server on
+    the shared cores."""
     parts = httpx.URL(url)
     host, port = parts.host, parts.port or 80
     requests = [
@@ -221,23 +229,32 @@ async def _open_loop(
     n = int(rate * seconds)
     latencies: list[float] = []
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    kinds: dict[str, int] = {}  # what went wrong: a status code or the exception's class
     opened = errors = shed = 0
 
     async def one(i: int, due: float) -> None:
         nonlocal errors, opened
         conn = idle.pop() if idle else None
+        while conn is not None and conn[0].at_eof():  # closed by the server while idle
+            conn[1].close()
+            opened -= 1
+            conn = idle.pop() if idle else None
         try:
             if conn is None:
                 opened += 1
                 conn = await asyncio.open_connection(host, port)
-            ok = await asyncio.wait_for(_exchange(conn, requests[i % len(requests)]), 5)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-            ok, conn = False, None
+            code, keep = await asyncio.wait_for(_exchange(conn, requests[i % len(requests)]), 5)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            code, keep = type(exc).__name__, False
         latencies.append((time.perf_counter() - due) * 1e3)
-        errors += not ok
-        if conn is not None:
+        if code != "200":
+            errors += 1
+            kinds[code] = kinds.get(code, 0) + 1
+        if conn is not None and keep:
             idle.append(conn)
         else:
+            if conn is not None:
+                conn[1].close()
             opened -= 1
 
     start = time.perf_counter()
@@ -268,6 +285,7 @@ async def _open_loop(
         "requests": len(tasks),
         "shed": shed,
         "errors": errors + shed,
+        "error_kinds": kinds,
     }
 
 
@@ -353,13 +371,20 @@ def prepare_bank(home: Path, rows: pd.DataFrame) -> str:
 
 
 def serve_runs(
-    s: dict[str, Any], key: str, endpoint: str, workers: int, seconds: int, rate: float, lua: Path
+    s: dict[str, Any],
+    key: str,
+    endpoint: str,
+    workers: int,
+    args: argparse.Namespace,
+    lua: Path,
 ) -> dict[str, Any]:
+    """Closed-loop (wrk) and open-loop runs against ``nongxin serve --workers workers``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "NONGXIN_BUREAU_PBOC_ENDPOINT": endpoint}
     cmd = [str(BIN / "nongxin"), "serve", "--port", str(port), "--workers", str(workers)]
-    out: dict[str, Any] = {"workers": workers}
+    out: dict[str, Any] = {"workers": workers, "rating": [], "score": []}
+    seconds = args.seconds
     with process(cmd, env, f"{url}/healthz") as proc:
         bodies = s["ratings"].read_text().splitlines()
         with httpx.Client(
@@ -369,21 +394,28 @@ def serve_runs(
                 answer = client.post("/v1/ratings", content=body)
                 if answer.status_code != 200:
                     raise SystemExit(f"warm-up failed: {answer.status_code} {answer.text[:300]}")
-        out["rating"] = [
+        if not args.open_loop_only:
+            out["rating"] = [
+                measured(
+                    proc.pid,
+                    lambda c=c: wrk(url, "/v1/ratings", s["ratings"], key, c, seconds, lua),
+                )
+                for c in (1, 8)
+            ]
+        out["rating_rate"] = [
             measured(
-                proc.pid, lambda c=c: wrk(url, "/v1/ratings", s["ratings"], key, c, seconds, lua)
+                proc.pid, lambda: asyncio.run(_open_loop(url, bodies, key, args.rate, seconds))
             )
-            for c in (1, 8)
+            for _ in range(args.open_loop_runs)
         ]
-        out["rating_rate"] = measured(
-            proc.pid, lambda: asyncio.run(_open_loop(url, bodies, key, rate, seconds))
-        )
-        out["score"] = [
-            measured(
-                proc.pid, lambda c=c: wrk(url, "/v1/scores", s["scores"], key, c, seconds, lua)
-            )
-            for c in (1, 8)
-        ]
+        if not args.open_loop_only:
+            out["score"] = [
+                measured(
+                    proc.pid,
+                    lambda c=c: wrk(url, "/v1/scores", s["scores"], key, c, seconds, lua),
+                )
+                for c in (1, 8)
+            ]
     return out
 
 
@@ -454,16 +486,16 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         w = f"nongxin serve, {run['workers']} worker(s)"
         for r in run["rating"]:
             lines.append(_row(w, "full rating", f"c={r['conns']}", r, str(r["errors"])))
-        o = run["rating_rate"]
-        lines.append(
-            _row(
-                w,
-                "full rating",
-                f"open loop {o['rate']:g}/s",
-                o,
-                f"{o['errors']} (shed {o['shed']})",
+        for o in run["rating_rate"]:
+            lines.append(
+                _row(
+                    w,
+                    "full rating",
+                    f"open loop {o['rate']:g}/s",
+                    o,
+                    f"{o['errors']} (shed {o['shed']})",
+                )
             )
-        )
         for r in run["score"]:
             lines.append(_row(w, "scoring only", f"c={r['conns']}", r, str(r["errors"])))
     for r in results["mlflow"]:
@@ -509,6 +541,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="Duration of each run (bounded).")
     parser.add_argument("--rate", type=float, default=200.0, help="Open-loop rate, requests/s.")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "service.md")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="Worker counts to run."
+    )
+    parser.add_argument(
+        "--open-loop-runs", type=int, default=1, help="Open-loop runs per worker count."
+    )
+    parser.add_argument(
+        "--open-loop-only",
+        action="store_true",
+        help="Only the open-loop runs of nongxin serve (no wrk, no mlflow); prints, writes nothing.",
+    )
     args = parser.parse_args()
     from bureau_adapters.pboc.simulator import PbocSimulator
 
@@ -521,10 +564,12 @@ def main() -> None:
         results["n301"] = len(s["rows"])
         key = prepare_bank(s["home"], s["rows"])
         with PbocSimulator(s["province"]) as simulator:
-            for workers in (1, 2):
-                run = serve_runs(s, key, simulator.endpoint, workers, args.seconds, args.rate, lua)
+            for workers in args.workers:
+                run = serve_runs(s, key, simulator.endpoint, workers, args, lua)
                 results["serve"].append(run)
                 print(json.dumps(run), flush=True)
+        if args.open_loop_only:
+            return
         results["mlflow"] = mlflow_runs(s, args.seconds, lua)
         print(json.dumps(results["mlflow"]), flush=True)
     text = report(results, args)
