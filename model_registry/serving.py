@@ -4,6 +4,9 @@
 most once per ``refresh_seconds``, keeps loaded models by version, and switches to a new
 champion at the first refresh after the alias moved. When the registry cannot be reached it
 keeps serving the version it has and :meth:`ChampionLoader.health` says so (for ``/readyz``).
+By default the refresh runs in the :meth:`~ChampionLoader.get` call that finds it due; a
+server passes ``background=True`` and calls :meth:`~ChampionLoader.refresh` from its own
+thread, so no request ever waits for the registry once a model is loaded.
 MLflow's HTTP client retries with back-off for minutes by default; a serving process should
 set ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` and ``MLFLOW_HTTP_REQUEST_TIMEOUT`` low (requests
 keep being served from the cache while a refresh waits, but the refresh itself holds on).
@@ -68,6 +71,9 @@ class ChampionLoader:
         Least time between two alias resolutions (default 30).
     clock : callable
         Monotonic seconds (tests pass a fake clock).
+    background : bool
+        When True, :meth:`get` only loads the first model and never re-resolves: the owner
+        calls :meth:`refresh` every ``refresh_seconds`` from a thread of its own.
     """
 
     def __init__(
@@ -78,6 +84,7 @@ class ChampionLoader:
         bank: str | None = None,
         refresh_seconds: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        background: bool = False,
     ) -> None:
         if refresh_seconds <= 0:
             raise RegistryError(f"'refresh_seconds' must be > 0. Got {refresh_seconds!r}.")
@@ -86,6 +93,7 @@ class ChampionLoader:
         self.bank = bank
         self.refresh_seconds = float(refresh_seconds)
         self._clock = clock
+        self.background = background
         self._lock = threading.Lock()  # guards the fields below
         self._refreshing = threading.Lock()  # held by the one caller refreshing
         self._cache: dict[int, LoadedModel] = {}
@@ -109,7 +117,8 @@ class ChampionLoader:
         )
 
     def get(self) -> LoadedModel:
-        """The champion: cached, re-resolved at most once per ``refresh_seconds``.
+        """The champion: cached, re-resolved at most once per ``refresh_seconds`` (never here
+        with ``background=True`` once a model is loaded).
 
         One caller refreshes while the others keep getting the cached version, so a slow or
         hanging registry never holds up requests once a model is loaded (before the first
@@ -118,7 +127,9 @@ class ChampionLoader:
         with self._lock:
             current = self._current
             now = self._clock()
-            due = self._checked_at is None or now - self._checked_at >= self.refresh_seconds
+            due = not self.background and (
+                self._checked_at is None or now - self._checked_at >= self.refresh_seconds
+            )
         if (due or current is None) and self._refreshing.acquire(blocking=current is None):
             try:
                 self._refresh()
@@ -133,12 +144,19 @@ class ChampionLoader:
                 )
             return self._current
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        """Resolve the alias now (whatever the interval) and load a new champion if it moved;
+        a registry failure keeps the version served and shows in :meth:`health`. Waits for a
+        refresh already running. What a ``background=True`` owner calls from its thread."""
+        with self._refreshing:
+            self._refresh(force=True)
+
+    def _refresh(self, *, force: bool = False) -> None:
         """Resolve the alias and load a version not cached yet; registry calls hold no lock."""
         with self._lock:
             now = self._clock()
             fresh = self._checked_at is not None and now - self._checked_at < self.refresh_seconds
-            if self._current is not None and fresh:
+            if self._current is not None and fresh and not force:
                 return  # another caller refreshed meanwhile
             self._checked_at = now
         try:
@@ -181,5 +199,6 @@ class ChampionLoader:
                 "last_refresh_ok": self._last_ok,
                 "last_error": self._last_error,
                 "refresh_seconds": self.refresh_seconds,
+                "refresh": "background" if self.background else "on request",
                 "cached_versions": sorted(self._cache),
             }

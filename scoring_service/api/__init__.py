@@ -27,12 +27,15 @@ def create_app(settings: NongxinSettings, *, services: Services | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
-        app.state.services = services or Services.from_settings(settings)
+        built = app.state.services = services or Services.from_settings(settings)
+        built.start()  # the champion refresh runs off the request path
         try:
             yield
         finally:
             if owned:
-                app.state.services.close()
+                built.close()
+            else:
+                built.champions.stop()
 
     app = FastAPI(
         title="nongxin scoring service",

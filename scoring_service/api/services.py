@@ -8,9 +8,10 @@ registry serving cache) and each bank's effective policy.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,16 +37,26 @@ from scoring_service.tenancy import Tenancy
 
 __all__ = ["Champions", "Policies", "Services"]
 
+_log = logging.getLogger(__name__)
+
 
 @dataclass
 class Champions:
-    """One :class:`ChampionLoader` per bank (its own champion, else the federation's)."""
+    """One :class:`ChampionLoader` per bank (its own champion, else the federation's).
+
+    Without :meth:`start`, a request that finds its bank's champion due for a refresh asks
+    the registry itself (the loader's default). After :meth:`start`, one daemon thread
+    re-resolves every loader each ``refresh_seconds`` and requests only read the cache (the
+    registry down: the cached champion keeps being served, ``/readyz`` says ``degraded``).
+    """
 
     registry: Any
     name: str
     refresh_seconds: float = 30.0
     _loaders: dict[str, ChampionLoader] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _thread: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
 
     def loader(self, bank_code: str) -> ChampionLoader:
         """The loader of ``bank_code`` (created on first use)."""
@@ -53,7 +64,11 @@ class Champions:
             found = self._loaders.get(bank_code)
             if found is None:
                 found = self._loaders[bank_code] = ChampionLoader(
-                    self.registry, self.name, bank=bank_code, refresh_seconds=self.refresh_seconds
+                    self.registry,
+                    self.name,
+                    bank=bank_code,
+                    refresh_seconds=self.refresh_seconds,
+                    background=self._thread is not None,
                 )
             return found
 
@@ -67,9 +82,64 @@ class Champions:
 
     def health(self) -> list[dict[str, Any]]:
         """Health of every loader used so far."""
+        return [loader.health() for loader in self._all()]
+
+    def _all(self) -> list[ChampionLoader]:
         with self._lock:
-            loaders = list(self._loaders.values())
-        return [loader.health() for loader in loaders]
+            return list(self._loaders.values())
+
+    def start(self, banks: Sequence[str] = ()) -> None:
+        """Refresh in a daemon thread from now on: first load the champions of ``banks`` (so
+        no first request waits for the registry), then re-resolve every loader each
+        ``refresh_seconds``. Does nothing when already started."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run,
+                args=(self._stop, tuple(banks)),
+                name="nongxin-champion-refresh",
+                daemon=True,
+            )
+            for loader in self._loaders.values():
+                loader.background = True
+            thread = self._thread
+        thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the background thread (requests refresh for themselves again)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+            for loader in self._loaders.values():
+                loader.background = False
+        if thread is not None:
+            thread.join(timeout)
+
+    def refresh(self) -> None:
+        """Re-resolve the champion of every bank served so far, now (the background thread's
+        step; a registry failure keeps each cached champion and shows in :meth:`health`)."""
+        for loader in self._all():
+            try:
+                loader.refresh()
+            except Exception as exc:  # the thread must outlive any one failure
+                _log.warning(
+                    "champion refresh of bank %s failed: %s", loader.bank, type(exc).__name__
+                )
+
+    def _run(self, stop: threading.Event, banks: tuple[str, ...]) -> None:
+        for bank in banks:
+            if stop.is_set():
+                return
+            try:
+                self.loader(bank).get()
+            except Exception as exc:  # no champion yet: /readyz reports it, requests get 503
+                _log.warning(
+                    "champion of bank %s not loaded at start: %s", bank, type(exc).__name__
+                )
+        while not stop.wait(self.refresh_seconds):
+            self.refresh()
 
 
 @dataclass
@@ -211,8 +281,14 @@ class Services:
         ]
         return (not failed), ("; ".join(failed) or None)
 
+    def start(self) -> None:
+        """Start the background work of a serving process: the champion refresh (the
+        champions of the registered banks loaded first)."""
+        self.champions.start([bank.bank_code for bank in self.tenancy.banks()])
+
     def close(self) -> None:
-        """Close pooled connections."""
+        """Stop the background work, close pooled connections."""
+        self.champions.stop()
         self.bureaus.pboc.close()
         if self.bureaus.qianhai is not None:
             self.bureaus.qianhai.close()

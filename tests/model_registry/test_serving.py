@@ -168,3 +168,31 @@ def test_a_hanging_refresh_does_not_hold_up_requests(fake: FakeRegistry) -> None
     release.set()
     refresher.join(timeout=10)
     assert loader.get().version == 2
+
+
+def test_background_loader_never_asks_the_registry_in_get(fake: FakeRegistry, trained: Any) -> None:
+    """``background=True``: requests only read the cache; ``refresh`` (the owner's thread)
+    swaps the champion, and a registry outage during it keeps the cached one."""
+    clock = Clock()
+    loader = ChampionLoader(fake, "farmer-rating", refresh_seconds=30, clock=clock, background=True)
+    assert loader.get().version == 1  # the first load happens where it is needed
+    fake.champion = 2
+    clock.now = 1000.0  # long overdue
+    for _ in range(20):
+        assert loader.get().version == 1
+    assert (fake.resolves, fake.loads) == (1, [1])
+    loader.refresh()
+    served = loader.get()
+    assert (served.version, served.content_hash) == (2, trained.worse.model.content_hash)
+    assert (fake.resolves, fake.loads) == (2, [1, 2])
+    fake.down = True
+    loader.refresh()
+    assert loader.get().version == 2
+    health = loader.health()
+    assert (health["status"], health["refresh"]) == ("degraded", "background")
+    assert "REGISTRY_UNAVAILABLE" in health["last_error"]
+    fake.down, fake.champion = False, 1
+    loader.refresh()
+    assert loader.get().version == 1
+    assert fake.loads == [1, 2]  # version 1 came from the cache
+    assert loader.health()["status"] == "ok"

@@ -4,7 +4,9 @@ embedded MLflow registry and the decision store, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -312,10 +314,10 @@ def test_registry_down_keeps_serving_the_cached_champion(
     env.consent(row)
     loader: ChampionLoader = env.services.champions.loader("301")
     loader.get()
-    up, refresh = loader.registry, loader.refresh_seconds
+    up = loader.registry
     loader.registry = ModelRegistry(f"http://127.0.0.1:{_closed_port()}")
-    loader.refresh_seconds = 1e-6  # every request re-resolves the champion
     try:
+        env.services.champions.refresh()  # what the refresh thread does every 30 s
         response = env.post(rating_body(row))
         assert response.status_code == 200, response.text
         assert response.json()["lineage"]["model_version"] == 1
@@ -323,11 +325,87 @@ def test_registry_down_keeps_serving_the_cached_champion(
         served = next(m for m in ready["models"] if m["bank"] == "301")
         assert served["status"] == "degraded"
         assert served["version"] == 1
+        assert served["refresh"] == "background"
         assert ready["registry_reachable"] is False
     finally:
         loader.registry = up
-        loader.get()
-        loader.refresh_seconds = refresh
+        loader.refresh()
+
+
+class _Recording:
+    """The real registry, recording the thread of every alias resolution."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+        self.threads: list[str] = []
+
+    def resolve_for_bank(self, name: str, role: str, bank: str | None) -> Any:
+        self.threads.append(threading.current_thread().name)
+        return self.registry.resolve_for_bank(name, role, bank)
+
+    def load(self, name: str, version: int) -> Any:
+        return self.registry.load(name, version)
+
+
+def _until(check: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.05)
+
+
+def test_champion_refresh_runs_off_the_request_path(
+    small_province: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's refresh thread loads the champion at start, picks up a promotion with no
+    request made, and keeps serving the cached champion when the registry goes down; no
+    request ever asks the registry (a registry of its own: the alias moves)."""
+    from model_registry.registry import ModelRegistry
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    monkeypatch.setenv("NONGXIN_HOME", str(tmp_path))
+    monkeypatch.setenv("NONGXIN_CONFIG_DIR", str(CONFIG))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    registry = ModelRegistry()
+    trained = train_champion(small_province, CONFIG)
+    first = register_champion(trained, registry)
+    recording = _Recording(registry)
+    row = pd.read_parquet(small_province / "households.parquet").query("bank_code == '301'").iloc[0]
+    with (
+        isolated_engine("sqlite", tmp_path) as engine,
+        PbocSimulator(small_province) as simulator,
+    ):
+        services = Services.build(
+            NongxinSettings(home=tmp_path, config_dir=CONFIG),
+            engine,
+            registry=recording,
+            bureau_settings=BureauSettings(pboc_endpoint=simulator.endpoint),
+            refresh_seconds=0.3,
+        )
+        services.tenancy.add_bank("301", "bank 301", config_dir=CONFIG)
+        key = {"X-API-Key": services.tenancy.add_key("301").secret}
+        record_consent(services.bureaus.pboc.gate.consents, "301", str(row["id_number"]))
+        loader = services.champions.loader("301")
+        try:
+            with serve_in_thread(create_app(NongxinSettings(), services=services)) as url:
+                _until(lambda: loader.health()["version"] == first)  # loaded at start
+                rated = httpx.post(f"{url}/v1/ratings", json=rating_body(row), headers=key)
+                assert rated.json()["lineage"]["model_version"] == first, rated.text
+                second = register_champion(trained, registry)  # promotion: the alias moves
+                _until(lambda: loader.health()["version"] == second)  # no request made
+                rated = httpx.post(f"{url}/v1/ratings", json=rating_body(row), headers=key)
+                assert rated.json()["lineage"]["model_version"] == second, rated.text
+                recording.registry = ModelRegistry(f"http://127.0.0.1:{_closed_port()}")
+                _until(lambda: loader.health()["status"] == "degraded")
+                rated = httpx.post(f"{url}/v1/ratings", json=rating_body(row), headers=key)
+                assert rated.status_code == 200, rated.text
+                assert rated.json()["lineage"]["model_version"] == second
+        finally:
+            services.close()
+    assert len(recording.threads) >= 3
+    assert set(recording.threads) == {"nongxin-champion-refresh"}
 
 
 def _closed_port() -> int:
