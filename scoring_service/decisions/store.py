@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bureau_adapters.compliance.db import UTCDateTime
+from bureau_adapters.compliance.db import UTCDateTime, create_schema
 from scoring_service.decisions.commit import GroupCommit
 from scoring_service.exceptions import DecisionError
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
@@ -238,7 +238,8 @@ class DecisionStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine, checkfirst=True)
+        # safe when several server processes start at once on a new database
+        create_schema(engine, metadata)
         self._commit = GroupCommit(self._write)
 
     def _write(self, rows: list[dict[str, Any]]) -> None:

@@ -36,6 +36,33 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DecisionSt
         yield DecisionStore(engine)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_table_created_by_another_process_meanwhile_is_used(
+    backend: str, tmp_path: Path, inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    """Two server processes starting at once on a new database: the second's CREATE TABLE
+    fails with "already exists" after its check saw no table (``nongxin serve --workers 2``
+    exited at start-up on PostgreSQL); the store then uses the other's table."""
+    if backend == "postgresql" and (why := postgres_unavailable(postgres_test_url())):
+        pytest.skip(why)
+    with isolated_engine(backend, tmp_path) as engine:
+        raced: list[str] = []
+
+        def other_first(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if statement.lstrip().upper().startswith("CREATE TABLE SERVICE_DECISION") and not raced:
+                raced.append(statement)
+                with engine.begin() as other:
+                    other.exec_driver_sql(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", other_first)
+        try:
+            store = DecisionStore(engine)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", other_first)
+        assert len(raced) == 1
+        assert store.save(_decide(inputs.head(2), model), inputs.head(2)) == 2
+
+
 @pytest.fixture(scope="module")
 def model(small_province: Path) -> LoadedModel:
     return LoadedModel("farmer-rating", 2, "champion", train_champion(small_province, CONFIG).model)
