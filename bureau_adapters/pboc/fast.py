@@ -36,6 +36,7 @@ from bureau_adapters.pboc.features import (
     feature_dict,
 )
 from bureau_adapters.pboc.lite import LiteReport, lite_report
+from bureau_adapters.pboc.rawread import raw_lite_report
 from bureau_adapters.pboc.single import report_values
 from bureau_adapters.xml import DEFAULT_MAX_BYTES
 
@@ -47,7 +48,7 @@ def lite_from_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LiteR
     root = report_root(data, max_bytes=max_bytes)
     if root.tag != "Document" or next(root.iterchildren("PRH"), None) is None:
         _not_personal(root)
-    return lite_report(root)
+    return raw_lite_report(root) or lite_report(root)
 
 
 def _not_personal(root: etree._Element) -> NoReturn:

@@ -332,7 +332,11 @@ REPORT_YEARS = (1900, 2999)
 
 def report_date_of(root: etree._Element) -> date:
     """The report date T (date of ``PA01AR01``), checked as :func:`parse_personal` does."""
-    time_text = required_text(root, "PRH/PA01/PA01A/PA01AR01", "report time")
+    return report_date_from(required_text(root, "PRH/PA01/PA01A/PA01AR01", "report time"))
+
+
+def report_date_from(time_text: str) -> date:
+    """The report date T of a report time text (stripped, not a null marker)."""
     try:
         report_date: date = CONVERTERS["date"](time_text)
     except (ValueError, OverflowError) as exc:
