@@ -97,7 +97,12 @@ class RunFolder:
         _atomic_bytes(self.manifest_path, json.dumps(body, indent=2, sort_keys=True).encode())
 
     def open(self) -> set[int]:
-        """Discard temporary files left by a killed run; the numbers of the done chunks."""
+        """Discard temporary files left by a killed run; the numbers of the done chunks.
+
+        Call it only while no process of the run writes. A part whose ledger line was lost
+        (the writer killed between the rename and the append) gets its line back (``rows``
+        from the part, ``"recovered": true``), so the ledger lists every done chunk.
+        """
         self.decisions.mkdir(parents=True, exist_ok=True)
         done: set[int] = set()
         for path in self.decisions.iterdir():
@@ -106,7 +111,33 @@ class RunFolder:
                 done.add(int(match.group(1)))
             elif path.name.endswith(".tmp"):
                 path.unlink()
+        self._complete_ledger(done)
         return done
+
+    def ledger_chunks(self) -> list[int]:
+        """The chunk of every ledger line, in order (a line torn by a kill is skipped)."""
+        if not self.ledger_path.exists():
+            return []
+        chunks = []
+        for line in self.ledger_path.read_text(encoding="utf-8").splitlines():
+            try:
+                chunks.append(int(json.loads(line)["chunk"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # the last line of a writer killed mid-append
+        return chunks
+
+    def _complete_ledger(self, done: set[int]) -> None:
+        lost = sorted(done - set(self.ledger_chunks()))
+        if not lost:
+            return
+        data = self.ledger_path.read_bytes() if self.ledger_path.exists() else b""
+        torn = bool(data) and not data.endswith(b"\n")
+        lines = [
+            json.dumps({"chunk": c, "rows": self.part_rows(c), "seconds": None, "recovered": True})
+            for c in lost
+        ]
+        with open(self.ledger_path, "a", encoding="utf-8") as fh:
+            fh.write(("\n" if torn else "") + "\n".join(lines) + "\n")
 
     def write_part(self, chunk: int, frame: pd.DataFrame, seconds: float) -> None:
         """Write chunk ``chunk``'s decisions atomically and record it in the ledger."""
@@ -122,6 +153,17 @@ class RunFolder:
         line = {"chunk": chunk, "rows": len(frame), "seconds": round(seconds, 4)}
         with open(self.ledger_path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(line) + "\n")
+
+    def part_rows(self, chunk: int) -> int | None:
+        """Rows of chunk ``chunk``'s part (``None``: not written yet); reads no temporary file
+        and discards nothing, so it is safe while other processes write."""
+        stem = self.decisions / f"part-{chunk:06d}"
+        if stem.with_suffix(".empty").exists():
+            return 0
+        try:
+            return int(pq.ParquetFile(stem.with_suffix(".parquet")).metadata.num_rows)
+        except FileNotFoundError:
+            return None
 
     def part_files(self) -> list[Path]:
         """The decision part files, in chunk order (Spark's part names sort the same way)."""

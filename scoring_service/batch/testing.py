@@ -1,7 +1,8 @@
 """A book and a champion for tests, benchmarks and demos of the batch job (sandbox only).
 
 :func:`sandbox_book_and_model` turns a sandbox province into a book and trains a small
-statistical model on it with its outcomes, so a run needs no registry.
+statistical model on it with its outcomes, so a run needs no registry; :func:`fake_book` is
+a book of constant rows for tests of the engine with a stand-in decider.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ import pandas as pd
 
 from scoring_service.batch.book import BOOK_KEY, build_book
 
-__all__ = ["cached_book_and_model", "sandbox_book_and_model", "train_sandbox_model"]
+__all__ = [
+    "cached_book_and_model",
+    "fake_book",
+    "sandbox_book_and_model",
+    "train_sandbox_model",
+]
 
 _SCALE = {"A": 0.02, "B": 0.05, "C": 0.10, "D": 0.20}
 
@@ -63,3 +69,22 @@ def cached_book_and_model(province_dir: Path, tmp_path_factory: Any) -> tuple[Pa
     if key not in _BUILT or not all(p.is_file() for p in _BUILT[key]):
         _BUILT[key] = sandbox_book_and_model(key, tmp_path_factory.mktemp("batch-book"))
     return _BUILT[key]
+
+
+def fake_book(path: Path, rows: int, *, row_group_size: int = 7) -> Path:
+    """A book of ``rows`` households ``H00000000``, ``H00000001``, … at banks 301 (every
+    third) and 302, with constant survey values and no bureau features (for tests of the
+    engine with a stand-in decider: a real model would reject it)."""
+    import numpy as np
+
+    from scoring_service.pipeline import BUREAU_COLUMNS, SURVEY_COLUMNS
+
+    values = {"str": "x", "int": 1, "float": 1.0, "bool": False}
+    columns = {
+        "household_id": [f"H{i:08d}" for i in range(rows)],
+        "bank_code": np.where(np.arange(rows) % 3 == 0, "301", "302"),
+        **{name: [values[kind]] * rows for name, kind in SURVEY_COLUMNS.items()},
+        **{name: np.full(rows, np.nan) for name in BUREAU_COLUMNS},
+    }
+    pd.DataFrame(columns).to_parquet(path, row_group_size=row_group_size)
+    return path

@@ -6,9 +6,9 @@ A unit test of the engine + ledger layer with a stand-in per-frame function (no 
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,28 +16,15 @@ from hypothesis import strategies as st
 
 from scoring_service.batch.book import iter_chunks
 from scoring_service.batch.decider import Decide
-from scoring_service.batch.engine import run_pandas
+from scoring_service.batch.engine import RerateChunkError, run_pandas
 from scoring_service.batch.job import RerateJob
 from scoring_service.batch.ledger import RunFolder, latest_complete_run
+from scoring_service.batch.testing import fake_book
 from scoring_service.exceptions import UsageError
 
 
 class Crash(Exception):
     """Stands in for the process dying mid-run."""
-
-
-def _fake_book(path: Path, rows: int) -> Path:
-    from scoring_service.pipeline import BUREAU_COLUMNS, SURVEY_COLUMNS
-
-    values = {"str": "x", "int": 1, "float": 1.0, "bool": False}
-    columns = {
-        "household_id": [f"H{i:08d}" for i in range(rows)],
-        "bank_code": np.where(np.arange(rows) % 3 == 0, "301", "302"),
-        **{name: [values[kind]] * rows for name, kind in SURVEY_COLUMNS.items()},
-        **{name: np.full(rows, np.nan) for name in BUREAU_COLUMNS},
-    }
-    pd.DataFrame(columns).to_parquet(path, row_group_size=7)
-    return path
 
 
 def _decider(crash_at: int | None) -> Decide:
@@ -62,10 +49,10 @@ def test_resume_after_a_crash_at_any_chunk_is_exactly_once(
     tmp_path_factory: pytest.TempPathFactory, rows: int, chunk: int, crash: int, bank: bool
 ) -> None:
     tmp = tmp_path_factory.mktemp("ledger")
-    book = _fake_book(tmp / "book.parquet", rows)
+    book = fake_book(tmp / "book.parquet", rows)
     job = RerateJob(book, ("301",) if bank else None, chunk)
     folder = RunFolder(tmp / "runs", "r")
-    with contextlib.suppress(Crash):
+    with contextlib.suppress(RerateChunkError):  # the Crash, naming its chunk
         run_pandas(job, folder, _decider(crash), progress=False)
     stats = run_pandas(job, folder, _decider(None), progress=False)
     got = folder.read_decisions()
@@ -78,7 +65,7 @@ def test_resume_after_a_crash_at_any_chunk_is_exactly_once(
 
 
 def test_chunks_are_fixed_slices_of_the_book_whatever_the_bank_selection(tmp_path: Path) -> None:
-    book = _fake_book(tmp_path / "book.parquet", 20)
+    book = fake_book(tmp_path / "book.parquet", 20)
     every = {n: list(c["household_id"]) for n, c in iter_chunks(book, 6)}
     only = {n: list(c["household_id"]) for n, c in iter_chunks(book, 6, banks=["301"])}
     assert list(every) == list(only) == [0, 1, 2, 3]
@@ -100,3 +87,21 @@ def test_latest_complete_run_ignores_running_ones(tmp_path: Path) -> None:
 def test_unknown_run_is_named(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"No re-rating run 'nope' in"):
         RunFolder(tmp_path, "nope").read_manifest()
+
+
+def test_a_part_whose_ledger_line_was_lost_gets_it_back(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path, "r")
+    frame = pd.DataFrame({"household_id": ["H1", "H2"], "grade": ["A", "B"]})
+    assert folder.open() == set()
+    for chunk in range(3):
+        folder.write_part(chunk, frame.iloc[: chunk % 2 + 1], 0.1)
+    lines = folder.ledger_path.read_text().splitlines()
+    # killed after the rename of part 2 and during the append of its line
+    folder.ledger_path.write_text("\n".join(lines[:2]) + "\n" + lines[2][:9])
+    assert folder.ledger_chunks() == [0, 1]
+    assert folder.open() == {0, 1, 2}
+    assert folder.ledger_chunks() == [0, 1, 2]
+    last = json.loads(folder.ledger_path.read_text().splitlines()[-1])
+    assert last == {"chunk": 2, "rows": 1, "seconds": None, "recovered": True}
+    folder.open()
+    assert folder.ledger_chunks() == [0, 1, 2]  # once

@@ -1,0 +1,113 @@
+"""The pandas engine's helper processes dying or failing: the run never hangs, loses no chunk
+and writes none twice.
+
+Real forked helper processes on a small fake book with a stand-in per-frame function (no
+model): a helper SIGKILLs itself at a fixed point through the engine's test hook
+(``NONGXIN_RERATE_KILL_HELPER``), or its decider raises on a fixed chunk.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scoring_service.batch.claims import KILL_HELPER_ENV
+from scoring_service.batch.engine import RerateChunkError, run_pandas
+from scoring_service.batch.job import RerateJob
+from scoring_service.batch.ledger import RunFolder
+from scoring_service.batch.testing import fake_book
+
+ROWS, CHUNK = 80, 2  # 40 chunks: the main process's run is 0-19, the helper's 20-39
+
+
+class Crash(Exception):
+    """A decider failing on one chunk."""
+
+
+class StandIn:
+    """Grade "A" for everyone; the main process takes ``main_pause`` s per chunk (so the
+    helper works through the front of its own run); raises on the chunk holding
+    ``fail_on`` (a household id) in a helper process."""
+
+    def __init__(self, main_pause: float, fail_on: str | None = None) -> None:
+        self.main, self.pause, self.fail_on = os.getpid(), main_pause, fail_on
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        in_main = os.getpid() == self.main
+        if not in_main and self.fail_on is not None and self.fail_on in set(frame["household_id"]):
+            raise Crash(f"no grade for {self.fail_on}")
+        if in_main:
+            time.sleep(self.pause)
+        return frame[["household_id", "bank_code"]].assign(grade="A")
+
+
+def _assert_exactly_once(folder: RunFolder, book: Path) -> None:
+    got = folder.read_decisions()
+    assert got["household_id"].is_unique
+    assert sorted(got["household_id"]) == sorted(pd.read_parquet(book)["household_id"])
+    assert sorted(folder.ledger_chunks()) == list(range(ROWS // CHUNK))  # no part written twice
+    assert not list(folder.decisions.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("hook", "surely_redone", "not_redone"),
+    [
+        # killed inside its 3rd claim, holding the claims lock: chunk 22 claimed, never written
+        ("claim:3", {22}, set()),
+        # killed right after writing its 2nd part (chunk 21), before telling anyone
+        ("written:2", set(), {20, 21}),
+    ],
+)
+def test_a_sigkilled_helper_chunks_are_redone_once_by_the_main_process(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hook: str,
+    surely_redone: set[int],
+    not_redone: set[int],
+) -> None:
+    book = fake_book(tmp_path / "book.parquet", ROWS)
+    folder = RunFolder(tmp_path / "runs", "r")
+    monkeypatch.setenv(KILL_HELPER_ENV, hook)
+    start = time.perf_counter()
+    stats = run_pandas(
+        RerateJob(book, None, CHUNK), folder, StandIn(0.02), progress=False, workers=2
+    )
+    assert time.perf_counter() - start < 30  # never waits on the dead helper
+    assert surely_redone <= set(stats.redone)
+    assert not set(stats.redone) & not_redone
+    assert set(stats.redone) <= set(range(20, 40))  # only the helper's chunks
+    assert stats.chunks_written == ROWS // CHUNK  # the unreported part counted too
+    assert stats.rows_decided == ROWS
+    _assert_exactly_once(folder, book)
+    assert multiprocessing.active_children() == []
+    assert not (folder.root / ".claims.lock").exists()
+
+
+def test_a_failing_helper_stops_the_run_at_once_naming_its_chunk(tmp_path: Path) -> None:
+    book = fake_book(tmp_path / "book.parquet", ROWS)
+    folder = RunFolder(tmp_path / "runs", "r")
+    job = RerateJob(book, None, CHUNK)
+    # the helper's first chunk (20, rows 40-41) fails; the main process needs 0.3 s a chunk
+    with pytest.raises(
+        RerateChunkError,
+        match=r"^Run 'r' stopped: chunk 20 \(book rows 40-41\) failed in helper process 1: "
+        r"Crash: no grade for H00000040\. The chunk's part was not written",
+    ) as caught:
+        run_pandas(job, folder, StandIn(0.3, fail_on="H00000040"), progress=False, workers=2)
+    assert caught.value.code == "RERATE_CHUNK"
+    assert caught.value.fields["chunk"] == 20
+    assert caught.value.fields["cause"] == "Crash"
+    written = sorted(folder.open())
+    # stopped within the main process's chunk in hand, not after the other 39 chunks
+    assert len(written) <= 3
+    assert 20 not in written
+    assert sorted(folder.ledger_chunks()) == written  # the ledger says what is done
+    assert multiprocessing.active_children() == []
+    stats = run_pandas(job, folder, StandIn(0.0), progress=False, workers=2)  # the resume
+    assert stats.chunks_skipped == len(written)
+    _assert_exactly_once(folder, book)
