@@ -8,12 +8,16 @@ model): a helper SIGKILLs itself at a fixed point through the engine's test hook
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 
 from scoring_service.batch.claims import KILL_HELPER_ENV
@@ -31,18 +35,20 @@ class Crash(Exception):
 
 class StandIn:
     """Grade "A" for everyone; the main process takes ``main_pause`` s per chunk (so the
-    helper works through the front of its own run); raises on the chunk holding
-    ``fail_on`` (a household id) in a helper process."""
+    helper works through the front of its own run), a helper ``helper_pause`` s; raises on
+    the chunk holding ``fail_on`` (a household id) in a helper process."""
 
-    def __init__(self, main_pause: float, fail_on: str | None = None) -> None:
+    def __init__(
+        self, main_pause: float, fail_on: str | None = None, helper_pause: float = 0.0
+    ) -> None:
         self.main, self.pause, self.fail_on = os.getpid(), main_pause, fail_on
+        self.helper_pause = helper_pause
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
         in_main = os.getpid() == self.main
         if not in_main and self.fail_on is not None and self.fail_on in set(frame["household_id"]):
             raise Crash(f"no grade for {self.fail_on}")
-        if in_main:
-            time.sleep(self.pause)
+        time.sleep(self.pause if in_main else self.helper_pause)
         return frame[["household_id", "bank_code"]].assign(grade="A")
 
 
@@ -86,6 +92,40 @@ def test_a_sigkilled_helper_chunks_are_redone_once_by_the_main_process(
     _assert_exactly_once(folder, book)
     assert multiprocessing.active_children() == []
     assert not (folder.root / ".claims.lock").exists()
+
+
+def test_a_helper_sigkilled_from_outside_mid_chunk(tmp_path: Path) -> None:
+    """The test kills the helper (as the OOM killer would) once its first part is on disk,
+    while it decides its next chunk: the main process redoes that chunk, nothing twice."""
+    book = fake_book(tmp_path / "book.parquet", ROWS)
+    folder = RunFolder(tmp_path / "runs", "r")
+    killed: list[int] = []
+
+    def helpers() -> list[psutil.Process]:  # forked children (not a resource tracker)
+        found = []
+        for child in psutil.Process().children():
+            with contextlib.suppress(psutil.Error):
+                if not any("resource_tracker" in arg for arg in child.cmdline()):
+                    found.append(child)
+        return found
+
+    def kill_the_helper() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not killed:
+            if list(folder.decisions.glob("part-00002*")) and (helper := helpers()):  # 20-29
+                helper[0].send_signal(signal.SIGKILL)
+                killed.append(helper[0].pid)
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_the_helper)
+    killer.start()
+    decider = StandIn(0.02, helper_pause=0.1)
+    stats = run_pandas(RerateJob(book, None, CHUNK), folder, decider, progress=False, workers=2)
+    killer.join()
+    assert killed  # the kill landed mid-run (the helper needs 0.1 s a chunk)
+    assert stats.redone  # the chunk it was deciding
+    assert set(stats.redone) <= set(range(21, 40))
+    _assert_exactly_once(folder, book)
 
 
 def test_a_failing_helper_stops_the_run_at_once_naming_its_chunk(tmp_path: Path) -> None:
