@@ -12,7 +12,9 @@ Every bureau client (PBOC, Qianhai) and the scoring service query through
 4. exactly one audit row per call — for refusals, bureau rejections, transport errors and
    unexpected exceptions too (a coded error carries ``fields["audit_id"]``; an unexpected
    exception is re-raised with the audit id in a note and audited as ``<BUREAU>_UNEXPECTED``);
-5. log lines carry the masked subject only;
+5. log lines, audit rows and raised errors carry the masked subject only: a bureau's error
+   text that quotes the applicant's name or ID number is masked before it is audited or
+   raised (:func:`scrub_subject`), and the library error behind it is kept by type only;
 6. concurrent first queries about the same subject and product at the same bank wait for the
    first one and reuse its answer: in one process (a thread lock) and across processes
    (:mod:`~bureau_adapters.compliance.locks`: a PostgreSQL advisory lock, a lock file next to
@@ -47,7 +49,14 @@ from bureau_adapters.compliance.subject import Subject, SubjectKeyer
 from bureau_adapters.exceptions import BureauError, BureauRejected, ConsentError
 from bureau_adapters.pii import mask_text
 
-__all__ = ["ComplianceGate", "FetchedAnswer", "QueryRequest", "QueryResult", "new_request_id"]
+__all__ = [
+    "ComplianceGate",
+    "FetchedAnswer",
+    "QueryRequest",
+    "QueryResult",
+    "new_request_id",
+    "scrub_subject",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +68,36 @@ def new_request_id() -> str:
     log masking and be garbled in log lines.
     """
     return base64.b32encode(os.urandom(15)).decode("ascii").lower()
+
+
+def scrub_subject(exc: BureauError, subject: Subject) -> BureauError:
+    """Mask ``subject`` in a bureau error, in place, and drop the library error behind it.
+
+    Bureaus echo the applicant in their error texts (a PBOC front-end's fault string, a
+    Qianhai ``erMsg`` such as "姓名…与证件号…不一致"). Patterns find ID numbers and phones
+    (:func:`~bureau_adapters.pii.mask_text`) but not names, so the exact name of the
+    subject is replaced too, in the message and in every text field (fields are not
+    pattern-masked: a transNo or request id must stay intact). The original
+    exception (a zeep fault, an httpx error) may quote the same text: only its type is kept,
+    as ``fields["cause"]``, so no traceback can print it.
+    """
+
+    def clean(text: str) -> str:
+        if subject.name:
+            text = text.replace(subject.name, subject.masked_name)
+        return text.replace(subject.id_number, subject.masked_id)
+
+    exc.message = mask_text(clean(exc.message))
+    exc.args = (exc.message,)
+    for key, value in exc.fields.items():
+        if isinstance(value, str):  # identifiers (transNo, request id) must stay intact
+            exc.fields[key] = clean(value)
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None:
+        exc.fields.setdefault("cause", type(cause).__name__)
+    exc.__cause__ = None
+    exc.__suppress_context__ = True
+    return exc
 
 
 @dataclass(frozen=True)
@@ -259,6 +298,7 @@ class ComplianceGate:
             try:
                 answer = fetch(request, consent)
             except BureauError as exc:
+                scrub_subject(exc, request.subject)
                 outcome = (
                     QueryOutcome.REJECTED if isinstance(exc, BureauRejected) else QueryOutcome.ERROR
                 )

@@ -45,6 +45,7 @@ from bureau_adapters.compliance.gate import (
     QueryRequest,
     QueryResult,
     new_request_id,
+    scrub_subject,
 )
 from bureau_adapters.compliance.subject import Subject, SubjectKeyer, normalise_id_number
 from bureau_adapters.exceptions import (
@@ -245,15 +246,9 @@ class PbocClient:
                 response = self._service.SingleQuery(**payload)
             return self._answer(request, response)
         except BureauError as exc:
-            # Front-ends echo names in fault strings and ResultDesc; patterns cannot find names.
-            exc.message = exc.message.replace(request.subject.name, request.subject.masked_name)
-            exc.args = (exc.message,)
-            # the original (zeep fault, httpx error) may quote the unmasked name: keep only its
-            # type, so no traceback or logger.exception can print it
-            cause = exc.__cause__ or exc.__context__
-            if cause is not None:
-                exc.fields.setdefault("cause", type(cause).__name__)
-            raise exc from None
+            # front-ends echo names in fault strings and ResultDesc: masked here too, for a
+            # caller of fetch() outside the gate (the gate masks every bureau's errors)
+            raise scrub_subject(exc, request.subject) from None
 
     def _payload(self, request: QueryRequest, consent: Consent) -> dict[str, Any]:
         subject = request.subject

@@ -165,6 +165,36 @@ def test_errors_are_audited_and_not_stored(
     assert fetch.calls == 1
 
 
+class EchoingFetch:
+    """A bureau whose error text quotes the applicant, raised from a library error that does too
+    (a Qianhai ``erMsg`` "姓名…与证件号…不一致", a PBOC SOAP fault string)."""
+
+    def __call__(self, request: QueryRequest, consent: Consent) -> FetchedAnswer:
+        quoted = f"姓名{NAME}与证件号{ID}不一致"
+        try:
+            raise RuntimeError(quoted)  # the library's own error, e.g. a zeep Fault
+        except RuntimeError as library_error:
+            raise BureauRejected(
+                f"Qianhai says: {quoted}", code="QH_E000112", detail=quoted
+            ) from library_error
+
+
+def test_a_bureau_error_quoting_the_applicant_is_masked_everywhere(gate: ComplianceGate) -> None:
+    with pytest.raises(BureauRejected, match="Qianhai says") as info:
+        gate.run(_request(), EchoingFetch())
+    error = info.value
+    (row,) = gate.audit.list("301")
+    shown = [str(error), error.message, *map(str, error.args), str(error.fields), row.message]
+    for text in shown:
+        assert NAME not in text
+        assert ID not in text
+    assert str(error) == "Qianhai says: 姓名张**与证件号110105********002X不一致"
+    assert row.message == str(error)
+    assert error.fields["cause"] == "RuntimeError"  # the library error by type only
+    assert error.__cause__ is None
+    assert error.__suppress_context__
+
+
 def test_no_record_is_an_explicit_outcome_and_is_reused(gate: ComplianceGate) -> None:
     fetch = CountingFetch(FetchedAnswer(code="PBOC_NO_RECORD", content=None))
     first = gate.run(_request(), fetch)
