@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +36,45 @@ from scoring_service.pipeline import BureauGateway
 from scoring_service.settings import NongxinSettings
 from scoring_service.tenancy import Tenancy
 
-__all__ = ["Champions", "Policies", "Services"]
+__all__ = ["PING_IDLE_SECONDS", "Champions", "Policies", "Services", "serving_engine"]
 
 _log = logging.getLogger(__name__)
+
+
+#: A pooled connection unused for longer than this is pinged before it is handed out.
+PING_IDLE_SECONDS = 5.0
+
+
+def serving_engine(url: str, *, ping_idle_seconds: float = PING_IDLE_SECONDS) -> Engine:
+    """The server's engine on ``url``: :func:`~bureau_adapters.compliance.db.create_engine`,
+    except that a pooled connection is pinged only when it was idle for more than
+    ``ping_idle_seconds`` (a database restarted or failed over while the server was quiet),
+    instead of at every checkout: a rating checks a connection out twice (the gate's
+    transaction, the decision commit), and each ping is one more round trip. A database
+    lost while the server is busy fails the requests in flight either way (pinged or not),
+    and SQLAlchemy then discards every connection of the pool opened before the failure.
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":  # nothing to ping: a file
+        return create_engine(url)
+    engine = create_engine(url, pool_pre_ping=False)
+    idle_since = "nongxin_idle_since"
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info[idle_since] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get(idle_since)
+        if since is None or time.monotonic() - since <= ping_idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:  # the pool opens a new connection
+            raise sa.exc.DisconnectionError(type(exc).__name__) from exc
+
+    sa.event.listen(engine, "checkin", checkin)
+    sa.event.listen(engine, "checkout", checkout)
+    return engine
 
 
 @dataclass
@@ -185,7 +222,7 @@ class Services:
         """
         url = settings.resolved_database_url()
         (bureau_settings or BureauSettings.from_env()).require_subject_key(url)
-        engine = create_engine(url)
+        engine = serving_engine(url)
         return cls.build(
             settings,
             engine,
