@@ -3,5 +3,5 @@ from typing import Any
 from lxml import etree
 
 def walk(
-    root: etree._Element, plan: dict[bytes, Any], ntables: int, width: int
-) -> tuple[list[Any], list[list[list[Any]]], bool]: ...
+    root: etree._Element, plan: dict[bytes, Any], width: int, absent: object
+) -> tuple[list[Any], bool]: ...

@@ -5,14 +5,19 @@ Compiled against lxml's public C API (``lxml.get_include()``); used by
 :mod:`bureau_adapters.pboc.rawread`, which builds the plan and falls back to the pure-Python
 reader when this module is not built.
 
-A plan is a dict ``tag (bytes) -> entry`` for the children of one element:
+A plan is a dict ``tag (bytes) -> entry`` for the children of one element (the walk
+adds a cache of its own to it, keyed by ``int``):
 
 * ``int``: an item; its text goes to that slot of the current row;
+* ``(slot, memo)``: an item; ``memo[text]`` goes to that slot (the reader's conversion);
 * ``(plan, SEGMENT, 0, 0)``: a segment whose items belong to the current row;
 * ``(plan, SINGLE, slot, 0)``: a single group, read into the current row; its first
   occurrence marks ``slot`` and later occurrences are skipped, as the parser does;
-* ``(plan, MANY, table, width)``: one record of a repeating group: a new row
-  ``[parent row, item slots...]`` appended to ``tables[table]``.
+* ``(plan, MANY, slot, width)`` (or ``PLAIN``): one record of a repeating group: a new
+  row of ``width`` slots, appended to the list in ``slot`` of the current row; a ``PLAIN``
+  record (items only) is appended as a tuple, ready to key a memo.
+
+Rows start filled with ``absent``.
 
 Elements the plan does not name are skipped. Whatever the pure-Python reader could read
 differently is reported as ``odd`` instead: an item seen twice in one row (the parser
@@ -20,9 +25,10 @@ would take the first *valid* one), an item element holding anything but one text
 (child elements, CDATA, several text nodes).
 """
 
-from cpython.bytes cimport PyBytes_FromString
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromString
+from cpython.long cimport PyLong_FromVoidPtr
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.string cimport strlen
+from libc.string cimport strcmp, strlen
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, import_lxml__etree
 
@@ -32,60 +38,80 @@ cdef enum:
     SEGMENT = 0
     SINGLE = 1
     MANY = 2
+    PLAIN = 3
+
+
+cdef Py_ssize_t _CACHE_LIMIT = 4096
+
+
+cdef object _entry(dict plan, const char* name):
+    """``plan.get(name)``, through a cache in ``plan`` keyed by the name's address:
+    libxml2 interns tag names (lxml's parsers share one dictionary per thread), so a tag
+    keeps its address from report to report; the name is compared before a cached entry
+    is used, and an unknown address is simply looked up by name."""
+    address = PyLong_FromVoidPtr(<void*>name)
+    hit = plan.get(address)
+    if hit is not None and strcmp(name, PyBytes_AS_STRING((<tuple>hit)[0])) == 0:
+        return (<tuple>hit)[1]
+    tag = PyBytes_FromString(name)
+    entry = plan.get(tag)
+    if len(plan) < _CACHE_LIMIT:
+        plan[address] = (tag, entry)
+    return entry
 
 
 cdef object _text(tree.xmlNode* el, bint* odd):
     """``el.text`` when it is plain (nothing, or one text node); else flag ``odd``."""
     cdef tree.xmlNode* child = el.children
     if child is NULL:
-        return None
+        return ""  # present without text: a null value, not an absent one
     if child.type != tree.XML_TEXT_NODE or child.next is not NULL:
         odd[0] = True
-        return None
+        return ""
     cdef const char* content = <const char*>child.content
     return PyUnicode_DecodeUTF8(content, strlen(content), NULL)
 
 
-cdef void _walk(
-    tree.xmlNode* parent, dict plan, list row, Py_ssize_t row_id, list tables, bint* odd
-) except *:
+cdef void _walk(tree.xmlNode* parent, dict plan, list row, object absent, bint* odd) except *:
     cdef tree.xmlNode* child = parent.children
     cdef Py_ssize_t slot
     cdef list new
     while child is not NULL:
         if child.type == tree.XML_ELEMENT_NODE and child.ns is NULL:
-            entry = plan.get(PyBytes_FromString(<const char*>child.name))
+            entry = _entry(plan, <const char*>child.name)
             if entry is None:
                 pass
-            elif type(entry) is int:
-                slot = entry
-                if row[slot] is not None:
-                    odd[0] = True
-                row[slot] = _text(child, odd)
-                if row[slot] is None:
-                    row[slot] = ""  # present without text: a null marker, not absent
-            else:
-                sub, kind, index, width = <tuple>entry
-                if kind == SEGMENT:
-                    _walk(child, sub, row, row_id, tables, odd)
-                elif kind == SINGLE:
-                    if row[index] is None:
-                        row[index] = True
-                        _walk(child, sub, row, row_id, tables, odd)
+            elif type(entry) is int or len(<tuple>entry) == 2:
+                if type(entry) is int:
+                    slot = entry
+                    value = _text(child, odd)
                 else:
-                    rows = <list>tables[index]
-                    new = [None] * width
-                    new[0] = row_id
-                    rows.append(new)
-                    _walk(child, sub, new, len(rows) - 1, tables, odd)
+                    slot = (<tuple>entry)[0]
+                    value = (<tuple>entry)[1][_text(child, odd)]
+                if row[slot] is not absent:
+                    odd[0] = True  # the parser would take the first valid occurrence
+                row[slot] = value
+            else:
+                sub, kind, slot, width = <tuple>entry
+                if kind == SEGMENT:
+                    _walk(child, sub, row, absent, odd)
+                elif kind == SINGLE:
+                    if row[slot] is absent:
+                        row[slot] = True
+                        _walk(child, sub, row, absent, odd)
+                else:
+                    if row[slot] is absent:
+                        row[slot] = []
+                    new = [absent] * width
+                    _walk(child, sub, new, absent, odd)
+                    (<list>row[slot]).append(tuple(new) if kind == PLAIN else new)
         child = child.next
 
 
-def walk(_Element root, dict plan, Py_ssize_t ntables, Py_ssize_t width):
-    """``(row, tables, odd)``: the root row (``width`` slots), the rows of each repeating
-    group, and whether the report holds anything the walk does not read like the parser."""
+def walk(_Element root, dict plan, Py_ssize_t width, object absent):
+    """``(row, odd)``: the root row (``width`` slots) and whether the report holds
+    anything the walk does not read like the parser."""
     cdef bint odd = False
-    tables = [[] for _ in range(ntables)]
-    row = [None] * width
-    _walk(root._c_node, plan, row, 0, tables, &odd)
-    return row, tables, odd
+    row = [absent] * width
+    _walk(root._c_node, plan, row, absent, &odd)
+    return row, odd

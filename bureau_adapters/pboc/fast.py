@@ -20,7 +20,7 @@ Use it wherever only features are needed (scoring, re-rating, ``features --csv``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
 import numpy as np
@@ -33,6 +33,7 @@ from bureau_adapters.pboc.features import (
     _INT_FEATURES,
     FEATURE_NAMES,
     _check,
+    _ordered,
     feature_dict,
 )
 from bureau_adapters.pboc.lite import LiteReport, lite_report
@@ -102,16 +103,16 @@ def features_frame_from_bytes(
     cannot be read raises its coded error.
     """
     ids: list[str] = []
-    rows: list[list[float]] = []
+    rows: list[Sequence[float]] = []
     for data in reports:
         report = lite_from_bytes(data, max_bytes=max_bytes)
         values = report_values(report, report.accounts)
         ids.append(report.report_id)
-        rows.append([values[name] for name in FEATURE_NAMES])
+        rows.append(_ordered(values))
     return frame_of_rows(ids, rows)
 
 
-def frame_of_rows(ids: list[str], rows: list[list[float]]) -> pd.DataFrame:
+def frame_of_rows(ids: list[str], rows: list[Sequence[float]]) -> pd.DataFrame:
     """Catalog-ordered value rows (NaN for missing) → the features frame."""
     table = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURE_NAMES))
     return pd.DataFrame(

@@ -16,6 +16,7 @@ units, windows and thin-file values are in :mod:`bureau_adapters.pboc.feature_sp
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -38,7 +39,9 @@ __all__ = [
 
 FEATURE_NAMES: list[str] = [s.name for s in PBOC_FEATURES]
 _INT_FEATURES = frozenset(s.name for s in PBOC_FEATURES if s.dtype == "int")
-_KINDS = tuple((name, name in _INT_FEATURES) for name in FEATURE_NAMES)
+_CASTS: tuple[type, ...] = tuple(int if name in _INT_FEATURES else float for name in FEATURE_NAMES)
+#: Values by name → their tuple in catalog order.
+_ordered = operator.itemgetter(*FEATURE_NAMES)
 _W = {w: i for i, w in enumerate(WINDOWS)}  # window in months -> column of Flat.cutoffs
 
 
@@ -79,9 +82,8 @@ def feature_dict(values: dict[str, float]) -> dict[str, float | int | None]:
     """Values by name (NaN for missing) → the catalog-ordered dict of
     :func:`personal_features` (``int`` for integer features, ``None`` for NaN)."""
     return {
-        name: None if value != value else int(value) if is_int else float(value)
-        for name, is_int in _KINDS
-        for value in (values[name],)
+        name: None if value != value else cast(value)
+        for name, cast, value in zip(FEATURE_NAMES, _CASTS, _ordered(values), strict=True)
     }
 
 
@@ -130,7 +132,7 @@ def _frame_of_mixed(items: list[Any]) -> pd.DataFrame:
     from bureau_adapters.pboc.fast import frame_of_rows, lite_from_bytes
 
     ids: list[str] = []
-    rows: list[list[float]] = []
+    rows: list[Sequence[float]] = []
     for item in items:
         if isinstance(item, bytes | bytearray | memoryview):
             lite = lite_from_bytes(bytes(item))
@@ -140,7 +142,7 @@ def _frame_of_mixed(items: list[Any]) -> pd.DataFrame:
             report = _check(item)
             values = report_values(report, [account_rows(a) for a in report.accounts])
             ids.append(report.report_id)
-        rows.append([values[name] for name in FEATURE_NAMES])
+        rows.append(_ordered(values))
     return frame_of_rows(ids, rows)
 
 

@@ -28,14 +28,13 @@ from bureau_adapters.pboc.lite import (
     PROJECTION,
     LiteReport,
     _bag_class,
-    _Memo,
     _memo,
 )
 from bureau_adapters.pboc.models import PersonalReport
 from bureau_adapters.pboc.parser import ALIASES, NULL_MARKERS, _handler, report_date_from
 from bureau_adapters.pboc.schema import plan_of, resolve_tag
 
-_c_walk: Callable[..., tuple[list[Any], list[list[list[Any]]], bool]] | None
+_c_walk: Callable[..., tuple[list[Any], bool]] | None
 try:
     from bureau_adapters.pboc._walk import walk as _c_walk
 except ImportError:  # pragma: no cover - the extension is optional
@@ -46,28 +45,29 @@ __all__ = ["AVAILABLE", "raw_lite_report"]
 #: Whether the compiled walk is built (else :func:`raw_lite_report` always gives ``None``).
 AVAILABLE = _c_walk is not None
 
-_SEGMENT, _SINGLE, _MANY = 0, 1, 2
+_SEGMENT, _SINGLE, _MANY, _PLAIN = 0, 1, 2, 3
 
 
 @dataclass
 class _Record:
-    """How one record is built from a row: its items (name, slot, memo), its single
+    """How one record is built from its row: its items (name, slot), its single
     groups (name, presence slot, record read from the same row), its repeating groups
-    (name, table) and the maker of the record."""
+    (name, slot holding their rows, their table) and the maker of the record."""
 
     make: Callable[[dict[str, Any]], Any]
-    items: list[tuple[str, int, _Memo]] = field(default_factory=list)
+    items: list[tuple[str, int]] = field(default_factory=list)
     singles: list[tuple[str, int, _Record]] = field(default_factory=list)
-    many: list[tuple[str, int]] = field(default_factory=list)
+    many: list[tuple[str, int, _Table]] = field(default_factory=list)
 
 
 @dataclass
 class _Table:
-    """A repeating group: its record, its row width, and whether its rows are plain
-    (items only: finished records are memoised by their raw texts)."""
+    """A repeating group: the record of each row and the width of its rows. Plain records
+    (items only) arrive as tuples of raw texts, which key a memo of finished records."""
 
     record: _Record
-    width: int = 1  # slot 0 holds the parent row
+    width: int = 0
+    plain: bool = False
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
@@ -75,37 +75,18 @@ class _Builder:
     """Compiles :data:`PROJECTION` into the walk's plan and the records' recipes."""
 
     def __init__(self) -> None:
-        self.tables: list[_Table] = []
-        self.root_width = 1
+        self.root = _Table(record=_Record(make=_bag_class(PersonalReport)))
 
     def record(
-        self,
-        model: type,
-        tag: str,
-        projection: dict[str, Any],
-        plan: dict[bytes, Any],
-        table: _Table | None,
-    ) -> _Record:
-        rec = _Record(make=_MAKERS.get(model) or _bag_class(model))
-        self._fill(rec, model, tag, projection, plan, table)
-        return rec
-
-    def _slot(self, table: _Table | None) -> int:
-        if table is None:
-            self.root_width += 1
-            return self.root_width - 1
-        table.width += 1
-        return table.width - 1
-
-    def _fill(
         self,
         rec: _Record,
         model: type,
         tag: str,
         projection: dict[str, Any],
         plan: dict[bytes, Any],
-        table: _Table | None,
-    ) -> None:
+        table: _Table,
+    ) -> _Record:
+        """Fill ``rec`` (read from the rows of ``table``) and ``plan`` for ``model``."""
         for spec in plan_of(model).specs:
             if spec.name not in projection:
                 continue
@@ -114,73 +95,92 @@ class _Builder:
             node = plan
             for step in steps[:-1]:  # a segment whose items belong to this record
                 node = node.setdefault(step.encode(), ({}, _SEGMENT, 0, 0))[0]
-            last = steps[-1]
+            last, slot = steps[-1], table.width
+            table.width += 1
+            sub: dict[bytes, Any] = {}
             if spec.kind != "group":
                 _, _, kind, target = _handler(spec)
-                slot = self._slot(table)
-                rec.items.append((spec.name, slot, _memo(kind, target)))
-                for real, alias in ALIASES.items():
-                    if real == last:
-                        node[alias.encode()] = slot
-                node[last.encode()] = slot
+                rec.items.append((spec.name, slot))
+                item = (slot, _memo(kind, target))
+                node.update(
+                    {alias.encode(): item for real, alias in ALIASES.items() if real == last}
+                )
+                node[last.encode()] = item
             elif spec.many:
-                index = len(self.tables)
-                child = _Table(record=_Record(make=rec.make))
-                self.tables.append(child)
-                sub: dict[bytes, Any] = {}
-                child.record = self.record(spec.model, last, projection[spec.name], sub, child)
-                node[last.encode()] = (sub, _MANY, index, 0)
-                rec.many.append((spec.name, index))
+                child = _Table(
+                    record=_Record(make=_MAKERS.get(spec.model) or _bag_class(spec.model))
+                )
+                self.record(child.record, spec.model, last, projection[spec.name], sub, child)
+                child.plain = not child.record.many and not child.record.singles
+                node[last.encode()] = (sub, _PLAIN if child.plain else _MANY, slot, child.width)
+                rec.many.append((spec.name, slot, child))
             else:
-                slot = self._slot(table)
-                sub = {}
+                single = _Record(make=_MAKERS.get(spec.model) or _bag_class(spec.model))
                 node[last.encode()] = (sub, _SINGLE, slot, 0)
-                single = self.record(spec.model, last, projection[spec.name], sub, table)
+                self.record(single, spec.model, last, projection[spec.name], sub, table)
                 rec.singles.append((spec.name, slot, single))
-
-    def finish(self, plan: dict[bytes, Any]) -> None:
-        """Write each repeating group's final row width into the plan."""
-        for key, entry in plan.items():
-            if isinstance(entry, tuple):
-                sub, kind, index, _ = entry
-                self.finish(sub)
-                if kind == _MANY:
-                    plan[key] = (sub, kind, index, self.tables[index].width)
+        return rec
 
 
-def _compile() -> tuple[dict[bytes, Any], _Record, list[_Table], int]:
+def _compile() -> tuple[dict[bytes, Any], _Table]:
     builder = _Builder()
     plan: dict[bytes, Any] = {}
-    root = builder.record(PersonalReport, "Document", PROJECTION, plan, None)
-    builder.finish(plan)
+    root = builder.root
+    builder.record(root.record, PersonalReport, "Document", PROJECTION, plan, root)
     head = plan  # the report number and time: the last two slots of the root row
     for segment in (b"PRH", b"PA01", b"PA01A"):
         head = head.setdefault(segment, ({}, _SEGMENT, 0, 0))[0]
-    head[b"PA01AI01"] = builder._slot(None)
-    head[b"PA01AR01"] = builder._slot(None)
-    return plan, root, builder.tables, builder.root_width
+    head[b"PA01AI01"], head[b"PA01AR01"] = root.width, root.width + 1
+    root.width += 2
+    return plan, root
 
 
-_PLAN, _ROOT, _TABLES, _ROOT_WIDTH = _compile()
-_ID, _TIME = _ROOT_WIDTH - 2, _ROOT_WIDTH - 1
+_PLAN, _ROOT = _compile()
+_ABSENT: Any = object()  # what a row holds where the report has no such element
+_ID, _TIME = _ROOT.width - 2, _ROOT.width - 1
 
 
-def _build(rec: _Record, row: list[Any], row_id: int, built: list[dict[int, list[Any]]]) -> Any:
-    """The record of one row (items converted by the reader's memos; an invalid value
-    reads as missing, there being no later occurrence to take its place)."""
+def _raw(text: Any) -> str:
+    return "" if text is _ABSENT else str(text).strip()
+
+
+def _build(rec: _Record, row: list[Any] | tuple[Any, ...]) -> Any:
+    """The record of one row (items already converted by the reader's memos; an invalid
+    value reads as missing, there being no later occurrence to take its place)."""
     values: dict[str, Any] = {}
-    for name, slot, memo in rec.items:
-        raw = row[slot]
-        if raw is not None:
-            value = memo[raw]
-            if value is not _INVALID:
-                values[name] = value
+    for name, slot in rec.items:
+        value = row[slot]
+        if value is not _ABSENT and value is not _INVALID:
+            values[name] = value
     for name, slot, single in rec.singles:
-        if row[slot] is not None:
-            values[name] = _build(single, row, row_id, built)
-    for name, index in rec.many:
-        values[name] = built[index].get(row_id) or []
+        if row[slot] is not _ABSENT:
+            values[name] = _build(single, row)
+    for name, slot, table in rec.many:
+        rows = row[slot]
+        values[name] = [] if rows is _ABSENT else _records(table, rows)
     return rec.make(values)
+
+
+def _records(table: _Table, rows: list[Any]) -> list[Any]:
+    """The records of a repeating group's rows (dropped ones left out), in order."""
+    rec, out = table.record, []
+    if not table.plain:
+        for raw in rows:
+            made = _build(rec, raw)
+            if made is not None:
+                out.append(made)
+        return out
+    memo = table.memo
+    for raw in rows:
+        made = memo.get(raw, _INVALID)
+        if made is _INVALID:
+            made = _build(rec, raw)
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[raw] = made
+        if made is not None:
+            out.append(made)
+    return out
 
 
 def raw_lite_report(root: etree._Element) -> LiteReport | None:
@@ -194,30 +194,12 @@ def raw_lite_report(root: etree._Element) -> LiteReport | None:
     """
     if _c_walk is None:  # pragma: no cover - the extension is optional
         return None
-    row, tables, odd = _c_walk(root, _PLAN, len(_TABLES), _ROOT_WIDTH)
-    report_id, time_text = (row[_ID] or "").strip(), (row[_TIME] or "").strip()
+    row, odd = _c_walk(root, _PLAN, _ROOT.width, _ABSENT)
+    report_id, time_text = _raw(row[_ID]), _raw(row[_TIME])
     if odd or report_id in NULL_MARKERS or time_text in NULL_MARKERS:
         return None
     report_date = report_date_from(time_text)
-    built: list[dict[int, list[Any]]] = [{} for _ in _TABLES]
-    for index in range(len(_TABLES) - 1, -1, -1):  # children come after their parents
-        table = _TABLES[index]
-        rec, out = table.record, built[index]
-        plain = not rec.many and not rec.singles
-        for row_id, raw in enumerate(tables[index]):
-            if plain:
-                key = tuple(raw[1:])
-                made = table.memo.get(key, _INVALID)
-                if made is _INVALID:
-                    made = _build(rec, raw, row_id, built)
-                    if len(table.memo) >= _MEMO_LIMIT:
-                        table.memo.clear()
-                    table.memo[key] = made
-            else:
-                made = _build(rec, raw, row_id, built)
-            if made is not None:
-                out.setdefault(raw[0], []).append(made)
-    report: LiteReport = _build(_ROOT, row, 0, built)
+    report: LiteReport = _build(_ROOT.record, row)
     report.report_id = report_id
     report.report_date = report_date
     return report
