@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import click
 import pytest
@@ -14,7 +16,14 @@ from hypothesis import strategies as st
 
 from bureau_adapters.exceptions import BureauError, MalformedReportError, UnsafeXMLError
 from bureau_adapters.identity import check_digit, is_valid_resident_id, validate_resident_id
-from bureau_adapters.pii import PiiMaskingFilter, mask_id, mask_name, mask_phone, mask_text
+from bureau_adapters.pii import (
+    PiiMaskingFilter,
+    install_log_masking,
+    mask_id,
+    mask_name,
+    mask_phone,
+    mask_text,
+)
 from credit_limit.exceptions import PolicyError, PolicyValidationError
 from model_registry.exceptions import PromotionRefused, RegistryError
 from rating_models.exceptions import (
@@ -133,6 +142,49 @@ def test_log_filter_masks_ids(caplog: pytest.LogCaptureFixture) -> None:
     assert "11010519491231002X" not in caplog.text
     assert "13812345678" not in caplog.text
     assert "110105********002X" in caplog.text
+
+
+@pytest.fixture
+def masked_process() -> Iterator[None]:
+    """``install_log_masking()`` for one test; the record factory is restored after it."""
+    before = logging.getLogRecordFactory()
+    install_log_masking()
+    install_log_masking()  # idempotent: one masking layer, not two
+    yield
+    logging.setLogRecordFactory(before)
+
+
+def test_masking_reaches_handlers_it_was_never_attached_to(masked_process: None) -> None:
+    # a server's own logger and handler (uvicorn's), made after install_log_masking()
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("nongxin.test.server")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise ValueError("bad applicant 11010519491231002X tel 13812345678")
+        except ValueError:
+            logger.exception("rating failed for %s", "11010519491231002X")
+        logger.warning("client %s %s", "127.0.0.1:5000", "GET /v1/decisions/abc")
+    finally:
+        logger.removeHandler(handler)
+    text = out.getvalue()
+    assert "11010519491231002X" not in text
+    assert "13812345678" not in text
+    assert "rating failed for 110105********002X" in text
+    assert "ValueError: bad applicant 110105********002X tel 138****5678" in text  # traceback
+    assert "client 127.0.0.1:5000 GET /v1/decisions/abc" in text
+
+
+def test_masked_records_keep_their_arguments(masked_process: None) -> None:
+    # formatters that read record.args (uvicorn's access log) still find them, masked
+    record = logging.getLogger("nongxin.test").makeRecord(
+        "nongxin.test", logging.INFO, __file__, 1, "%s - %s %d", ("13812345678", "GET /", 200), None
+    )
+    assert record.args == ("138****5678", "GET /", 200)
+    assert record.getMessage() == "138****5678 - GET / 200"
 
 
 def test_cli_help_lists_every_available_command() -> None:

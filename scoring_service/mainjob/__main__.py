@@ -6,12 +6,14 @@ import sys
 
 import click
 
+from bureau_adapters.pii import install_log_masking
 from rating_models.exceptions import NongxinError
 from scoring_service.mainjob.cli import demo
 
 
 def main() -> None:
     """Run the main job; a failed step prints ``error[CODE]: message`` and exits with 2."""
+    install_log_masking()
     try:
         demo.main(prog_name="python -m scoring_service.mainjob", standalone_mode=False)
     except NongxinError as exc:
