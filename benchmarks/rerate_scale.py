@@ -14,6 +14,10 @@ interleaved and repeated ``--repeats`` times (the largest book once); the table 
 
 ``--report-rows N`` adds, on the N-row book, a run with the explained-change report against the
 previous run of the same book (migration, limits, PSI against the book as development sample).
+``--report-only-rows N`` re-rates the N-row book twice (not measured), then measures, interleaved
+with the ``--baseline`` tree when given, a process that only writes the report of the second
+run against the first (development sample: the book): CPU of the process (imports included)
+and of ``write_report`` alone, medians of ``--repeats``.
 ``--baseline DIR`` adds rows for another source tree (e.g. ``git archive`` of an older commit)
 run the same way, interleaved, for before/after on the same machine state (on the largest
 book only when it is the only one).
@@ -42,6 +46,22 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = "import sys; from scoring_service.cli import main; main(sys.argv[1:])"
+#: Only the report of run argv[2] against run argv[3] in folder argv[1] (development: the book
+#: argv[4], model file argv[5]); prints the CPU seconds of ``write_report`` itself.
+REPORT = """
+import sys, time
+from pathlib import Path
+from scoring_service.batch.champions import model_file
+from scoring_service.batch.ledger import RunFolder
+from scoring_service.batch.report import write_report
+from scoring_service.settings import get_settings
+out, run, previous, book, model = sys.argv[1:6]
+banks = sorted(p.stem for p in (get_settings().config_dir / "banks").glob("*.yaml"))
+models = model_file(Path(model), banks)
+t = time.process_time()
+write_report(RunFolder(Path(out), run), previous, models, development=Path(book))
+print(time.process_time() - t)
+"""
 
 
 def tile_book(
@@ -68,6 +88,7 @@ class Run:
     rss_max: float  # MiB, largest single process
     rss_tree: float  # MiB, whole process tree (sampled)
     load: float  # 1-minute load average at the end
+    inner: float = float("nan")  # CPU s the process printed (the report-only runs)
 
 
 def _tree_rss(proc: psutil.Process) -> int:
@@ -78,14 +99,15 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def measure(args: list[str], env: dict[str, str]) -> Run:
+def measure(args: list[str], env: dict[str, str], code: str = CLI) -> Run:
     """Run ``nongxin ARGS`` (through ``python -c``, so ``PYTHONPATH`` picks the source tree)."""
     start = time.perf_counter()
     proc = subprocess.Popen(  # cwd: ``python -c`` puts it first on sys.path, before PYTHONPATH
-        [sys.executable, "-c", CLI, *args],
+        [sys.executable, "-c", code, *args],
         env=env,
         cwd=env["PYTHONPATH"],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if code is REPORT else subprocess.DEVNULL,
+        text=True,
     )
     peak = [0]
     stop = threading.Event()
@@ -108,7 +130,42 @@ def measure(args: list[str], env: dict[str, str]) -> Run:
     if proc.returncode != 0:
         raise SystemExit(f"nongxin {' '.join(args)} failed with status {proc.returncode}")
     cpu = usage.ru_utime + usage.ru_stime
-    return Run(seconds, cpu, usage.ru_maxrss / 1024, peak[0] / 2**20, os.getloadavg()[0])
+    inner = float(proc.stdout.read().split()[-1]) if proc.stdout else float("nan")
+    return Run(seconds, cpu, usage.ru_maxrss / 1024, peak[0] / 2**20, os.getloadavg()[0], inner)
+
+
+def report_only(
+    tmp: Path, book: Path, model: Path, rows: int, trees: dict[str, str], env: dict[str, str],
+    repeats: int, chunk_rows: int,
+) -> None:  # fmt: skip
+    """Two runs of the book (this tree, not measured), then the report alone per tree."""
+    out = tmp / "report-runs"
+    for run_id in ("old", "new"):
+        cli = [
+            "rerate", "--all", "--input", str(book), "--model", str(model), "--out", str(out),
+            "--run-id", f"{run_id}-{rows}", "--chunk-rows", str(chunk_rows), "--quiet",
+            "--workers", "2", "--no-report",
+        ]  # fmt: skip
+        measure(cli, {**env, "PYTHONPATH": str(ROOT)})
+    args = [str(out), f"new-{rows}", f"old-{rows}", str(book), str(model)]
+    runs: dict[str, list[Run]] = {name: [] for name in trees}
+    for _ in range(repeats):
+        for name, tree in trees.items():
+            runs[name].append(measure(args, {**env, "PYTHONPATH": tree}, REPORT))
+            print(f"  report-only {name} {rows}: {runs[name][-1]}", file=sys.stderr)
+    print("| tree | households | report CPU s, median (runs) | process CPU s | wall s | "
+          "peak RSS MiB | load |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for name, got in runs.items():
+        inner = "/".join(f"{r.inner:.2f}" for r in got)
+        print(
+            f"| {name} | {rows:,} | **{statistics.median(r.inner for r in got):.2f}** ({inner}) "
+            f"| {statistics.median(r.cpu for r in got):.1f} "
+            f"| {statistics.median(r.wall for r in got):.1f} "
+            f"| {max(r.rss_max for r in got):,.0f} "
+            f"| {min(r.load for r in got):.1f}–{max(r.load for r in got):.1f} |",
+            flush=True,
+        )
 
 
 def _row(name: str, workers: str, rows: int, chunk: int, runs: list[Run]) -> str:
@@ -126,9 +183,10 @@ def _row(name: str, workers: str, rows: int, chunk: int, runs: list[Run]) -> str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 4_000_000])
+    parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 4_000_000])
     parser.add_argument("--spark-rows", type=int, nargs="*", default=[1_000_000])
     parser.add_argument("--report-rows", type=int, nargs="*", default=[])
+    parser.add_argument("--report-only-rows", type=int, nargs="*", default=[])
     parser.add_argument("--seed-households", type=int, default=5_000)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
@@ -151,7 +209,7 @@ def main() -> None:
         env["NONGXIN_HOME"] = str(tmp / "home")
         generate_province(tmp / "p", households=args.seed_households, banks=3, seed=11)
         seed_book, model = sandbox_book_and_model(tmp / "p", tmp / "seed")
-        biggest = max(args.rows)
+        biggest = max(args.rows, default=0)
         configs = [  # the baseline tree on the smaller books only (time)
             (tree, n, w)
             for n in args.rows
@@ -162,8 +220,13 @@ def main() -> None:
         configs += [("spark", n, 2) for n in args.spark_rows]
         configs += [("report", n, w) for n in args.report_rows for w in args.workers[-1:]]
         results: dict[tuple[str, int, int], list[Run]] = {c: [] for c in configs}
-        for rows in sorted({n for _, n, _ in configs}):
+        for rows in sorted({n for _, n, _ in configs} | set(args.report_only_rows)):
             tile_book(seed_book, tmp / f"book-{rows}.parquet", rows)
+        for rows in args.report_only_rows:
+            book = tmp / f"book-{rows}.parquet"
+            report_only(tmp, book, model, rows, trees, env, args.repeats, args.chunk_rows)
+        if not configs:
+            return
         for r in range(args.repeats):
             for name, rows, workers in configs:
                 if r > 0 and rows == biggest and len(args.rows) > 1:
