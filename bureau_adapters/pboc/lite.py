@@ -13,113 +13,25 @@ skipped without being converted. The result feeds
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from lxml import etree
 
-from bureau_adapters.pboc.codes import normalise_account_status
-from bureau_adapters.pboc.flatten import _SPECIAL, NAN
 from bureau_adapters.pboc.models import PersonalReport
-from bureau_adapters.pboc.parser import (
-    ALIASES,
-    MAX_COUNT_DIGITS,
-    NULL_MARKERS,
-    _handler,
-    report_date_of,
-    required_text,
+from bureau_adapters.pboc.parser import ALIASES, _handler, report_date_of, required_text
+from bureau_adapters.pboc.projection import (
+    INVALID,
+    MAKERS,
+    MEMO_LIMIT,
+    PROJECTION,
+    LiteReport,
+    Memo,
+    bag_class,
+    memo_for,
 )
 from bureau_adapters.pboc.schema import plan_of, resolve_tag
-from bureau_adapters.pboc.single import LATEST, AccountRows
 
 __all__ = ["PROJECTION", "LiteReport", "lite_report"]
-
-_ON = True
-_LOAN_TOTALS = dict.fromkeys(("institution_count", "account_count", "total_limit", "balance"), _ON)
-_LOAN_TOTALS["avg_due_6m"] = _ON
-_CARD_TOTALS = dict.fromkeys(("account_count", "total_limit", "used", "avg_used_6m"), _ON)
-
-#: Field name → ``True`` (an item) or the projection of a nested model: every element of a
-#: personal report that a ``pboc-features/1`` feature reads.
-PROJECTION: dict[str, Any] = {
-    "identity": {"birth_date": _ON, "phones": {"updated": _ON}},
-    "residences": {},
-    "occupations": {"year_joined": _ON},
-    "score": {"score": _ON, "percentile": _ON},
-    "credit_summary": {
-        "account_total": _ON,
-        "recovered_accounts": _ON,
-        "bad_debt_accounts": _ON,
-        "overdue": {"longest_months": _ON, "max_month_amount": _ON},
-        "d1": _LOAN_TOTALS,
-        "r4": _LOAN_TOTALS,
-        "r1": _LOAN_TOTALS,
-        "r2": _CARD_TOTALS,
-        "r3": _CARD_TOTALS,
-        "responsibilities": {"responsibility": _ON, "amount": _ON, "balance": _ON},
-    },
-    "postpaid_summary": {"rows": {"amount": _ON}},
-    "public_summary": {"rows": {"type": _ON, "record_count": _ON}},
-    "query_summary": {
-        "last_query_date": _ON,
-        **{
-            f"{what}_1m": _ON
-            for what in (
-                "loan_institutions",
-                "card_institutions",
-                "loan_queries",
-                "card_queries",
-                "self_queries",
-            )
-        },
-        "postloan_queries_24m": _ON,
-        "guarantee_queries_24m": _ON,
-    },
-    "accounts": {
-        **dict.fromkeys(LATEST, _ON),
-        "history_24m": {"month": _ON, "status": _ON},
-        "history_60m": {"month": _ON, "status": _ON, "amount": _ON},
-        "special_transactions": {"type": _ON, "txn_date": _ON},
-    },
-    "related_repayments": {"five_class": _ON, "repayment_status": _ON, "overdue_months": _ON},
-    "postpaid_accounts": {"arrears": _ON},
-    "tax_arrears": {"amount": _ON},
-    "civil_judgments": {"amount": _ON},
-    "enforcements": {"amount_applied": _ON},
-    "admin_penalties": {},
-    "housing_fund": {"status": _ON, "monthly_amount": _ON},
-    "queries": {"query_date": _ON, "institution_type": _ON, "institution": _ON, "reason": _ON},
-}
-
-
-class _Bag:
-    """Attribute bag: the values read, class attributes give the model's defaults."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__ = values
-
-
-class LiteReport(_Bag):
-    """The units of a personal report the features read (see :data:`PROJECTION`), with
-    ``report_id``, ``report_date`` and the accounts as
-    :class:`~bureau_adapters.pboc.single.AccountRows`."""
-
-    report_id: str
-    report_date: date
-    accounts: list[AccountRows]
-
-
-_BAGS: dict[type, type] = {}
-
-
-def _bag_class(model: type) -> type:
-    cls = _BAGS.get(model)
-    if cls is None:
-        defaults = {s.name: (() if s.many else None) for s in plan_of(model).specs}
-        base = LiteReport if model is PersonalReport else _Bag
-        cls = _BAGS[model] = type("Lite" + model.__name__, (base,), defaults)
-    return cls
-
 
 # --- compiled tables ------------------------------------------------------------------------
 
@@ -185,7 +97,7 @@ def _compile(model: type, tag: str, projection: dict[str, Any]) -> _Table:
         elif spec.kind == "group":
             handler = (mode, name, _Group(spec.model, projection[spec.name]))
         else:
-            handler = (_ITEM, name, _memo(kind, target))
+            handler = (_ITEM, name, memo_for(kind, target))
         first = resolve_tag(spec.path[0], tag)
         if len(spec.path) == 1:
             direct[first] = handler
@@ -196,59 +108,9 @@ def _compile(model: type, tag: str, projection: dict[str, Any]) -> _Table:
             if real in table:
                 table.setdefault(alias, table[real])
     many = tuple(s.name for s in plan_of(model).specs if s.many and s.name in projection)
-    make = _MAKERS.get(model) or _bag_class(model)
+    make = MAKERS.get(model) or bag_class(model)
     inner = {k: _Table(v, None, (), make) for k, v in nested.items()}
     return _Table(direct, inner or None, many, make)
-
-
-class _Memo(dict[Any, Any]):
-    """Raw element text → value, as :func:`bureau_adapters.pboc.parser._fill` reads it
-    (strip, null markers, code labels, conversion; invalid → ``None``), remembered."""
-
-    __slots__ = ("kind", "target")
-
-    def __init__(self, kind: int, target: Any) -> None:
-        super().__init__()
-        self.kind = kind
-        self.target = target
-
-    def __missing__(self, raw: str | None) -> Any:
-        value = self._read(raw)
-        if len(self) < _MEMO_LIMIT:
-            self[raw] = value
-        return value
-
-    def _read(self, raw: str | None) -> Any:
-        kind, target = self.kind, self.target
-        text = raw.strip() if raw else ""
-        if text in NULL_MARKERS:
-            return None
-        if kind == 0:  # text
-            return text
-        if kind == 3:  # code or label → member, unknown codes kept as text
-            value = target.get(text)
-            return value if value is not None else target.get(text.lower(), text)
-        if kind != 4 and len(text) <= MAX_COUNT_DIGITS and text.isdigit() and text.isascii():
-            return int(text) if kind == 1 else float(text)
-        try:
-            return target(text)
-        except (ValueError, OverflowError):
-            return _INVALID  # unlike a null marker, a later occurrence may still give it
-
-
-#: An invalid value: read as missing, but (as in the parser) not the item's first occurrence.
-_INVALID: Any = object()
-_MEMO_LIMIT = 4096  # per memo: a few MB in all at worst
-_MEMOS: dict[tuple[int, int], _Memo] = {}
-
-
-def _memo(kind: int, target: Any) -> _Memo:
-    """One memo per value kind and code table (all dates share one, ...)."""
-    key = (kind, id(target))
-    found = _MEMOS.get(key)
-    if found is None:
-        found = _MEMOS[key] = _Memo(kind, target)
-    return found
 
 
 class _Rows(_Group):
@@ -288,14 +150,14 @@ class _Rows(_Group):
         for child in record:
             i = get(child.tag)
             if i is not None:
-                if raw[i] is _UNSET or fields[i][1][raw[i]] is _INVALID:
+                if raw[i] is _UNSET or fields[i][1][raw[i]] is INVALID:
                     raw[i] = child.text
             elif segments is not None:
                 sub = segments.get(child.tag)
                 if sub is not None:
                     for item in child:
                         j = sub.get(item.tag)
-                        if j is not None and (raw[j] is _UNSET or fields[j][1][raw[j]] is _INVALID):
+                        if j is not None and (raw[j] is _UNSET or fields[j][1][raw[j]] is INVALID):
                             raw[j] = item.text
         key = tuple(raw)
         row = self.memo.get(key, _UNSET)
@@ -317,7 +179,7 @@ class _Rows(_Group):
             raw: list[Any] = [_UNSET] * width
             for child in record:
                 i = get(child.tag)
-                if i is not None and (raw[i] is _UNSET or fields[i][1][raw[i]] is _INVALID):
+                if i is not None and (raw[i] is _UNSET or fields[i][1][raw[i]] is INVALID):
                     raw[i] = child.text
             key = tuple(raw)
             row = memo.get(key, _UNSET)
@@ -326,22 +188,20 @@ class _Rows(_Group):
             if row is not None:
                 out.append(row)
 
-    def _row(
-        self, tag: str, fields: tuple[tuple[str, _Memo], ...], raw: list[Any], key: Any
-    ) -> Any:
+    def _row(self, tag: str, fields: tuple[tuple[str, Memo], ...], raw: list[Any], key: Any) -> Any:
         values = {
             name: value
             for (name, reader), text in zip(fields, raw, strict=True)
-            if text is not _UNSET and (value := reader[text]) is not _INVALID
+            if text is not _UNSET and (value := reader[text]) is not INVALID
         }
         row = self.table(tag).make(values)
-        if len(self.memo) >= _MEMO_LIMIT:
+        if len(self.memo) >= MEMO_LIMIT:
             self.memo.clear()
         self.memo[key] = row
         return row
 
 
-_Layout = tuple[dict[str, int], dict[str, dict[str, int]] | None, tuple[tuple[str, "_Memo"], ...]]
+_Layout = tuple[dict[str, int], dict[str, dict[str, int]] | None, tuple[tuple[str, "Memo"], ...]]
 _UNSET: Any = object()
 
 
@@ -380,7 +240,7 @@ def _fill(values: dict[str, Any], el: etree._Element, table: _Table) -> None:
         if mode == _ITEM:
             if name not in values:  # the first valid occurrence wins
                 value = target[child.text]
-                if value is not _INVALID:
+                if value is not INVALID:
                     values[name] = value
         else:
             _group(values, child, tag, mode, name, target)
@@ -400,62 +260,6 @@ def _group(
             values[name].append(row)
     elif name not in values:  # _GROUP or _ROW: the first occurrence wins
         values[name] = target.record(el, tag) if mode == _ROW else _build(target, el, tag)
-
-
-# --- records that are not bags --------------------------------------------------------------
-
-
-def _month_row(values: dict[str, Any]) -> tuple[int, Any] | None:
-    month = values.get("month")
-    if month is None:
-        return None
-    return (month.year * 12 + month.month - 1, values.get("status"))
-
-
-def _month_record_row(values: dict[str, Any]) -> tuple[int, Any, float] | None:
-    month = values.get("month")
-    if month is None:
-        return None
-    amount = values.get("amount")
-    return (
-        month.year * 12 + month.month - 1,
-        values.get("status"),
-        NAN if amount is None else amount,
-    )
-
-
-def _special_row(values: dict[str, Any]) -> int | None:
-    when = values.get("txn_date")
-    if when is None or values.get("type") not in _SPECIAL:
-        return None
-    return int(when.toordinal())
-
-
-def _account(values: dict[str, Any]) -> AccountRows:
-    """The parser's status fix (Chinese labels → codes of the account type), then rows."""
-    kind = values.get("account_type")
-    for name in ("status", "monthly_status"):
-        status = values.get(name)
-        if status is not None and not status.isascii():
-            values[name] = normalise_account_status(kind, status)
-    values["h24"] = values.pop("history_24m")
-    values["h60"] = values.pop("history_60m")
-    values["special"] = values.pop("special_transactions")
-    return AccountRows(values)
-
-
-def _makers() -> dict[type, Callable[[dict[str, Any]], Any]]:
-    from bureau_adapters.pboc import records as r
-
-    return {
-        r.LoanAccount: _account,
-        r.MonthStatus: _month_row,
-        r.MonthRecord: _month_record_row,
-        r.SpecialTransaction: _special_row,
-    }
-
-
-_MAKERS = _makers()
 
 
 def _items_only(projection: dict[str, Any]) -> bool:

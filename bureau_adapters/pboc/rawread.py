@@ -1,12 +1,13 @@
 """The light report of :mod:`bureau_adapters.pboc.lite`, read by one compiled walk.
 
-:func:`raw_lite_report` gives the same :class:`~bureau_adapters.pboc.lite.LiteReport` as
-:func:`~bureau_adapters.pboc.lite.lite_report` for the same root, but touches the tree
+:func:`raw_lite_report` gives the same :class:`~bureau_adapters.pboc.projection.LiteReport`
+as :func:`~bureau_adapters.pboc.lite.lite_report` for the same root, but touches the tree
 from C (:mod:`bureau_adapters.pboc._walk`, built from ``_walk.pyx`` against lxml's public
-C API): one walk collects the raw texts of every element :data:`~bureau_adapters.pboc.lite.PROJECTION`
-names, into one row per record, without creating an lxml proxy per element. Python then
-converts the texts with the reader's own memos (:func:`bureau_adapters.pboc.lite._memo`)
-and builds the records with its own record makers, so both readers share every rule.
+C API): one walk collects every element
+:data:`~bureau_adapters.pboc.projection.PROJECTION` names into one row per record, each
+text converted by the reader's own memos (:class:`~bureau_adapters.pboc.projection.Memo`),
+without creating an lxml proxy per element. Python then builds the records with the
+reader's own record makers, so both readers share every rule.
 
 The walk reads the tree like the parser only when every item occurs at most once in its
 record and holds plain text; otherwise (and when the extension is not built)
@@ -21,17 +22,17 @@ from typing import Any
 
 from lxml import etree
 
-from bureau_adapters.pboc.lite import (
-    _INVALID,
-    _MAKERS,
-    _MEMO_LIMIT,
-    PROJECTION,
-    LiteReport,
-    _bag_class,
-    _memo,
-)
 from bureau_adapters.pboc.models import PersonalReport
 from bureau_adapters.pboc.parser import ALIASES, NULL_MARKERS, _handler, report_date_from
+from bureau_adapters.pboc.projection import (
+    INVALID,
+    MAKERS,
+    MEMO_LIMIT,
+    PROJECTION,
+    LiteReport,
+    bag_class,
+    memo_for,
+)
 from bureau_adapters.pboc.schema import plan_of, resolve_tag
 
 _c_walk: Callable[..., tuple[list[Any], bool]] | None
@@ -75,7 +76,7 @@ class _Builder:
     """Compiles :data:`PROJECTION` into the walk's plan and the records' recipes."""
 
     def __init__(self) -> None:
-        self.root = _Table(record=_Record(make=_bag_class(PersonalReport)))
+        self.root = _Table(record=_Record(make=bag_class(PersonalReport)))
 
     def record(
         self,
@@ -101,21 +102,19 @@ class _Builder:
             if spec.kind != "group":
                 _, _, kind, target = _handler(spec)
                 rec.items.append((spec.name, slot))
-                item = (slot, _memo(kind, target))
+                item = (slot, memo_for(kind, target))
                 node.update(
                     {alias.encode(): item for real, alias in ALIASES.items() if real == last}
                 )
                 node[last.encode()] = item
             elif spec.many:
-                child = _Table(
-                    record=_Record(make=_MAKERS.get(spec.model) or _bag_class(spec.model))
-                )
+                child = _Table(record=_Record(make=MAKERS.get(spec.model) or bag_class(spec.model)))
                 self.record(child.record, spec.model, last, projection[spec.name], sub, child)
                 child.plain = not child.record.many and not child.record.singles
                 node[last.encode()] = (sub, _PLAIN if child.plain else _MANY, slot, child.width)
                 rec.many.append((spec.name, slot, child))
             else:
-                single = _Record(make=_MAKERS.get(spec.model) or _bag_class(spec.model))
+                single = _Record(make=MAKERS.get(spec.model) or bag_class(spec.model))
                 node[last.encode()] = (sub, _SINGLE, slot, 0)
                 self.record(single, spec.model, last, projection[spec.name], sub, table)
                 rec.singles.append((spec.name, slot, single))
@@ -150,7 +149,7 @@ def _build(rec: _Record, row: list[Any] | tuple[Any, ...]) -> Any:
     values: dict[str, Any] = {}
     for name, slot in rec.items:
         value = row[slot]
-        if value is not _ABSENT and value is not _INVALID:
+        if value is not _ABSENT and value is not INVALID:
             values[name] = value
     for name, slot, single in rec.singles:
         if row[slot] is not _ABSENT:
@@ -172,10 +171,10 @@ def _records(table: _Table, rows: list[Any]) -> list[Any]:
         return out
     memo = table.memo
     for raw in rows:
-        made = memo.get(raw, _INVALID)
-        if made is _INVALID:
+        made = memo.get(raw, INVALID)
+        if made is INVALID:
             made = _build(rec, raw)
-            if len(memo) >= _MEMO_LIMIT:
+            if len(memo) >= MEMO_LIMIT:
                 memo.clear()
             memo[raw] = made
         if made is not None:

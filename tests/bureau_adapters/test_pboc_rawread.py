@@ -17,7 +17,8 @@ from lxml import etree
 from bureau_adapters.exceptions import BureauError
 from bureau_adapters.pboc import parse_envelope
 from bureau_adapters.pboc.envelope import report_root
-from bureau_adapters.pboc.lite import _Bag, lite_report
+from bureau_adapters.pboc.lite import lite_report
+from bureau_adapters.pboc.projection import Bag
 from bureau_adapters.pboc.rawread import AVAILABLE, raw_lite_report
 from bureau_adapters.pboc.render import render_envelope, render_report
 from bureau_adapters.pboc.single import AccountRows
@@ -28,7 +29,7 @@ def _plain(value: Any) -> Any:
     """A light report as nested plain values (bags and account rows by their attributes)."""
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if isinstance(value, _Bag | AccountRows):
+    if isinstance(value, Bag | AccountRows):
         return {k: _plain(v) for k, v in sorted(vars(value).items())}
     if isinstance(value, float) and math.isnan(value):
         return "NaN"
