@@ -102,7 +102,8 @@ class BureauSettings(BaseSettings):
         default=None,
         description="HMAC key for subject keys (hashed ID numbers). Must be set in production "
         "(the service and the bureau CLI refuse a non-SQLite database without it) and be the "
-        "same for every worker; a fixed development key is used on SQLite when unset.",
+        "same for every worker; when unset, a SQLite database gets a random key of its own, "
+        "kept beside it (see SubjectKeyer.for_engine).",
     )
 
     @field_validator("reuse_window_days_by_bank")

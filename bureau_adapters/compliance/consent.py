@@ -195,7 +195,7 @@ class ConsentRegistry:
 
     def __init__(self, engine: Engine, *, keyer: SubjectKeyer | None = None) -> None:
         self.engine = engine
-        self.keyer = keyer or SubjectKeyer.from_settings()
+        self.keyer = keyer or SubjectKeyer.for_engine(engine)
         ensure_schema(engine)
 
     def record(

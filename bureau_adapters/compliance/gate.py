@@ -181,7 +181,7 @@ class ComplianceGate:
     ) -> None:
         self.engine = engine
         self.relaxed_reuse_audit = relaxed_reuse_audit
-        self.keyer = keyer or SubjectKeyer.from_settings()
+        self.keyer = keyer or SubjectKeyer.for_engine(engine)
         self.consents = ConsentRegistry(engine, keyer=self.keyer)
         self.audit = AuditLog(engine)
         self.store = ReportStore(engine)

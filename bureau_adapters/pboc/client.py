@@ -182,7 +182,7 @@ class PbocClient:
         self.gate = gate or ComplianceGate(
             engine,
             reuse_window=self.settings.reuse_window_for,
-            keyer=SubjectKeyer.from_settings(self.settings),
+            keyer=SubjectKeyer.for_engine(engine, self.settings),
         )
         self.http = HttpTransport(
             bureau=self.bureau,

@@ -136,10 +136,11 @@ class QianhaiClient:
             bureau = BureauSettings.from_env()
             if engine is None:
                 bureau.require_subject_key()
+            engine = engine or create_engine(bureau.resolved_database_url())
             gate = ComplianceGate(
-                engine or create_engine(bureau.resolved_database_url()),
+                engine,
                 reuse_window=bureau.reuse_window_for,
-                keyer=SubjectKeyer.from_settings(bureau),
+                keyer=SubjectKeyer.for_engine(engine, bureau),
             )
         return cls(
             endpoint=settings.base_url,

@@ -116,10 +116,11 @@ def _run(
 
     settings = BureauSettings.from_env()
     settings.require_subject_key()  # no production database with the development key
+    engine = create_engine(settings.resolved_database_url())
     gate = ComplianceGate(
-        create_engine(settings.resolved_database_url()),
+        engine,
         reuse_window=settings.reuse_window_for,
-        keyer=SubjectKeyer.from_settings(settings),
+        keyer=SubjectKeyer.for_engine(engine, settings),
     )
     with QianhaiSimulator(province, scenario=scenario) as sim, sim.client(gate) as client:
         return client.query(code, subject, **query)
