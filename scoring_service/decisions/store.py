@@ -81,6 +81,7 @@ def _guard(target: sa.Table, connection: sa.Connection, **_: Any) -> None:
 
 
 sa.event.listen(decision_table, "after_create", _guard)
+_INSERT = decision_table.insert()
 
 
 def _plain(value: Any) -> Any:
@@ -146,16 +147,52 @@ _LINEAGE_TEXT = (
 )
 
 
-def _columns(frame: pd.DataFrame, names: Sequence[str]) -> dict[str, list[Any]]:
+def _columns(
+    frame: pd.DataFrame, names: Sequence[str], present: frozenset[str] | set[str] | None = None
+) -> dict[str, list[Any]]:
     """The columns ``names`` of ``frame`` (those it has) as lists of Python values."""
+    if present is None:
+        present = set(frame.columns)
+    wanted = [name for name in names if name in present]
+    if len(frame) <= _FEW_ROWS and frame.columns.is_unique:
+        blocks = getattr(getattr(frame, "_mgr", None), "blocks", None)
+        if blocks is not None:
+            return _by_block(frame, blocks, wanted)
     read = column_reader(frame)
-    present = set(frame.columns)
-    return {name: _values(read(name)) for name in names if name in present}
+    return {name: _values(read(name)) for name in wanted}
 
 
-def _input_rows(inputs: pd.DataFrame) -> list[dict[str, Any]]:
+#: Frames up to this many rows are read block by block (a few blocks instead of one read
+#: per column: the one-row frames of the online path).
+_FEW_ROWS = 8
+
+
+def _by_block(frame: pd.DataFrame, blocks: Any, wanted: list[str]) -> dict[str, list[Any]]:
+    """:func:`_columns` of a small frame from pandas' blocks: each 2-D numpy block is
+    converted at once (``tolist``: a list per column), an extension block's column alone."""
+    labels = frame.columns.tolist()
+    keep = set(wanted)
+    found: dict[str, list[Any]] = {}
+    for block in blocks:
+        names = [labels[k] for k in block.mgr_locs.as_array.tolist()]
+        if not keep.intersection(names):
+            continue
+        values = block.values
+        if isinstance(values, np.ndarray) and values.ndim == 2:
+            kind = values.dtype.kind
+            for name, column in zip(names, values.tolist(), strict=True):
+                if name in keep:
+                    found[name] = _plain_list(column, kind)
+        else:
+            for name in names:
+                if name in keep:
+                    found[name] = _values(values)
+    return {name: found[name] for name in wanted}
+
+
+def _input_rows(inputs: pd.DataFrame, present: set[str]) -> list[dict[str, Any]]:
     """Per row, the stored inputs (:data:`_STORED` order; Qianhai features with a value)."""
-    others = _columns(inputs, _OTHERS)
+    others = _columns(inputs, _OTHERS, present)
     block, untyped = numeric_block(inputs, _NUMBERS)
     for name in untyped:
         block[:, _NUMBERS.index(name)] = pd.to_numeric(inputs[name], errors="coerce")
@@ -173,42 +210,59 @@ def _input_rows(inputs: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _values(values: Any) -> list[Any]:
     """Python scalars (``tolist`` of numpy arrays), NaN as ``None``."""
-    out = values.tolist() if hasattr(values, "tolist") else list(values)
-    return [_plain(v) for v in out]
+    kind = getattr(getattr(values, "dtype", None), "kind", "O")
+    return _plain_list(values.tolist() if hasattr(values, "tolist") else list(values), kind)
+
+
+def _plain_list(values: list[Any], kind: str) -> list[Any]:
+    """``values`` (``tolist`` of an array of dtype kind ``kind``) with NaN as ``None``."""
+    if kind in "biu":  # plain Python ints and bools already
+        return values
+    if kind == "f":
+        return [None if v != v else v for v in values]
+    return [_plain(v) for v in values]
+
+
+def _dumps(data: Mapping[str, Any]) -> str:
+    """:func:`canonical_json` of values that are plain already (Python scalars, no NaN)."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False)
+
+
+_META = (
+    "decision_id", "bank_code", "household_id", "business_ref", "report_ids", "model_version",
+    *_LINEAGE_TEXT,
+)  # fmt: skip
 
 
 def _rows(decisions: pd.DataFrame, inputs: pd.DataFrame) -> list[dict[str, Any]]:
-    """The table rows of ``decisions`` with their ``inputs`` (read column by column)."""
-    missing = [c for c in INPUT_COLUMNS if c not in inputs.columns]
+    """The table rows of ``decisions`` with their ``inputs`` (read column by column; every
+    value a plain Python one before it is written as JSON)."""
+    present = set(inputs.columns)
+    missing = [c for c in INPUT_COLUMNS if c not in present]
     if missing:
         raise DecisionError(f"The inputs lack columns {missing[:5]}.", field="inputs")
-    given = _input_rows(inputs)
-    outcome = _columns(decisions, OUTCOME_COLUMNS)
-    meta = _columns(
-        decisions,
-        ("decision_id", "bank_code", "household_id", "business_ref", "report_ids",
-         "model_version", *_LINEAGE_TEXT),
-    )  # fmt: skip
+    given = _input_rows(inputs, present)
+    read = _columns(decisions, (*OUTCOME_COLUMNS, *_META))
     stamps = pd.DatetimeIndex(decisions["decided_at"]).to_pydatetime()
     rows = []
     for i in range(len(decisions)):
 
         def text(name: str, i: int = i) -> str | None:
-            value = meta[name][i] if name in meta else None
+            value = read[name][i] if name in read else None
             return None if value is None else str(value)
 
         rows.append(
             {
-                "decision_id": str(meta["decision_id"][i]),
-                "bank_code": str(meta["bank_code"][i]),
+                "decision_id": str(read["decision_id"][i]),
+                "bank_code": str(read["bank_code"][i]),
                 "decided_at": stamps[i],
                 "household_id": text("household_id"),
                 "business_ref": text("business_ref"),
-                "model_version": int(meta["model_version"][i]),
-                **{name: str(meta[name][i]) for name in _LINEAGE_TEXT},
+                "model_version": int(read["model_version"][i]),
+                **{name: str(read[name][i]) for name in _LINEAGE_TEXT},
                 "report_ids": text("report_ids") or "",
-                "inputs_json": canonical_json(given[i]),
-                "outcome_json": canonical_json({c: outcome[c][i] for c in OUTCOME_COLUMNS}),
+                "inputs_json": _dumps(given[i]),
+                "outcome_json": _dumps({c: read[c][i] for c in OUTCOME_COLUMNS}),
                 "schema_version": SCHEMA_VERSION,
             }
         )
@@ -244,7 +298,7 @@ class DecisionStore:
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as conn:
-            conn.execute(decision_table.insert(), rows)
+            conn.execute(_INSERT, rows)
 
     def save(
         self,
@@ -263,7 +317,7 @@ class DecisionStore:
         if not rows:
             return 0
         if connection is not None:
-            connection.execute(decision_table.insert(), rows)
+            connection.execute(_INSERT, rows)
         else:
             self._commit(rows)
         return len(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -134,6 +135,20 @@ def test_the_store_is_append_only(
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as conn:
         conn.execute(sa.text(sql))
     assert store.count() == 2
+
+
+def test_small_and_big_frames_give_the_same_rows(inputs: pd.DataFrame, model: LoadedModel) -> None:
+    """Frames of a few rows (the online path) are read block by block, bigger ones column by
+    column: every stored row is the same either way (NaN as null, plain Python values)."""
+    from scoring_service.decisions.store import _FEW_ROWS, _rows
+
+    many = pd.concat([inputs] * 3, ignore_index=True)
+    assert len(many) > _FEW_ROWS
+    decisions = _decide(many, model)
+    whole = _rows(decisions, many)
+    alone = [r for i in range(len(many)) for r in _rows(decisions.iloc[[i]], many.iloc[[i]])]
+    assert whole == alone
+    assert any(v is None for v in json.loads(whole[0]["inputs_json"]).values())
 
 
 def test_a_failed_batch_leaves_no_row(
