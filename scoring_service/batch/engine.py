@@ -10,8 +10,11 @@ With ``workers=W`` the run is this process plus ``W - 1`` helper processes
 chunks, then takes from the back of the longest other one, so no core idles while chunks
 remain. A chunk is done when its part exists, so a kill at any point loses at most the
 chunks in flight: a helper's are redone by this process in the same invocation, this
-process's by a restart with the same run id. A chunk that fails stops the run promptly with
-a :class:`~scoring_service.batch.worker.RerateChunkError` naming it.
+process's by a restart with the same run id. The run is held while it runs
+(:meth:`~scoring_service.batch.ledger.RunFolder.exclusive`, shared with the forked helpers),
+so a restart waits for the helpers of a killed invocation to finish their chunk in hand
+rather than write the same chunk beside them. A chunk that fails stops the run promptly
+with a :class:`~scoring_service.batch.worker.RerateChunkError` naming it.
 """
 
 from __future__ import annotations
@@ -105,9 +108,24 @@ def run_pandas(
         A chunk could not be read, decided or written (in any process): the run stops after
         the chunks in hand, naming it; a restart with the same run id finishes the run.
     UsageError
-        Chunks were left undone (this process's helpers stopped without finishing them).
+        Chunks were left undone (this process's helpers stopped without finishing them), or
+        another invocation still holds the run (:meth:`RunFolder.exclusive`).
     """
     start = time.perf_counter()
+    with folder.exclusive():
+        written, skipped, rows, redone = _run(job, folder, decider, select, progress, workers)
+    return RunStats(written, skipped, rows, time.perf_counter() - start, redone)
+
+
+def _run(
+    job: RerateJob,
+    folder: RunFolder,
+    decider: Decide,
+    select: ChunkFilter | None,
+    progress: bool,
+    workers: int,
+) -> tuple[int, int, int, tuple[int, ...]]:
+    """:func:`run_pandas` with the run held: chunks written, skipped, rows, chunks redone."""
     done = folder.open()
     total = job.book.num_rows
     n_chunks = job.book.n_chunks(job.chunk_rows)
@@ -146,8 +164,7 @@ def run_pandas(
             field="run_id",
             chunks=missing[:20],
         )
-    seconds = time.perf_counter() - start
-    return RunStats(counts[0], len(done), counts[1], seconds, tuple(redone))
+    return counts[0], len(done), counts[1], tuple(redone)
 
 
 def _chunk_size(job: RerateJob, number: int, total: int) -> int:

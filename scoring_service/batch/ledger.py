@@ -16,10 +16,13 @@ it skips the done chunks, so every household ends up in exactly one part.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Mapping
+import sys
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +98,45 @@ class RunFolder:
         self.decisions.mkdir(parents=True, exist_ok=True)
         body = {"schema": MANIFEST_SCHEMA, "run_id": self.run_id, **manifest}
         _atomic_bytes(self.manifest_path, json.dumps(body, indent=2, sort_keys=True).encode())
+
+    @contextlib.contextmanager
+    def exclusive(self, *, wait: float = 30.0) -> Iterator[None]:
+        """Hold the run for this process and the processes it forks: an ``flock`` on
+        ``OUT/<run_id>/.run.lock`` that forked helpers share and the kernel drops when the last
+        of them exits. Another invocation of the same run waits up to ``wait`` seconds (the
+        helpers of a killed invocation finish the chunk in hand, then stop), then is refused,
+        so no two invocations ever write the same run. (Spawned helpers do not share it.)
+
+        Raises
+        ------
+        UsageError
+            The run is still held after ``wait`` seconds.
+        """
+        if sys.platform == "win32":  # pragma: no cover - no flock there
+            yield
+            return
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".run.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise UsageError(
+                            f"Run {self.run_id!r} is being run by another process (or the "
+                            f"helpers of a killed one are still busy) after {wait:g} s; wait "
+                            "for it to end or stop it, then restart with the same run id.",
+                            field="run_id",
+                        ) from None
+                    time.sleep(0.1)
+            yield
+        finally:
+            os.close(fd)  # forked helpers still running keep holding it
 
     def open(self) -> set[int]:
         """Discard temporary files left by a killed run; the numbers of the done chunks.

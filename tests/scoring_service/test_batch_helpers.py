@@ -151,3 +151,29 @@ def test_a_failing_helper_stops_the_run_at_once_naming_its_chunk(tmp_path: Path)
     stats = run_pandas(job, folder, StandIn(0.0), progress=False, workers=2)  # the resume
     assert stats.chunks_skipped == len(written)
     _assert_exactly_once(folder, book)
+
+
+def _run_then_hang(book: Path, folder: RunFolder) -> None:
+    run_pandas(
+        RerateJob(book, None, CHUNK), folder, StandIn(0.05, helper_pause=0.5), progress=False,
+        workers=2,
+    )  # fmt: skip
+
+
+def test_a_restart_waits_for_the_helpers_of_a_killed_run(tmp_path: Path) -> None:
+    """The main process is SIGKILLed while its helper decides a chunk (0.5 s); restarted at
+    once, the run waits for that helper (which stops after its chunk in hand) instead of
+    deciding the same chunk beside it: one ledger line per chunk, every household once."""
+    book = fake_book(tmp_path / "book.parquet", ROWS)
+    folder = RunFolder(tmp_path / "runs", "r")
+    first = multiprocessing.get_context("fork").Process(target=_run_then_hang, args=(book, folder))
+    first.start()
+    deadline = time.monotonic() + 20
+    while len(list(folder.decisions.glob("part-*"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert first.pid is not None
+    os.kill(first.pid, signal.SIGKILL)
+    first.join()
+    stats = run_pandas(RerateJob(book, None, CHUNK), folder, StandIn(0.0), progress=False)
+    assert stats.chunks_skipped >= 3
+    _assert_exactly_once(folder, book)

@@ -105,3 +105,24 @@ def test_a_part_whose_ledger_line_was_lost_gets_it_back(tmp_path: Path) -> None:
     assert last == {"chunk": 2, "rows": 1, "seconds": None, "recovered": True}
     folder.open()
     assert folder.ledger_chunks() == [0, 1, 2]  # once
+
+
+def test_a_run_held_by_another_invocation_is_waited_for_then_refused(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import threading
+    import time
+
+    folder = RunFolder(tmp_path, "r")
+    folder.open()
+    other = os.open(folder.root / ".run.lock", os.O_RDWR | os.O_CREAT)  # another hold
+    fcntl.flock(other, fcntl.LOCK_EX)
+    with (
+        pytest.raises(UsageError, match=r"Run 'r' is being run by another process .* after 0.3 s"),
+        folder.exclusive(wait=0.3),
+    ):
+        pass
+    threading.Timer(0.3, os.close, args=(other,)).start()  # it ends
+    start = time.monotonic()
+    with folder.exclusive(wait=10):
+        assert time.monotonic() - start >= 0.25  # waited for it
