@@ -6,6 +6,7 @@
     OUT/<run_id>/ledger.jsonl         one line per completed chunk (rows, seconds), appended
     OUT/<run_id>/decisions/part-000012.parquet   decisions of chunk 12
     OUT/<run_id>/decisions/part-000013.empty     chunk 13 had no row to rate
+    OUT/<run_id>/.run.lock            held (flock) by the invocation running the run
 
 A chunk's part is written to a temporary file, flushed and ``fsync``-ed, then renamed to its
 final name (atomic on POSIX) and the folder is ``fsync``-ed. The final names are the truth: a

@@ -96,7 +96,8 @@ def _previous(out: Path, run_id: str, explicit: str | None) -> str | None:
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Processes deciding chunks in parallel (pandas engine).",
+    help="Processes deciding chunks in parallel (pandas engine); the chunks of a helper "
+    "process that dies are redone by the main one.",
 )
 @click.option(
     "--model",
