@@ -13,8 +13,12 @@ For each corpus, in the same process and thread (one core):
 * ``parse + features_frame``: every report parsed, features of the corpus in one vectorised
   frame (the typed batch path);
 * ``features_from_bytes``: the fast path, bytes → features dict without the typed model
-  (the online path);
-* ``features_frame_from_bytes``: the fast path for the corpus, one frame (the batch path).
+  (the online path), reading the tree with the compiled walk
+  (:mod:`bureau_adapters.pboc.rawread`) when it is built;
+* ``features_frame_from_bytes``: the fast path for the corpus, one frame (the batch path);
+* ``fast path, pure-Python reader``: ``features_from_bytes`` with the pure-Python reader
+  (:func:`bureau_adapters.pboc.lite.lite_report`) instead of the compiled walk, for
+  comparison (what runs where the extension is not built).
 
 Run: ``.venv/bin/python benchmarks/pboc_parse.py [--repeats 5] [--households 300]``.
 """
@@ -39,7 +43,11 @@ from bureau_adapters.pboc import (
     parse_envelope,
     parse_report,
 )
-from bureau_adapters.pboc.features import features_frame, personal_features
+from bureau_adapters.pboc.envelope import report_root
+from bureau_adapters.pboc.features import feature_dict, features_frame, personal_features
+from bureau_adapters.pboc.lite import lite_report
+from bureau_adapters.pboc.rawread import AVAILABLE
+from bureau_adapters.pboc.single import report_values
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "pboc"
 
@@ -69,6 +77,11 @@ def _parse(env: bytes) -> None:
 
 def _parse_features(env: bytes) -> None:
     personal_features(parse_report(env))  # type: ignore[arg-type]
+
+
+def _pure_reader(data: bytes) -> None:
+    lite = lite_report(report_root(data))  # every input here is a personal report
+    feature_dict(report_values(lite, lite.accounts))
 
 
 def _discard(_: object) -> None:
@@ -103,6 +116,7 @@ def bench(corpus: list[bytes], repeats: int) -> dict[str, float]:
             "parse + features_frame": batch,
             "features_from_bytes": each(features_from_bytes, corpus),
             "features_frame_from_bytes": lambda: _discard(features_frame_from_bytes(corpus)),
+            "fast path, pure-Python reader": each(_pure_reader, corpus),
         }
     )
     times: dict[str, list[float]] = {name: [] for name in methods}
@@ -167,6 +181,7 @@ def main() -> None:
     parser.add_argument("--province", default=None, help="existing sandbox province folder")
     args = parser.parse_args()
     print(f"python {platform.python_version()}, lxml {etree.__version__}, {platform.machine()}")
+    print(f"compiled walk (bureau_adapters.pboc._walk) built: {AVAILABLE}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}\n")
     sample = (SHARED / "personal_utf8_envelope.xml").read_bytes()
     corpus = [sample] * args.copies

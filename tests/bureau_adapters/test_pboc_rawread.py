@@ -9,14 +9,16 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
 from bureau_adapters.exceptions import BureauError
-from bureau_adapters.pboc import parse_envelope
+from bureau_adapters.pboc import features_frame_from_bytes, parse_envelope, parse_report, rawread
 from bureau_adapters.pboc.envelope import report_root
+from bureau_adapters.pboc.features import features_frame
 from bureau_adapters.pboc.lite import lite_report
 from bureau_adapters.pboc.projection import Bag
 from bureau_adapters.pboc.rawread import AVAILABLE, raw_lite_report
@@ -116,3 +118,25 @@ def test_mutated_reports(report: Any, encoding: str, data: st.DataObject) -> Non
     raw = _read(raw_lite_report, parsed)
     if raw is not None:  # read by the walk (else declined): the same reading, or error
         assert raw == _read(lite_report, parsed)
+
+
+def test_mixed_corpus_with_declined_reports(pboc_fixtures: Path, small_province: Path) -> None:
+    sample = _sample(pboc_fixtures)
+    declined = sample.replace(b"<PD01AR01>", b"<PD01AR01>2017-13-45</PD01AR01><PD01AR01>", 1)
+    assert raw_lite_report(report_root(declined)) is None
+    sandbox = [p.read_bytes() for p in sorted((small_province / "reports" / "pboc").glob("*.xml"))]
+    corpus = [sandbox[0], declined, sample, render_envelope(declined), *sandbox[1:20]]
+    typed = [parse_report(data) for data in corpus]
+    pd.testing.assert_frame_equal(
+        features_frame_from_bytes(corpus),
+        features_frame(typed),  # type: ignore[arg-type]
+    )
+
+
+def test_without_the_walk_the_python_reader_reads(
+    pboc_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rawread, "_c_walk", None)  # as where the extension is not built
+    sample = _sample(pboc_fixtures)
+    assert raw_lite_report(report_root(sample)) is None
+    assert assert_same(sample)[0] == "ok"
