@@ -2,10 +2,16 @@
 
 ::
 
-    ServiceError                      every error of this package; ``code`` is stable
-    ├── UsageError                    (also ValueError) bad command-line or job input
-    ├── TenantError                   unknown bank or API key; another bank's data
-    └── DecisionError                 a decision cannot be stored, found or replayed
+    NongxinError                      (rating_models.exceptions) every error of the toolkit
+    └── ServiceError                  every error of this package; ``code`` is stable
+        ├── UsageError                (also ValueError) bad command-line or job input
+        ├── InputError                (also ValueError) a malformed request or input row
+        ├── TenantError               unknown bank or API key; another bank's data
+        ├── DecisionError             a decision cannot be stored, found or replayed
+        ├── RerateChunkError          a re-rating chunk failed; the run stopped, names it
+        │                             (``scoring_service.batch.worker``, ``RERATE_CHUNK``)
+        └── StepFailed                a step of the main job failed
+                                      (``scoring_service.mainjob.context``)
 """
 
 from __future__ import annotations
