@@ -10,12 +10,14 @@ adds a cache of its own to it, keyed by ``int``):
 
 * ``int``: an item; its text goes to that slot of the current row;
 * ``(slot, memo)``: an item; ``memo[text]`` goes to that slot (the reader's conversion);
-* ``(plan, SEGMENT, 0, 0)``: a segment whose items belong to the current row;
-* ``(plan, SINGLE, slot, 0)``: a single group, read into the current row; its first
-  occurrence marks ``slot`` and later occurrences are skipped, as the parser does;
-* ``(plan, MANY, slot, width)`` (or ``PLAIN``): one record of a repeating group: a new
-  row of ``width`` slots, appended to the list in ``slot`` of the current row; a ``PLAIN``
-  record (items only) is appended as a tuple, ready to key a memo.
+* ``(plan, SEGMENT, 0, 0, None, None)``: a segment whose items belong to the current row;
+* ``(plan, SINGLE, slot, 0, None, None)``: a single group, read into the current row; its
+  first occurrence marks ``slot`` and later occurrences are skipped, as the parser does;
+* ``(plan, MANY, slot, width, None, make)``: one record of a repeating group, read into a
+  new row of ``width`` slots; ``make(row)`` (the record, or ``None`` to drop it) is
+  appended to the list in ``slot`` of the current row;
+* ``(plan, PLAIN, slot, width, memo, make)``: the same for a record of items only, whose
+  row is a tuple: ``memo[row]`` when the same values were seen before, else ``make(row)``.
 
 Rows start filled with ``absent``.
 
@@ -92,7 +94,7 @@ cdef void _walk(tree.xmlNode* parent, dict plan, list row, object absent, bint* 
                     odd[0] = True  # the parser would take the first valid occurrence
                 row[slot] = value
             else:
-                sub, kind, slot, width = <tuple>entry
+                sub, kind, slot, width, memo, make = <tuple>entry
                 if kind == SEGMENT:
                     _walk(child, sub, row, absent, odd)
                 elif kind == SINGLE:
@@ -100,11 +102,20 @@ cdef void _walk(tree.xmlNode* parent, dict plan, list row, object absent, bint* 
                         row[slot] = True
                         _walk(child, sub, row, absent, odd)
                 else:
-                    if row[slot] is absent:
-                        row[slot] = []
                     new = [absent] * width
                     _walk(child, sub, new, absent, odd)
-                    (<list>row[slot]).append(tuple(new) if kind == PLAIN else new)
+                    if kind == PLAIN:
+                        key = tuple(new)
+                        made = (<dict>memo).get(key, absent)
+                        if made is absent:
+                            made = make(key)
+                    else:
+                        made = make(new)
+                    if made is not None:
+                        if row[slot] is absent:
+                            row[slot] = [made]
+                        else:
+                            (<list>row[slot]).append(made)
         child = child.next
 
 

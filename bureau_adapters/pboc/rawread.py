@@ -53,23 +53,32 @@ _SEGMENT, _SINGLE, _MANY, _PLAIN = 0, 1, 2, 3
 class _Record:
     """How one record is built from its row: its items (name, slot), its single
     groups (name, presence slot, record read from the same row), its repeating groups
-    (name, slot holding their rows, their table) and the maker of the record."""
+    (name, slot holding their records) and the maker of the record."""
 
     make: Callable[[dict[str, Any]], Any]
     items: list[tuple[str, int]] = field(default_factory=list)
     singles: list[tuple[str, int, _Record]] = field(default_factory=list)
-    many: list[tuple[str, int, _Table]] = field(default_factory=list)
+    many: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass
 class _Table:
     """A repeating group: the record of each row and the width of its rows. Plain records
-    (items only) arrive as tuples of raw texts, which key a memo of finished records."""
+    (items only) arrive as tuples of converted values, which key a memo of records."""
 
     record: _Record
     width: int = 0
     plain: bool = False
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def make(self, row: list[Any] | tuple[Any, ...]) -> Any:
+        """The record of one row (called by the walk), remembered when plain."""
+        made = _build(self.record, row)
+        if self.plain:
+            if len(self.memo) >= MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[row] = made  # type: ignore[index]
+        return made
 
 
 class _Builder:
@@ -95,7 +104,7 @@ class _Builder:
             steps = [first] + ([resolve_tag(spec.path[1], first)] if len(spec.path) > 1 else [])
             node = plan
             for step in steps[:-1]:  # a segment whose items belong to this record
-                node = node.setdefault(step.encode(), ({}, _SEGMENT, 0, 0))[0]
+                node = node.setdefault(step.encode(), ({}, _SEGMENT, 0, 0, None, None))[0]
             last, slot = steps[-1], table.width
             table.width += 1
             sub: dict[bytes, Any] = {}
@@ -111,11 +120,13 @@ class _Builder:
                 child = _Table(record=_Record(make=MAKERS.get(spec.model) or bag_class(spec.model)))
                 self.record(child.record, spec.model, last, projection[spec.name], sub, child)
                 child.plain = not child.record.many and not child.record.singles
-                node[last.encode()] = (sub, _PLAIN if child.plain else _MANY, slot, child.width)
-                rec.many.append((spec.name, slot, child))
+                memo = child.memo if child.plain else None
+                kind = _PLAIN if child.plain else _MANY
+                node[last.encode()] = (sub, kind, slot, child.width, memo, child.make)
+                rec.many.append((spec.name, slot))
             else:
                 single = _Record(make=MAKERS.get(spec.model) or bag_class(spec.model))
-                node[last.encode()] = (sub, _SINGLE, slot, 0)
+                node[last.encode()] = (sub, _SINGLE, slot, 0, None, None)
                 self.record(single, spec.model, last, projection[spec.name], sub, table)
                 rec.singles.append((spec.name, slot, single))
         return rec
@@ -128,7 +139,7 @@ def _compile() -> tuple[dict[bytes, Any], _Table]:
     builder.record(root.record, PersonalReport, "Document", PROJECTION, plan, root)
     head = plan  # the report number and time: the last two slots of the root row
     for segment in (b"PRH", b"PA01", b"PA01A"):
-        head = head.setdefault(segment, ({}, _SEGMENT, 0, 0))[0]
+        head = head.setdefault(segment, ({}, _SEGMENT, 0, 0, None, None))[0]
     head[b"PA01AI01"], head[b"PA01AR01"] = root.width, root.width + 1
     root.width += 2
     return plan, root
@@ -154,32 +165,10 @@ def _build(rec: _Record, row: list[Any] | tuple[Any, ...]) -> Any:
     for name, slot, single in rec.singles:
         if row[slot] is not _ABSENT:
             values[name] = _build(single, row)
-    for name, slot, table in rec.many:
-        rows = row[slot]
-        values[name] = [] if rows is _ABSENT else _records(table, rows)
+    for name, slot in rec.many:
+        made = row[slot]  # the records, made by the walk
+        values[name] = [] if made is _ABSENT else made
     return rec.make(values)
-
-
-def _records(table: _Table, rows: list[Any]) -> list[Any]:
-    """The records of a repeating group's rows (dropped ones left out), in order."""
-    rec, out = table.record, []
-    if not table.plain:
-        for raw in rows:
-            made = _build(rec, raw)
-            if made is not None:
-                out.append(made)
-        return out
-    memo = table.memo
-    for raw in rows:
-        made = memo.get(raw, INVALID)
-        if made is INVALID:
-            made = _build(rec, raw)
-            if len(memo) >= MEMO_LIMIT:
-                memo.clear()
-            memo[raw] = made
-        if made is not None:
-            out.append(made)
-    return out
 
 
 def raw_lite_report(root: etree._Element) -> LiteReport | None:
