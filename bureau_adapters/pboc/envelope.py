@@ -11,6 +11,7 @@ base64-encoded in ``ReportMessage``.
 from __future__ import annotations
 
 import binascii
+import codecs
 import re
 from dataclasses import dataclass
 
@@ -134,11 +135,12 @@ def decode_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Ele
 
     The detected encoding overrides the declaration only when they disagree (an explicit
     override costs libxml2 a conversion pass); a document declared (or defaulting to)
-    UTF-8 is first parsed as such, libxml2 checking the UTF-8 on the way.
+    UTF-8 is first parsed as such, libxml2 checking the UTF-8 on the way, unless its
+    first non-ASCII bytes already are not UTF-8 (then that parse would fail anyway).
     """
     declared = _DECLARED.match(data[:200])
     name = declared.group(1).lower() if declared else b"utf-8"
-    if name in _UTF8_NAMES:
+    if name in _UTF8_NAMES and not _surely_not_utf8(data):
         # libxml2 checks UTF-8 itself, and no less strictly than Python's decoder on every
         # document it accepts (tests/bureau_adapters/test_xml.py fuzzes it), so a document
         # it parses is valid UTF-8 and the decoding pass of detect_encoding is not needed.
@@ -150,6 +152,24 @@ def decode_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Ele
     if detected == "utf-8" and name in _UTF8_NAMES:
         return parse_xml(data, max_bytes=max_bytes)
     return parse_xml(data, max_bytes=max_bytes, encoding=detected)
+
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _surely_not_utf8(data: bytes) -> bool:
+    """True when the bytes from the first non-ASCII byte on are not UTF-8 (a GBK report
+    declared as UTF-8, a sandbox trap): the UTF-8 parse would fail, as libxml2 refuses
+    whatever Python's decoder refuses, so :func:`decode_xml` goes straight to detection."""
+    found = _NON_ASCII.search(data, 0, 65536)  # a look at the start, whatever the size
+    if found is None:
+        return False
+    start = found.start()
+    try:  # a sequence cut at the end of the window is not an error (final=False)
+        codecs.utf_8_decode(data[start : start + 16], "strict", False)
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def parse_envelope(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PbocEnvelope:
@@ -173,7 +193,7 @@ def report_root(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._El
     is returned as parsed. Every step is hardened (:func:`decode_xml`)."""
     header, body = split_header_line(_check_size(data, max_bytes))
     root = decode_xml(body, max_bytes=max_bytes)
-    if root.find("Msg") is None:
+    if next(root.iterchildren("Msg"), None) is None:
         return root
     return decode_xml(check_answer(envelope_from_root(root, header)), max_bytes=max_bytes)
 
