@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from scoring_service.api import health, ratings, records
 from scoring_service.api.problems import install_problem_handlers
@@ -28,7 +29,10 @@ def create_app(settings: NongxinSettings, *, services: Services | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         built = app.state.services = services or Services.from_settings(settings)
-        built.start()  # the champion refresh runs off the request path
+        # the champion refresh runs off the request path; started through the thread pool,
+        # which also imports anyio's thread machinery now rather than in a worker's first
+        # request (and reads the banks off the event loop)
+        await run_in_threadpool(built.start)
         try:
             yield
         finally:
