@@ -154,19 +154,12 @@ def decode_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Ele
     return parse_xml(data, max_bytes=max_bytes, encoding=detected)
 
 
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
-
-
 def _surely_not_utf8(data: bytes) -> bool:
-    """True when the bytes from the first non-ASCII byte on are not UTF-8 (a GBK report
-    declared as UTF-8, a sandbox trap): the UTF-8 parse would fail, as libxml2 refuses
-    whatever Python's decoder refuses, so :func:`decode_xml` goes straight to detection."""
-    found = _NON_ASCII.search(data, 0, 65536)  # a look at the start, whatever the size
-    if found is None:
-        return False
-    start = found.start()
-    try:  # a sequence cut at the end of the window is not an error (final=False)
-        codecs.utf_8_decode(data[start : start + 16], "strict", False)
+    """True when the first 4 KB are not UTF-8 (a GBK report declared as UTF-8, a sandbox
+    trap): the UTF-8 parse would fail, as libxml2 refuses whatever Python's decoder
+    refuses, so :func:`decode_xml` goes straight to detection."""
+    try:  # a character cut at the end of the window is not an error (final=False)
+        codecs.utf_8_decode(data[:4096], "strict", False)
     except UnicodeDecodeError:
         return True
     return False
