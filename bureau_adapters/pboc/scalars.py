@@ -33,9 +33,12 @@ def _ratio(num: float | None, den: float | None) -> float:
     return float(num) / float(den)
 
 
+_NO_SUMMARY = CreditSummary()  # frozen: one shared instance for reports without the unit
+
+
 def _summary_values(s: CreditSummary | None) -> dict[str, float]:
     if s is None:
-        s = CreditSummary()
+        s = _NO_SUMMARY
     loans = (s.d1, s.r4, s.r1)
     cards = (s.r2, s.r3)
     r2 = s.r2

@@ -88,11 +88,11 @@ class AccountRows:
 
     def __init__(self, values: dict[str, Any]) -> None:
         get = values.get
-        for name in LATEST:
-            setattr(self, name, get(name))
-        self.h24 = get("h24") or []
-        self.h60 = get("h60") or []
-        self.special = get("special") or []
+        fields = {name: get(name) for name in LATEST}
+        fields["h24"] = get("h24") or []
+        fields["h60"] = get("h60") or []
+        fields["special"] = get("special") or []
+        self.__dict__ = fields
 
 
 def account_rows(acc: LoanAccount) -> AccountRows:
