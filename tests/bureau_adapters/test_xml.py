@@ -151,6 +151,14 @@ def test_comments_and_processing_instructions_are_dropped() -> None:
     assert [child.tag for child in root] == ["b"]
 
 
+def test_indentation_is_dropped_and_whitespace_in_values_kept() -> None:
+    root = parse_xml(b"<a>\n  <b> </b>\n  <c>x y </c>\n  <d>1<e/> 2 </d>\n</a>")
+    assert root.text is None  # indentation between elements is not data
+    assert [child.tail for child in root] == [None, None, None]
+    assert (root.findtext("b"), root.findtext("c")) == (" ", "x y ")  # values keep theirs
+    assert (root.find("d").text, root.find("d/e").tail) == ("1", " 2 ")  # type: ignore[union-attr]
+
+
 def test_encoding_override_reads_gbk_despite_the_declaration() -> None:
     data = '<?xml version="1.0" encoding="UTF-8"?><a>张三</a>'.encode("gbk")
     assert parse_xml(data, encoding="gb18030").text == "张三"
