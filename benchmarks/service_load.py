@@ -179,15 +179,28 @@ def wrk(
     }
 
 
+def probe_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop (a million additions) in this process:
+    how fast the machine runs Python right now. On the shared 2-core machine it varies by a
+    factor of two from one minute to the next, which the load average does not show."""
+    start = time.process_time()
+    total = 0
+    for i in range(1_000_000):
+        total += i
+    return (time.process_time() - start) * 1e3
+
+
 def measured(pid: int, run: Any) -> dict[str, Any]:
-    """``run()``'s result with the load average before it and the server's CPU time per
-    answered request (all its processes), which the machine's other jobs disturb far less
-    than wall-clock latency."""
+    """``run()``'s result with the load average and the machine's speed (:func:`probe_ms`)
+    before it, and the server's CPU time per answered request (all its processes), which
+    the machine's other jobs disturb far less than wall-clock latency."""
     load = os.getloadavg()[0]
+    probe = probe_ms()
     before = cpu_seconds(pid)
     out = dict(run())
     out["cpu_ms"] = (cpu_seconds(pid) - before) / max(out["requests"], 1) * 1e3
     out["load"] = load
+    out["probe_ms"] = probe
     return out
 
 
@@ -493,7 +506,8 @@ def _row(store: str, server: str, request: str, how: str, r: dict[str, Any], err
     rps = r.get("rps", r.get("achieved_rps", 0.0))
     return (
         f"| {store} | {server} | {request} | {how} | {rps:.0f} | {r['p50_ms']:.1f} "
-        f"| {r['p99_ms']:.1f} | {r['requests']} | {errors} | {r['cpu_ms']:.2f} | {r['load']:.1f} |"
+        f"| {r['p99_ms']:.1f} | {r['requests']} | {errors} | {r['cpu_ms']:.2f} | {r['load']:.1f} "
+        f"| {r['probe_ms']:.0f} |"
     )
 
 
@@ -544,7 +558,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         "decisions. `nongxin serve`: uvicorn with uvloop and httptools, idle connections kept "
         f"75 s, champion refreshed in a background thread. Each run {args.seconds} s. *CPU "
         "ms/req* is the CPU time of all the server's processes divided by the requests "
-        "answered: it is what the other jobs on the machine disturb least. Open loop: request "
+        "answered: it is what the other jobs on the machine disturb least. *probe ms*: CPU time "
+        "of a fixed pure-Python loop run just before (the machine's speed at that moment; "
+        f"{results['probe']} at the start of this run, lower is faster). Open loop: request "
         f"i is sent at start + i/{args.rate:g} s whatever the answers, latency counted from "
         "that time, at most 64 in flight (a request due beyond that is shed and counted as an "
         "error).",
@@ -555,8 +571,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         *_aim(results, args.rate),
         "",
         "| store | server | request | concurrency / rate | req/s | p50 ms | p99 ms | requests "
-        "| errors | CPU ms/req | load |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| errors | CPU ms/req | load | probe ms |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in results["serve"]:
         w, st = f"nongxin serve, {run['workers']} worker(s)", run["store"]
@@ -662,7 +678,12 @@ def main() -> None:
 
     os.environ.pop("NONGXIN_DATABASE_URL", None)  # each store's URL is given explicitly
     os.environ.setdefault("NONGXIN_BUREAU_SUBJECT_HASH_KEY", secrets.token_hex(32))
-    results: dict[str, Any] = {"load": f"{os.getloadavg()[0]:.1f}", "serve": [], "stores": []}
+    results: dict[str, Any] = {
+        "load": f"{os.getloadavg()[0]:.1f}",
+        "probe": f"{statistics.median(probe_ms() for _ in range(5)):.0f} ms",
+        "serve": [],
+        "stores": [],
+    }
     with (
         tempfile.TemporaryDirectory(prefix="nongxin-load-") as tmp_name,
         postgres_store(args.postgres_admin_url)
