@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bureau_adapters.compliance.db import UTCDateTime, utcnow
+from bureau_adapters.compliance.db import UTCDateTime, create_schema, utcnow
 from scoring_service.exceptions import TenantError
 
 __all__ = ["ApiKey", "Bank", "Tenancy"]
@@ -91,7 +91,7 @@ class Tenancy:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
-        metadata.create_all(engine, checkfirst=True)
+        create_schema(engine, metadata)  # safe when several workers start at once
 
     def add_bank(self, bank_code: str, name: str, *, config_dir: Path | None = None) -> Bank:
         """Register a bank; with ``config_dir`` its policy must load (inside the red lines)."""

@@ -10,6 +10,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from bureau_adapters.compliance.db import create_engine
+from bureau_adapters.compliance.testing import (
+    isolated_engine,
+    postgres_test_url,
+    postgres_unavailable,
+)
 from scoring_service.cli import cli
 from scoring_service.exceptions import TenantError
 from scoring_service.tenancy import Tenancy
@@ -114,3 +119,28 @@ def test_bank_cli_refuses_a_bank_without_policy(nongxin_home: Path) -> None:
 
     with pytest.raises(SystemExit, match="2"):
         main(["bank", "add", "309", "--name", "nobody"])
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_tables_created_by_another_worker_meanwhile_are_used(backend: str, tmp_path: Path) -> None:
+    """``nongxin serve --workers 2`` on a new database: the other worker creates the bank
+    table between this one's check and its CREATE TABLE; the tables are used, no crash."""
+    if backend == "postgresql" and (why := postgres_unavailable(postgres_test_url())):
+        pytest.skip(why)
+    with isolated_engine(backend, tmp_path) as engine:
+        raced: list[str] = []
+
+        def other_first(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if statement.lstrip().upper().startswith("CREATE TABLE SERVICE_BANK") and not raced:
+                raced.append(statement)
+                with engine.begin() as other:
+                    other.exec_driver_sql(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", other_first)
+        try:
+            tenancy = Tenancy(engine)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", other_first)
+        assert len(raced) == 1
+        tenancy.add_bank("301", "双峰农商行", config_dir=CONFIG)
+        assert tenancy.authenticate(tenancy.add_key("301").secret) == "301"
