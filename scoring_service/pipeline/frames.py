@@ -84,18 +84,23 @@ def _labels(columns: tuple[str, ...]) -> pd.Index:
 
 #: up to this many rows, blocks are copied with one fancy index (else column by column)
 _FEW_ROWS = 64
-_POSITIONS: dict[int, tuple[pd.Index, tuple[str, ...], np.ndarray]] = {}
+_POSITIONS: dict[tuple[int, int], tuple[Any, tuple[str, ...], np.ndarray]] = {}
 
 
 def _positions(columns: pd.Index, names: tuple[str, ...]) -> np.ndarray:
-    """``columns.get_indexer(names)``, remembered for the column indexes seen last."""
-    hit = _POSITIONS.get(id(columns))
-    if hit is not None and hit[0] is columns and hit[1] is names:
+    """``columns.get_indexer(names)`` (~36 µs for 140 of 170 labels), remembered for the
+    label arrays seen last. Keyed by the labels' storage, not the ``Index`` object: every
+    frame :func:`assemble` makes has its own shallow copy of the cached labels, sharing one
+    array (an ``Index`` is immutable, so the same array means the same labels)."""
+    labels = getattr(columns, "_values", columns)
+    key = (id(labels), id(names))
+    hit = _POSITIONS.get(key)
+    if hit is not None and hit[0] is labels and hit[1] is names:
         return hit[2]
     found = columns.get_indexer(list(names))
     if len(_POSITIONS) > 64:
         _POSITIONS.clear()
-    _POSITIONS[id(columns)] = (columns, names, found)
+    _POSITIONS[key] = (labels, names, found)
     return found
 
 

@@ -256,6 +256,23 @@ def test_assembled_frames_equal_the_public_constructor() -> None:
         assemble(["a", "z"], index, parts[1:2])
 
 
+def test_column_positions_are_remembered_across_assembled_frames() -> None:
+    from scoring_service.pipeline.frames import _positions, assemble, numeric_block
+
+    columns, names = ["a", "b", "c"], ("c", "a", "absent")
+
+    def frame(first: float) -> pd.DataFrame:
+        values = np.array([[first, first + 1, first + 2]])
+        return assemble(columns, pd.RangeIndex(1), [(columns, values)])
+
+    one, two = frame(1.0), frame(4.0)
+    assert one.columns is not two.columns  # each frame its own labels object
+    assert _positions(one.columns, names) is _positions(two.columns, names)  # one lookup
+    np.testing.assert_array_equal(numeric_block(two, names)[0], [[6.0, 4.0, np.nan]])
+    other = pd.DataFrame({"c": [1.0], "a": [2.0]})  # other labels: looked up afresh
+    np.testing.assert_array_equal(numeric_block(other, names)[0], [[1.0, 2.0, np.nan]])
+
+
 def test_typed_inputs_and_decisions_share_nothing_with_the_callers_frame(
     book: pd.DataFrame, context: DecisionContext
 ) -> None:
