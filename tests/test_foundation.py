@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -185,6 +186,24 @@ def test_masked_records_keep_their_arguments(masked_process: None) -> None:
     )
     assert record.args == ("138****5678", "GET /", 200)
     assert record.getMessage() == "138****5678 - GET / 200"
+
+
+def test_every_server_worker_masks_its_logs(tmp_path: Path) -> None:
+    # each worker of `nongxin serve --workers N` builds its own app: building it installs
+    # the masking in that process (the services are built later, at start-up)
+    from scoring_service.api import create_app
+    from scoring_service.settings import NongxinSettings
+
+    before = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(logging.LogRecord)  # a fresh process: nothing masks yet
+    try:
+        create_app(NongxinSettings(home=tmp_path))
+        record = logging.getLogger("uvicorn.error").makeRecord(
+            "uvicorn.error", logging.ERROR, __file__, 1, "for %s", ("11010519491231002X",), None
+        )
+    finally:
+        logging.setLogRecordFactory(before)
+    assert record.getMessage() == "for 110105********002X"
 
 
 def test_cli_help_lists_every_available_command() -> None:

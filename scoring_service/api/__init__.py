@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from bureau_adapters.pii import install_log_masking
 from scoring_service.api import health, ratings, records
 from scoring_service.api.problems import install_problem_handlers
 from scoring_service.api.services import Services
@@ -23,7 +24,13 @@ __all__ = ["Services", "app_factory", "create_app"]
 
 
 def create_app(settings: NongxinSettings, *, services: Services | None = None) -> FastAPI:
-    """The FastAPI application; ``services`` default to :meth:`Services.from_settings`."""
+    """The FastAPI application; ``services`` default to :meth:`Services.from_settings`.
+
+    Installs the log masking (:func:`bureau_adapters.pii.install_log_masking`) in the
+    process that builds the app: each worker of ``nongxin serve --workers N`` builds its own,
+    so uvicorn's handlers and tracebacks are masked in every worker.
+    """
+    install_log_masking()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -321,7 +321,7 @@ def test_registry_down_keeps_serving_the_cached_champion(
         response = env.post(rating_body(row))
         assert response.status_code == 200, response.text
         assert response.json()["lineage"]["model_version"] == 1
-        ready = env.client.get("/readyz").json()
+        ready = env.get("/readyz").json()  # with bank 301's key: its champion is shown
         served = next(m for m in ready["models"] if m["bank"] == "301")
         assert served["status"] == "degraded"
         assert served["version"] == 1
@@ -426,7 +426,16 @@ def test_health_and_readiness(env: Env) -> None:
     assert body["database"]["ok"]
     assert body["failed"] == []
     assert body["bureaus"]["pboc"] == {"ok": True, "error": None}
-    assert {m["bank"] for m in body["models"]} == {"301", "302"}
+    # open to load balancers: how many champions in which state, never which banks
+    assert body["model_states"] == {"ok": 2}
+    assert body["models"] == []
+    assert "301" not in ready.text
+    assert "302" not in ready.text
+    own = env.get("/readyz", bank="302").json()  # a bank's key shows its own champion only
+    assert [(m["bank"], m["status"]) for m in own["models"]] == [("302", "ok")]
+    forged = env.client.get("/readyz", headers={"X-API-Key": "nx_00000000_" + "A" * 43})
+    assert forged.status_code == 200
+    assert forged.json()["models"] == []
 
 
 def test_openapi_documents_units_and_codes(env: Env) -> None:
