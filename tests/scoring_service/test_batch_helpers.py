@@ -39,15 +39,22 @@ class StandIn:
     the chunk holding ``fail_on`` (a household id) in a helper process."""
 
     def __init__(
-        self, main_pause: float, fail_on: str | None = None, helper_pause: float = 0.0
+        self,
+        main_pause: float,
+        fail_on: str | None = None,
+        helper_pause: float = 0.0,
+        main_waits_for: threading.Event | None = None,
     ) -> None:
         self.main, self.pause, self.fail_on = os.getpid(), main_pause, fail_on
         self.helper_pause = helper_pause
+        self.main_waits_for = main_waits_for
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
         in_main = os.getpid() == self.main
         if not in_main and self.fail_on is not None and self.fail_on in set(frame["household_id"]):
             raise Crash(f"no grade for {self.fail_on}")
+        if in_main and self.main_waits_for is not None:
+            self.main_waits_for.wait(timeout=30)
         time.sleep(self.pause if in_main else self.helper_pause)
         return frame[["household_id", "bank_code"]].assign(grade="A")
 
@@ -109,20 +116,27 @@ def test_a_helper_sigkilled_from_outside_mid_chunk(tmp_path: Path) -> None:
                     found.append(child)
         return found
 
+    done = threading.Event()  # the main process decides nothing before the kill, so the
+    # helper always has chunks of its own left, whatever the machine's load
+
     def kill_the_helper() -> None:
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not killed:
-            if list(folder.decisions.glob("part-00002*")) and (helper := helpers()):  # 20-29
-                helper[0].send_signal(signal.SIGKILL)
-                killed.append(helper[0].pid)
-            time.sleep(0.005)
+        try:
+            while time.monotonic() < deadline and not killed:
+                if list(folder.decisions.glob("part-00002*")) and (helper := helpers()):  # 20-29
+                    time.sleep(0.05)  # well inside its next chunk (claimed at once, 0.3 s long)
+                    helper[0].send_signal(signal.SIGKILL)
+                    killed.append(helper[0].pid)
+                time.sleep(0.005)
+        finally:
+            done.set()
 
     killer = threading.Thread(target=kill_the_helper)
     killer.start()
-    decider = StandIn(0.02, helper_pause=0.1)
+    decider = StandIn(0.02, helper_pause=0.3, main_waits_for=done)
     stats = run_pandas(RerateJob(book, None, CHUNK), folder, decider, progress=False, workers=2)
     killer.join()
-    assert killed  # the kill landed mid-run (the helper needs 0.1 s a chunk)
+    assert killed  # the kill landed mid-run (the helper needs 0.3 s a chunk)
     assert stats.redone  # the chunk it was deciding
     assert set(stats.redone) <= set(range(21, 40))
     _assert_exactly_once(folder, book)
