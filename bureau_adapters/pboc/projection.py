@@ -207,10 +207,18 @@ def _account(values: dict[str, Any]) -> AccountRows:
         status = values.get(name)
         if status is not None and not status.isascii():
             values[name] = normalise_account_status(kind, status)
-    values["h24"] = values.pop("history_24m")
-    values["h60"] = values.pop("history_60m")
-    values["special"] = values.pop("special_transactions")
-    return AccountRows(values)
+    fields = _NO_LATEST.copy()  # what AccountRows(values) holds, without its lookups
+    fields.update(values)
+    fields["h24"] = fields.pop("history_24m") or []
+    fields["h60"] = fields.pop("history_60m") or []
+    fields["special"] = fields.pop("special_transactions") or []
+    rows: AccountRows = _new_rows(AccountRows)
+    rows.__dict__ = fields
+    return rows
+
+
+_NO_LATEST: dict[str, Any] = dict.fromkeys(LATEST)
+_new_rows = object.__new__
 
 
 def _makers() -> dict[type, Callable[[dict[str, Any]], Any]]:
