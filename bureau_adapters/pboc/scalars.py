@@ -39,22 +39,31 @@ _NO_SUMMARY = CreditSummary()  # frozen: one shared instance for reports without
 def _summary_values(s: CreditSummary | None) -> dict[str, float]:
     if s is None:
         s = _NO_SUMMARY
-    loans = (s.d1, s.r4, s.r1)
-    cards = (s.r2, s.r3)
-    r2 = s.r2
+    d1, r4, r1, r2, r3 = s.d1, s.r4, s.r1, s.r2, s.r3
+    # Sums in the order of sum() over the present units (loans, then cards for the limit).
+    balance = limit = obligation = institutions = 0.0
+    for x in (d1, r4, r1):
+        if x:
+            balance += _nz(x.balance)
+            limit += _nz(x.total_limit)
+            obligation += _nz(x.avg_due_6m)
+            institutions += _nz(x.institution_count)
+    for card in (r2, r3):
+        if card:
+            limit += _nz(card.total_limit)
     guarantees = [r for r in s.responsibilities if str(r.responsibility) == "1"]
     return {
-        "n_d1_open": _nz(s.d1.account_count if s.d1 else None),
-        "n_r4_open": _nz(s.r4.account_count if s.r4 else None),
-        "n_r1_open": _nz(s.r1.account_count if s.r1 else None),
-        "n_r2_open": _nz(s.r2.account_count if s.r2 else None),
-        "n_r3_open": _nz(s.r3.account_count if s.r3 else None),
-        "loan_balance": sum(_nz(x.balance) for x in loans if x),
-        "total_limit": sum(_nz(x.total_limit) for x in (*loans, *cards) if x),
+        "n_d1_open": _nz(d1.account_count) if d1 else 0.0,
+        "n_r4_open": _nz(r4.account_count) if r4 else 0.0,
+        "n_r1_open": _nz(r1.account_count) if r1 else 0.0,
+        "n_r2_open": _nz(r2.account_count) if r2 else 0.0,
+        "n_r3_open": _nz(r3.account_count) if r3 else 0.0,
+        "loan_balance": balance,
+        "total_limit": limit,
         "card_util": _ratio(r2.used, r2.total_limit) if r2 else NAN,
         "card_util_6m_avg": _ratio(r2.avg_used_6m, r2.total_limit) if r2 else NAN,
-        "_obligation_summary": sum(_nz(x.avg_due_6m) for x in loans if x),
-        "n_institutions": sum(_nz(x.institution_count) for x in loans if x),
+        "_obligation_summary": obligation,
+        "n_institutions": institutions,
         "summary_longest_overdue": max((_nz(o.longest_months) for o in s.overdue), default=0.0),
         "summary_max_month_overdue_amt": max(
             (_nz(o.max_month_amount) for o in s.overdue), default=0.0
@@ -68,18 +77,36 @@ def _summary_values(s: CreditSummary | None) -> dict[str, float]:
 
 def _query_values(report: PersonalReport) -> dict[str, float]:
     q = report.query_summary
-    get = (lambda name: _nz(getattr(q, name))) if q is not None else (lambda name: 0.0)
-    last = q.last_query_date if q is not None else None
+    if q is None:
+        return dict(_NO_QUERY_SUMMARY)
+    last = q.last_query_date
     return {
-        "inq_loan_inst_1m": get("loan_institutions_1m"),
-        "inq_card_inst_1m": get("card_institutions_1m"),
-        "inq_loan_cnt_1m": get("loan_queries_1m"),
-        "inq_card_cnt_1m": get("card_queries_1m"),
-        "inq_self_1m": get("self_queries_1m"),
-        "inq_postloan_24m": get("postloan_queries_24m"),
-        "inq_guarantee_24m": get("guarantee_queries_24m"),
+        "inq_loan_inst_1m": _nz(q.loan_institutions_1m),
+        "inq_card_inst_1m": _nz(q.card_institutions_1m),
+        "inq_loan_cnt_1m": _nz(q.loan_queries_1m),
+        "inq_card_cnt_1m": _nz(q.card_queries_1m),
+        "inq_self_1m": _nz(q.self_queries_1m),
+        "inq_postloan_24m": _nz(q.postloan_queries_24m),
+        "inq_guarantee_24m": _nz(q.guarantee_queries_24m),
         "days_since_last_query": float((report.report_date - last).days) if last else NAN,
     }
+
+
+_NO_QUERY_SUMMARY = {
+    **dict.fromkeys(
+        (
+            "inq_loan_inst_1m",
+            "inq_card_inst_1m",
+            "inq_loan_cnt_1m",
+            "inq_card_cnt_1m",
+            "inq_self_1m",
+            "inq_postloan_24m",
+            "inq_guarantee_24m",
+        ),
+        0.0,
+    ),
+    "days_since_last_query": NAN,
+}
 
 
 def _public_values(report: PersonalReport) -> dict[str, float]:

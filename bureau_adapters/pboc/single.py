@@ -227,14 +227,19 @@ def _account_values(
     overdue: list[float] = []
     principal: list[float] = []
     periods: list[float] = []
+    types, closed, bad_status = _TYPES.get, _CLOSED.get, _BAD_STATUS.get
     for a in accounts:
         kind = a.account_type
-        status = a.status if a.status is not None else a.monthly_status
-        type_no = _TYPES.get(kind, 6)
-        is_open = status not in _CLOSED.get(kind, ())
+        status = a.status
+        if status is None:
+            status = a.monthly_status
+        type_no = types(kind, 6)
+        is_open = status not in closed(kind, ())
         business = a.business_kind
         is_farmer = business in ("51", "52", "53")
-        balance = a.monthly_balance if a.monthly_balance is not None else a.balance
+        balance = a.monthly_balance
+        if balance is None:
+            balance = a.balance
         if type_no <= 2 and is_open:
             n_loan += 1
             nonbank += a.institution_type in _NONBANK_LENDER
@@ -260,16 +265,23 @@ def _account_values(
         joint += a.guarantee == "7"
         village += a.institution_type == "12"
         overdue.append(_nz(a.overdue_amount) if type_no <= 4 else 0.0)
+        p1, p2, p3, p4 = (
+            a.overdue_principal_31_60,
+            a.overdue_principal_61_90,
+            a.overdue_principal_91_180,
+            a.overdue_principal_180p,
+        )
         principal.append(
-            _nz(a.overdue_principal_31_60)
-            + _nz(a.overdue_principal_61_90)
-            + _nz(a.overdue_principal_91_180)
-            + _nz(a.overdue_principal_180p)
+            (0.0 if p1 is None else float(p1))
+            + (0.0 if p2 is None else float(p2))
+            + (0.0 if p3 is None else float(p3))
+            + (0.0 if p4 is None else float(p4))
         )
         periods.append(_nz(a.overdue_periods))
-        bad += status is not None and status == _BAD_STATUS.get(kind)
+        bad += status is not None and status == bad_status(kind)
         recovery += type_no == 5
-        special += sum(1 for s in a.special if c24 <= s <= t_ord)
+        if a.special:
+            special += sum(1 for s in a.special if c24 <= s <= t_ord)
     return {
         "n_open_loans": float(n_loan),
         "n_open_cards": float(n_card),
