@@ -51,7 +51,19 @@ def _summary_values(s: CreditSummary | None) -> dict[str, float]:
     for card in (r2, r3):
         if card:
             limit += _nz(card.total_limit)
-    guarantees = [r for r in s.responsibilities if str(r.responsibility) == "1"]
+    guarantee_amt = guarantee_bal = 0.0  # the sums of the guarantees, in their order
+    for r in s.responsibilities:
+        if str(r.responsibility) == "1":
+            guarantee_amt += _nz(r.amount)
+            guarantee_bal += _nz(r.balance)
+    longest: float | None = None  # max() of the overdue rows: first of the largest
+    largest: float | None = None
+    for o in s.overdue:
+        months, amount = _nz(o.longest_months), _nz(o.max_month_amount)
+        if longest is None or months > longest:
+            longest = months
+        if largest is None or amount > largest:
+            largest = amount
     return {
         "n_d1_open": _nz(d1.account_count) if d1 else 0.0,
         "n_r4_open": _nz(r4.account_count) if r4 else 0.0,
@@ -64,14 +76,12 @@ def _summary_values(s: CreditSummary | None) -> dict[str, float]:
         "card_util_6m_avg": _ratio(r2.avg_used_6m, r2.total_limit) if r2 else NAN,
         "_obligation_summary": obligation,
         "n_institutions": institutions,
-        "summary_longest_overdue": max((_nz(o.longest_months) for o in s.overdue), default=0.0),
-        "summary_max_month_overdue_amt": max(
-            (_nz(o.max_month_amount) for o in s.overdue), default=0.0
-        ),
+        "summary_longest_overdue": 0.0 if longest is None else longest,
+        "summary_max_month_overdue_amt": 0.0 if largest is None else largest,
         "_bad_summary": float(_nz(s.bad_debt_accounts) > 0),
         "_recovery_summary": float(_nz(s.recovered_accounts) > 0),
-        "guarantee_amt": sum(_nz(r.amount) for r in guarantees),
-        "guarantee_bal": sum(_nz(r.balance) for r in guarantees),
+        "guarantee_amt": guarantee_amt,
+        "guarantee_bal": guarantee_bal,
     }
 
 
@@ -171,20 +181,21 @@ def _profile_values(report: PersonalReport) -> dict[str, float]:
 
 
 def _class_values(report: PersonalReport) -> dict[str, float]:
-    classes = [
-        str(a.five_class if a.five_class is not None else a.monthly_five_class)
-        for a in report.accounts
-    ] + [str(r.five_class) for r in report.related_repayments]
-    bad_guarantees = sum(
-        1
-        for r in report.related_repayments
-        if str(r.five_class) in _NPL
-        or str(r.repayment_status) in _PD03_BAD_STATUS
-        or _nz(r.overdue_months) > 0
-    )
+    npl = special = bad_guarantees = 0
+    for a in report.accounts:
+        c = str(a.five_class if a.five_class is not None else a.monthly_five_class)
+        npl += c in _NPL
+        special += c == "2"
+    for r in report.related_repayments:
+        c = str(r.five_class)
+        npl += c in _NPL
+        special += c == "2"
+        bad_guarantees += (
+            c in _NPL or str(r.repayment_status) in _PD03_BAD_STATUS or _nz(r.overdue_months) > 0
+        )
     return {
-        "npl_class_cnt": float(sum(c in _NPL for c in classes)),
-        "special_mention_cnt": float(sum(c == "2" for c in classes)),
+        "npl_class_cnt": float(npl),
+        "special_mention_cnt": float(special),
         "guarantee_bad_cnt": float(bad_guarantees),
     }
 
