@@ -126,22 +126,27 @@ def _public_values(report: PersonalReport) -> dict[str, float]:
         for row in summary.rows:
             by_type[str(row.type)] = by_type.get(str(row.type), 0.0) + _nz(row.record_count)
 
-    def count(code: str, records: tuple[object, ...]) -> float:
-        return by_type[code] if code in by_type else float(len(records))
-
     postpaid = report.postpaid_summary
     if postpaid is not None and postpaid.rows:
         arrears = sum(_nz(r.amount) for r in postpaid.rows)
     else:
-        arrears = sum(_nz(a.arrears) for a in report.postpaid_accounts)
+        accounts = report.postpaid_accounts
+        arrears = sum(_nz(a.arrears) for a in accounts) if accounts else 0
+    # Most reports have no public record: the empty sums (0, as sum() gives) skip the
+    # generators.
+    judgments, enforcements, taxes = report.civil_judgments, report.enforcements, report.tax_arrears
     return {
-        "n_civil_judgments": count("2", report.civil_judgments),
-        "civil_judgment_amt": sum(_nz(r.amount) for r in report.civil_judgments),
-        "n_enforcements": count("3", report.enforcements),
-        "enforcement_amt": sum(_nz(r.amount_applied) for r in report.enforcements),
-        "n_tax_arrears": count("1", report.tax_arrears),
-        "tax_arrears_amt": sum(_nz(r.amount) for r in report.tax_arrears),
-        "n_admin_penalties": count("4", report.admin_penalties),
+        "n_civil_judgments": by_type["2"] if "2" in by_type else float(len(judgments)),
+        "civil_judgment_amt": sum(_nz(r.amount) for r in judgments) if judgments else 0,
+        "n_enforcements": by_type["3"] if "3" in by_type else float(len(enforcements)),
+        "enforcement_amt": (
+            sum(_nz(r.amount_applied) for r in enforcements) if enforcements else 0
+        ),
+        "n_tax_arrears": by_type["1"] if "1" in by_type else float(len(taxes)),
+        "tax_arrears_amt": sum(_nz(r.amount) for r in taxes) if taxes else 0,
+        "n_admin_penalties": (
+            by_type["4"] if "4" in by_type else float(len(report.admin_penalties))
+        ),
         "postpaid_arrears_amt": arrears,
     }
 
@@ -161,8 +166,11 @@ def _profile_values(report: PersonalReport) -> dict[str, float]:
     birth = identity.birth_date if identity else None
     since = _six_months_before(t)
     phones = identity.phones if identity else ()
-    joined = next((o.year_joined for o in report.occupations if o.year_joined), None)
-    active = [h for h in report.housing_fund if str(h.status) == "1"]
+    occupations, funds = report.occupations, report.housing_fund
+    joined = (
+        next((o.year_joined for o in occupations if o.year_joined), None) if occupations else None
+    )
+    active = [h for h in funds if str(h.status) == "1"] if funds else []
     score = report.score
     try:
         percentile = float(score.percentile) if score and score.percentile else NAN
@@ -170,11 +178,15 @@ def _profile_values(report: PersonalReport) -> dict[str, float]:
         percentile = NAN
     return {
         "age": _whole_years(birth, t) if birth else NAN,
-        "mobiles_6m": float(sum(1 for p in phones if p.updated and since <= p.updated <= t)),
+        "mobiles_6m": (
+            float(sum(1 for p in phones if p.updated and since <= p.updated <= t))
+            if phones
+            else 0.0
+        ),
         "n_addresses": float(len(report.residences)),
         "years_at_employer": float(t.year - joined) if joined else NAN,
         "housing_fund_active": float(bool(active)),
-        "housing_fund_monthly": sum(_nz(h.monthly_amount) for h in active),
+        "housing_fund_monthly": sum(_nz(h.monthly_amount) for h in active) if active else 0,
         "crc_score": _num(score.score) if score else NAN,
         "crc_score_percentile": percentile,
     }

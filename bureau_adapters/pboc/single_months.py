@@ -38,67 +38,80 @@ class _Months:
         self.bad = self.recovery = False
 
     def add(self, a: AccountRows) -> None:
-        card = a.account_type in ("R2", "R3")
-        hit = [False, False, False]
-        runs: set[int] = set()
         t_midx, info_of = self.t_midx, _STATUS_INFO.get
-        neutral_inside = False
+        bad, recovery, max_amount = self.bad, self.recovery, self.max_amount
+        inside: list[tuple[int, int]] = []  # (age, rank) of the statuses in 60 months
+        runs: set[int] = set()
+        grid_inside = False  # a grid status in 60 months: its amount counts as 0
         for midx, status in a.h24:
             info = info_of(status) or _status_info(status)
+            age = t_midx - midx
             if not info[0]:  # rank 0 (N, *, #, C ...): no flag, no delinquency, amount 0
-                neutral_inside = neutral_inside or 0 <= t_midx - midx < 60
+                grid_inside = grid_inside or 0 <= age < 60
                 continue
-            if not 0 <= t_midx - midx < 60:  # outside every window: only the flags count
-                self.bad = self.bad or info[2]
-                self.recovery = self.recovery or info[3]
-                continue
-            self._row(midx, info, 0.0, card, hit)
-            if info[0] and t_midx - midx < 24:
-                self.n_delinq += info[1]
-                runs.add(midx)
-        if neutral_inside and (self.max_amount != self.max_amount or self.max_amount < 0.0):
-            self.max_amount = 0.0  # the grid has no amount: np.nan_to_num makes it 0
+            bad = bad or info[2]
+            recovery = recovery or info[3]
+            if 0 <= age < 60:
+                grid_inside = True
+                inside.append((age, info[0]))
+                if age < 24:
+                    self.n_delinq += info[1]
+                    runs.add(midx)
+        if grid_inside and (max_amount != max_amount or max_amount < 0.0):
+            max_amount = 0.0  # the grid has no amount: np.nan_to_num makes it 0
         for midx, status, amount in a.h60:
-            self._row(midx, info_of(status) or _status_info(status), _nan_to_num(amount), card, hit)
-        for i in range(3):
-            self.ever[i] += hit[i]
+            info = info_of(status) or _status_info(status)
+            bad = bad or info[2]
+            recovery = recovery or info[3]
+            age = t_midx - midx
+            if 0 <= age < 60:
+                value = _nan_to_num(amount)
+                if max_amount != max_amount or value > max_amount:
+                    max_amount = value
+                inside.append((age, info[0]))
+        self.bad, self.recovery, self.max_amount = bad, recovery, max_amount
+        if inside:
+            self._count(inside, a.account_type in ("R2", "R3"))
         if runs:
             self.longest = max(self.longest, _longest_run(runs))
 
-    def _row(
-        self,
-        midx: int,
-        info: tuple[int, bool, bool, bool],
-        amount: float,
-        card: bool,
-        hit: list[bool],
-    ) -> bool:
-        """Count one monthly status; True when it lies in the 60-month window."""
-        rank, _overdue, is_bad, is_recovery = info
-        self.bad = self.bad or is_bad
-        self.recovery = self.recovery or is_recovery
-        age = self.t_midx - midx
-        if age < 0 or age >= 60:
-            return False
-        if self.max_amount != self.max_amount or amount > self.max_amount:
-            self.max_amount = amount
-        rank_f = float(rank)
+    def _count(self, inside: list[tuple[int, int]], card: bool) -> None:
+        """Worst statuses, delinquent accounts and the last delinquency of one account's
+        statuses in 60 months (order does not matter: maxima, minima and flags)."""
         worst = self.worst
-        for i, window in enumerate((3, 6, 12, 24)):
-            if age < window and rank_f > worst[i]:
-                worst[i] = rank_f
-        if age < 12:
-            if card:
-                self.worst_card = max(self.worst_card, rank_f)
-            else:
-                self.worst_loan = max(self.worst_loan, rank_f)
-        if rank >= 1:
-            hit[0] = hit[0] or age < 12
-            hit[1] = hit[1] or age < 24
-            hit[2] = True
-            if self.last != self.last or age < self.last:
-                self.last = age
-        return True
+        side = 0.0
+        last = self.last
+        hit12 = hit24 = hit60 = False
+        for age, rank in inside:
+            rank_f = float(rank)
+            if age < 24:
+                if rank_f > worst[3]:
+                    worst[3] = rank_f
+                if age < 12:
+                    if rank_f > worst[2]:
+                        worst[2] = rank_f
+                    if rank_f > side:
+                        side = rank_f
+                    if age < 6:
+                        if rank_f > worst[1]:
+                            worst[1] = rank_f
+                        if age < 3 and rank_f > worst[0]:
+                            worst[0] = rank_f
+            if rank >= 1:
+                hit12 = hit12 or age < 12
+                hit24 = hit24 or age < 24
+                hit60 = True
+                if last != last or age < last:
+                    last = age
+        if card:
+            self.worst_card = max(self.worst_card, side)
+        else:
+            self.worst_loan = max(self.worst_loan, side)
+        self.last = last
+        ever = self.ever
+        ever[0] += hit12
+        ever[1] += hit24
+        ever[2] += hit60
 
     def values(self) -> dict[str, float]:
         worst = self.worst
