@@ -28,6 +28,7 @@ from bureau_adapters.compliance.db import create_engine
 
 __all__ = [
     "DEFAULT_TEST_POSTGRES_URL",
+    "created_meanwhile",
     "isolated_engine",
     "postgres_test_url",
     "postgres_unavailable",
@@ -81,3 +82,25 @@ def isolated_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@contextmanager
+def created_meanwhile(engine: Engine, table: str) -> Iterator[list[str]]:
+    """Inside the block, ``table`` is created by "another process" (another connection)
+    between the block's existence check and its own ``CREATE TABLE``, once: the race two
+    server workers starting at once on a new database run. Yields the statements raced
+    (one, when the block did try to create the table)."""
+    raced: list[str] = []
+    prefix = f"CREATE TABLE {table.upper()}"
+
+    def other_first(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith(prefix) and not raced:
+            raced.append(statement)
+            with engine.begin() as other:
+                other.exec_driver_sql(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", other_first)
+    try:
+        yield raced
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", other_first)

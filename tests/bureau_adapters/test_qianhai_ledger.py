@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bureau_adapters.compliance.db import create_engine, create_schema, ensure_schema
+from bureau_adapters.compliance.testing import created_meanwhile
 from bureau_adapters.qianhai.ledger import TransactionLedger
 
 
@@ -79,19 +80,8 @@ def test_two_clients_starting_at_once_on_a_fresh_database(tmp_path: Path) -> Non
 def test_a_table_created_by_another_process_meanwhile_is_used(engine: Engine) -> None:
     # Another process creates the table between this one's check and its CREATE TABLE:
     # the CREATE fails with "already exists" and the step is run again.
-    raced: list[str] = []
-
-    def other_process_first(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("CREATE TABLE QIANHAI_TRANSACTION") and not raced:
-            raced.append(statement)
-            with engine.begin() as other:
-                other.exec_driver_sql(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", other_process_first)
-    try:
+    with created_meanwhile(engine, "qianhai_transaction") as raced:
         ledger = TransactionLedger(engine)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", other_process_first)
     assert len(raced) == 1
     assert _reserve(ledger, "QH1")
 

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from bureau_adapters.compliance.testing import (
+    created_meanwhile,
     isolated_engine,
     postgres_test_url,
     postgres_unavailable,
@@ -47,19 +48,8 @@ def test_a_table_created_by_another_process_meanwhile_is_used(
     if backend == "postgresql" and (why := postgres_unavailable(postgres_test_url())):
         pytest.skip(why)
     with isolated_engine(backend, tmp_path) as engine:
-        raced: list[str] = []
-
-        def other_first(conn: object, cursor: object, statement: str, *args: object) -> None:
-            if statement.lstrip().upper().startswith("CREATE TABLE SERVICE_DECISION") and not raced:
-                raced.append(statement)
-                with engine.begin() as other:
-                    other.exec_driver_sql(statement)
-
-        sa.event.listen(engine, "before_cursor_execute", other_first)
-        try:
+        with created_meanwhile(engine, "service_decision") as raced:
             store = DecisionStore(engine)
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", other_first)
         assert len(raced) == 1
         assert store.save(_decide(inputs.head(2), model), inputs.head(2)) == 2
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from bureau_adapters.compliance.db import create_engine
 from bureau_adapters.compliance.testing import (
+    created_meanwhile,
     isolated_engine,
     postgres_test_url,
     postgres_unavailable,
@@ -128,19 +129,8 @@ def test_tables_created_by_another_worker_meanwhile_are_used(backend: str, tmp_p
     if backend == "postgresql" and (why := postgres_unavailable(postgres_test_url())):
         pytest.skip(why)
     with isolated_engine(backend, tmp_path) as engine:
-        raced: list[str] = []
-
-        def other_first(conn: object, cursor: object, statement: str, *args: object) -> None:
-            if statement.lstrip().upper().startswith("CREATE TABLE SERVICE_BANK") and not raced:
-                raced.append(statement)
-                with engine.begin() as other:
-                    other.exec_driver_sql(statement)
-
-        sa.event.listen(engine, "before_cursor_execute", other_first)
-        try:
+        with created_meanwhile(engine, "service_bank") as raced:
             tenancy = Tenancy(engine)
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", other_first)
         assert len(raced) == 1
         tenancy.add_bank("301", "双峰农商行", config_dir=CONFIG)
         assert tenancy.authenticate(tenancy.add_key("301").secret) == "301"
