@@ -108,11 +108,15 @@ def test_a_helper_sigkilled_from_outside_mid_chunk(tmp_path: Path) -> None:
     folder = RunFolder(tmp_path / "runs", "r")
     killed: list[int] = []
 
-    def helpers() -> list[psutil.Process]:  # forked children (not a resource tracker)
+    me = psutil.Process()
+
+    def helpers() -> list[psutil.Process]:
+        # forked from this process, so the same command line: not an exec'd child such as
+        # multiprocessing's resource tracker or the JVM of another test's Spark session
         found = []
-        for child in psutil.Process().children():
+        for child in me.children():
             with contextlib.suppress(psutil.Error):
-                if not any("resource_tracker" in arg for arg in child.cmdline()):
+                if child.cmdline() == me.cmdline():
                     found.append(child)
         return found
 
