@@ -85,7 +85,10 @@ def mask_record(record: logging.LogRecord) -> logging.LogRecord:
         record.args = tuple(mask_text(a) if isinstance(a, str) else a for a in record.args)
     elif isinstance(record.args, dict):
         record.args = {k: mask_text(v) if isinstance(v, str) else v for k, v in record.args.items()}
-    message = record.getMessage()
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed logging call: the handler reports it, as ever
+        return record
     masked = mask_text(message)
     if masked != message:
         record.msg, record.args = masked, None

@@ -188,6 +188,15 @@ def test_masked_records_keep_their_arguments(masked_process: None) -> None:
     assert record.getMessage() == "138****5678 - GET / 200"
 
 
+def test_a_malformed_logging_call_still_does_not_raise(masked_process: None) -> None:
+    # masking happens when the record is made, inside the caller's logging call: a call
+    # whose arguments do not fit its format must not raise there (handlers report it)
+    record = logging.getLogger("nongxin.test").makeRecord(
+        "nongxin.test", logging.INFO, __file__, 1, "%s and %s", ("13812345678",), None
+    )
+    assert record.args == ("138****5678",)
+
+
 def test_every_server_worker_masks_its_logs(tmp_path: Path) -> None:
     # each worker of `nongxin serve --workers N` builds its own app: building it installs
     # the masking in that process (the services are built later, at start-up)
