@@ -10,6 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy.engine import Engine
+
+from bureau_adapters.compliance.testing import (
+    isolated_engine,
+    postgres_test_url,
+    postgres_unavailable,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -90,3 +97,15 @@ def small_province(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("province") / "p"
     generate_province(out, households=400, banks=3, seed=7)
     return out
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh database: a SQLite file, then an isolated PostgreSQL schema (the PostgreSQL
+    case skips with one line when the server is unreachable)."""
+    if request.param == "postgresql":
+        why = postgres_unavailable(postgres_test_url())
+        if why:
+            pytest.skip(why)
+    with isolated_engine(request.param, tmp_path) as engine:
+        yield engine

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
-from bureau_adapters.compliance.testing import (
-    created_meanwhile,
-    isolated_engine,
-    postgres_test_url,
-    postgres_unavailable,
-)
+from bureau_adapters.compliance.testing import created_meanwhile
 from credit_limit import load_policy
 from model_registry.serving import LoadedModel
 from scoring_service.api.testing import province_frame, train_champion
@@ -28,30 +23,21 @@ from scoring_service.pipeline import DecisionContext, decide, input_frame
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DecisionStore]:
-    if request.param == "postgresql":
-        why = postgres_unavailable(postgres_test_url())
-        if why:
-            pytest.skip(why)
-    with isolated_engine(request.param, tmp_path) as engine:
-        yield DecisionStore(engine)
+@pytest.fixture
+def store(engine: Engine) -> DecisionStore:
+    return DecisionStore(engine)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_table_created_by_another_process_meanwhile_is_used(
-    backend: str, tmp_path: Path, inputs: pd.DataFrame, model: LoadedModel
+    engine: Engine, inputs: pd.DataFrame, model: LoadedModel
 ) -> None:
     """Two server processes starting at once on a new database: the second's CREATE TABLE
     fails with "already exists" after its check saw no table (``nongxin serve --workers 2``
     exited at start-up on PostgreSQL); the store then uses the other's table."""
-    if backend == "postgresql" and (why := postgres_unavailable(postgres_test_url())):
-        pytest.skip(why)
-    with isolated_engine(backend, tmp_path) as engine:
-        with created_meanwhile(engine, "service_decision") as raced:
-            store = DecisionStore(engine)
-        assert len(raced) == 1
-        assert store.save(_decide(inputs.head(2), model), inputs.head(2)) == 2
+    with created_meanwhile(engine, "service_decision") as raced:
+        store = DecisionStore(engine)
+    assert len(raced) == 1
+    assert store.save(_decide(inputs.head(2), model), inputs.head(2)) == 2
 
 
 @pytest.fixture(scope="module")

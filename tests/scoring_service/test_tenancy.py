@@ -8,14 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from sqlalchemy.engine import Engine
 
 from bureau_adapters.compliance.db import create_engine
-from bureau_adapters.compliance.testing import (
-    created_meanwhile,
-    isolated_engine,
-    postgres_test_url,
-    postgres_unavailable,
-)
+from bureau_adapters.compliance.testing import created_meanwhile
 from scoring_service.cli import cli
 from scoring_service.exceptions import TenantError
 from scoring_service.tenancy import Tenancy
@@ -122,15 +118,11 @@ def test_bank_cli_refuses_a_bank_without_policy(nongxin_home: Path) -> None:
         main(["bank", "add", "309", "--name", "nobody"])
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_tables_created_by_another_worker_meanwhile_are_used(backend: str, tmp_path: Path) -> None:
+def test_tables_created_by_another_worker_meanwhile_are_used(engine: Engine) -> None:
     """``nongxin serve --workers 2`` on a new database: the other worker creates the bank
     table between this one's check and its CREATE TABLE; the tables are used, no crash."""
-    if backend == "postgresql" and (why := postgres_unavailable(postgres_test_url())):
-        pytest.skip(why)
-    with isolated_engine(backend, tmp_path) as engine:
-        with created_meanwhile(engine, "service_bank") as raced:
-            tenancy = Tenancy(engine)
-        assert len(raced) == 1
-        tenancy.add_bank("301", "双峰农商行", config_dir=CONFIG)
-        assert tenancy.authenticate(tenancy.add_key("301").secret) == "301"
+    with created_meanwhile(engine, "service_bank") as raced:
+        tenancy = Tenancy(engine)
+    assert len(raced) == 1
+    tenancy.add_bank("301", "双峰农商行", config_dir=CONFIG)
+    assert tenancy.authenticate(tenancy.add_key("301").secret) == "301"
