@@ -444,14 +444,15 @@ def serve_runs(
         # then on 8 connections, so that every worker has seen every household once (its
         # features cache, its connections, its lazy imports): not measured
         wrk(url, "/v1/ratings", s["ratings"], key, 8, 4, lua)
-        if not args.open_loop_only:
-            out["rating"] = [
-                measured(
-                    proc.pid,
-                    lambda c=c: wrk(url, "/v1/ratings", s["ratings"], key, c, seconds, lua),
-                )
+
+        def closed_loop(path: str, bodies_file: Path) -> list[dict[str, Any]]:
+            return [
+                measured(proc.pid, lambda c=c: wrk(url, path, bodies_file, key, c, seconds, lua))
                 for c in (1, 8)
             ]
+
+        if not args.open_loop_only:
+            out["rating"] = closed_loop("/v1/ratings", s["ratings"])
         out["rating_rate"] = [
             measured(
                 proc.pid, lambda: asyncio.run(_open_loop(url, bodies, key, args.rate, seconds))
@@ -459,13 +460,7 @@ def serve_runs(
             for _ in range(args.open_loop_runs)
         ]
         if not args.open_loop_only:
-            out["score"] = [
-                measured(
-                    proc.pid,
-                    lambda c=c: wrk(url, "/v1/scores", s["scores"], key, c, seconds, lua),
-                )
-                for c in (1, 8)
-            ]
+            out["score"] = closed_loop("/v1/scores", s["scores"])
     return out
 
 
