@@ -45,7 +45,6 @@ from bureau_adapters.compliance.gate import (
     QueryRequest,
     QueryResult,
     new_request_id,
-    scrub_subject,
 )
 from bureau_adapters.compliance.subject import Subject, SubjectKeyer, normalise_id_number
 from bureau_adapters.exceptions import (
@@ -235,20 +234,18 @@ class PbocClient:
         return self.gate.run(request, self.fetch)
 
     def fetch(self, request: QueryRequest, consent: Consent) -> FetchedAnswer:
-        """One SOAP call and the mapping of its answer (no consent check, no audit)."""
+        """One SOAP call and the mapping of its answer (no consent check, no audit). Errors
+        may quote the applicant (front-ends echo names in fault strings and ResultDesc):
+        :meth:`query` runs this through the gate, which masks them
+        (:func:`~bureau_adapters.compliance.gate.scrub_subject`)."""
         payload = self._payload(request, consent)
         headers = {"X-Request-Id": request.request_id}
-        try:
-            with (
-                transport_boundary(self.bureau, request_id=request.request_id),
-                self._zeep.settings(extra_http_headers=headers),
-            ):
-                response = self._service.SingleQuery(**payload)
-            return self._answer(request, response)
-        except BureauError as exc:
-            # front-ends echo names in fault strings and ResultDesc: masked here too, for a
-            # caller of fetch() outside the gate (the gate masks every bureau's errors)
-            raise scrub_subject(exc, request.subject) from None
+        with (
+            transport_boundary(self.bureau, request_id=request.request_id),
+            self._zeep.settings(extra_http_headers=headers),
+        ):
+            response = self._service.SingleQuery(**payload)
+        return self._answer(request, response)
 
     def _payload(self, request: QueryRequest, consent: Consent) -> dict[str, Any]:
         subject = request.subject
