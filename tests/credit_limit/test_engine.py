@@ -161,6 +161,24 @@ def test_rounds_down_to_the_unit(
     assert one(household, policy)[0] == expected
 
 
+@pytest.mark.parametrize(
+    ("guarantees", "expected"), [(1_998.006, 99_000), (2_000.006, 99_000), (2_000.012, 98_000)]
+)
+def test_the_amount_is_rounded_to_the_fen_before_the_unit(
+    sample_policies: dict[str, EffectivePolicy], guarantees: float, expected: int
+) -> None:
+    # capacity 100k - 50k - guarantees / 2: 99,000.997 floors to 99,000; 98,999.997 is
+    # 99,000.00 in fen (a rounding residue, not a shortfall) and floors to 99,000;
+    # 98,999.994 is 98,999.99 in fen and floors to 98,000
+    household = {
+        **worked_example_e().iloc[0].to_dict(),
+        "debt_other_banks": 50_000.0,
+        "guarantees_given": guarantees,
+    }
+    policy = variant(sample_policies["301"], rounding={"unit": 1_000})
+    assert one(household, policy)[0] == expected
+
+
 def test_decision_records_lineage(sample_policies: dict[str, EffectivePolicy]) -> None:
     policy = sample_policies["302"]
     household = blank_household(
