@@ -185,6 +185,11 @@ class RatingModel:
         """
         return self.engine.predict_frame(frame, self.output_columns)
 
+    def predict_columns(self, frame: pd.DataFrame) -> dict[str, Any]:
+        """:meth:`predict`'s columns as named arrays, in :attr:`output_columns` order (the
+        same values; no frame is built)."""
+        return self.engine.predict_columns(frame, self.output_columns)
+
     @cached_property
     def engine(self) -> RatingEngine:
         """The compiled :class:`~rating_models.rating.engine.RatingEngine` (built once).

@@ -55,6 +55,11 @@ class LoadedModel:
         """The model's rating of every row."""
         return self.model.predict(frame)
 
+    def predict_columns(self, frame: pd.DataFrame) -> dict[str, Any]:
+        """The model's rating of every row as named arrays (see
+        :meth:`RatingModel.predict_columns`)."""
+        return self.model.predict_columns(frame)
+
 
 class ChampionLoader:
     """Cached champion of one registered model for one bank (or the federation).

@@ -406,6 +406,12 @@ class RatingEngine:
         ``columns`` are the output names in that order; ``score`` is the statistical card's
         score (the expert card's without one).
         """
+        out = self.predict_columns(frame, columns)
+        return pd.DataFrame(out, index=frame.index, copy=False)
+
+    def predict_columns(self, frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any]:
+        """:meth:`predict_frame`'s columns as named arrays (no frame built: the online path
+        reads a few of them for one row)."""
         r = self.rate_arrays(self.columns_of(frame), len(frame))
         score = r.scores["statistical" if "statistical" in r.scores else "expert"]
         values: list[Any] = [score, r.combined.pd, self._grades[r.grade]]
@@ -415,4 +421,4 @@ class RatingEngine:
         values += [r.reasons[:, i] for i in range(self.setup.n_reasons)]
         if len(values) != len(columns):
             raise InvalidParameterError(f"predict_frame needs {len(values)} column names.")
-        return pd.DataFrame(dict(zip(columns, values, strict=True)), index=frame.index, copy=False)
+        return dict(zip(columns, values, strict=True))

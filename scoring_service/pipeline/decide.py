@@ -20,7 +20,7 @@ from bureau_adapters.qianhai.feature_specs import CATALOG_VERSION as QH_CATALOG_
 from credit_limit import EffectivePolicy, limit_columns
 from model_registry.serving import LoadedModel
 from scoring_service.exceptions import InputError
-from scoring_service.pipeline.frames import Part, assemble, column_reader
+from scoring_service.pipeline.frames import Part, assemble
 from scoring_service.pipeline.inputs import (
     QIANHAI_COLUMNS,
     SURVEY_COLUMNS,
@@ -209,8 +209,7 @@ def decide(
             field="bank_code",
         )
     model = context.model
-    rated = model.predict(inputs.frame())
-    read = column_reader(rated)
+    read = model.predict_columns(inputs.frame()).__getitem__  # named arrays, no frame
     knockout = _text(read("knockout"), blank_missing=True)
     knocked = knockout != ""
     pd_values = np.asarray(read("pd"), dtype=np.float64)

@@ -68,3 +68,17 @@ def test_round_trip_mlflow_server(
     assert not registry.embedded
     _round_trip(registry, trained, monkeypatch)
     assert registry.evidence("farmer-rating", 1).shape == trained.good.test.shape
+
+
+def test_predict_columns_are_predict_frame_columns(trained: Any) -> None:
+    """The array form the online path reads holds exactly the frame's columns and values."""
+    model = trained.good.model
+    data = trained.frame[model.input_columns]
+    frame = model.predict(data)
+    columns = model.predict_columns(data)
+    assert list(columns) == list(frame.columns) == model.output_columns
+    pd.testing.assert_frame_equal(pd.DataFrame(columns, index=data.index), frame)
+    one = model.predict_columns(data.iloc[[7]])
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(one, index=data.index[[7]]), frame.iloc[[7]], check_index_type=False
+    )
