@@ -13,7 +13,7 @@ from scoring_service.api.deps import BankDep, ServicesDep
 from scoring_service.api.schemas import RatingIn, RatingOut, ScoreIn, ScoreOut
 from scoring_service.api.views import rating_out
 from scoring_service.exceptions import TenantError
-from scoring_service.pipeline import DecisionContext, RatingRequest, decide, gather
+from scoring_service.pipeline import DecisionContext, RatingRequest, decide, gather_inputs
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
 from scoring_service.pipeline.frames import column_reader
 
@@ -86,9 +86,9 @@ def create_rating(body: RatingIn, bank: BankDep, services: ServicesDep) -> Respo
     request = _request(body)
     policy = services.policies.get(bank)
     model = services.champions.get(bank)  # before the bureau: no paid query without a model
-    frame = gather([request], services.bureaus)
-    decisions = decide(frame, DecisionContext(bank, policy, model))
-    services.decisions.save(decisions, frame)
+    inputs = gather_inputs([request], services.bureaus)  # checked once, used as they are
+    decisions = decide(inputs, DecisionContext(bank, policy, model))
+    services.decisions.save(decisions, inputs)
     row = _first(decisions)
     return _json(rating_out({c: row[c] for c in OUTCOME_COLUMNS}, row, model.model.reason_catalog))
 

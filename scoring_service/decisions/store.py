@@ -31,6 +31,7 @@ from scoring_service.pipeline.inputs import (
     INPUT_COLUMNS,
     QIANHAI_COLUMNS,
     SURVEY_COLUMNS,
+    TypedInputs,
 )
 
 __all__ = ["SCHEMA_VERSION", "DecisionRecord", "DecisionStore", "decision_table"]
@@ -208,6 +209,14 @@ def _input_rows(inputs: pd.DataFrame, present: set[str]) -> list[dict[str, Any]]
     return rows
 
 
+def _typed_input_rows(inputs: TypedInputs) -> list[dict[str, Any]]:
+    """:func:`_input_rows` of inputs checked already (the same values, read from the blocks)."""
+    return [
+        {k: v for k, v in row.items() if v is not None or k not in _OPTIONAL}
+        for row in inputs.records()
+    ]
+
+
 def _values(values: Any) -> list[Any]:
     """Python scalars (``tolist`` of numpy arrays), NaN as ``None``."""
     kind = getattr(getattr(values, "dtype", None), "kind", "O")
@@ -234,16 +243,19 @@ _META = (
 )  # fmt: skip
 
 
-def _rows(decisions: pd.DataFrame, inputs: pd.DataFrame) -> list[dict[str, Any]]:
+def _rows(decisions: pd.DataFrame, inputs: pd.DataFrame | TypedInputs) -> list[dict[str, Any]]:
     """The table rows of ``decisions`` with their ``inputs`` (read column by column; every
     value a plain Python one before it is written as JSON)."""
-    present = set(inputs.columns)
-    missing = [c for c in INPUT_COLUMNS if c not in present]
-    if missing:
-        raise DecisionError(f"The inputs lack columns {missing[:5]}.", field="inputs")
-    given = _input_rows(inputs, present)
+    if isinstance(inputs, TypedInputs):
+        given = _typed_input_rows(inputs)
+    else:
+        present = set(inputs.columns)
+        missing = [c for c in INPUT_COLUMNS if c not in present]
+        if missing:
+            raise DecisionError(f"The inputs lack columns {missing[:5]}.", field="inputs")
+        given = _input_rows(inputs, present)
     read = _columns(decisions, (*OUTCOME_COLUMNS, *_META))
-    stamps = pd.DatetimeIndex(decisions["decided_at"]).to_pydatetime()
+    stamps = _stamps(column_reader(decisions)("decided_at"))
     rows = []
     for i in range(len(decisions)):
 
@@ -267,6 +279,14 @@ def _rows(decisions: pd.DataFrame, inputs: pd.DataFrame) -> list[dict[str, Any]]
             }
         )
     return rows
+
+
+def _stamps(values: Any) -> np.ndarray:
+    """``decided_at`` as Python datetimes (as the column holds them: tz-aware from
+    :func:`~scoring_service.pipeline.decide`)."""
+    if not isinstance(values, pd.arrays.DatetimeArray):
+        values = pd.DatetimeIndex(values).array
+    return values.to_pydatetime()
 
 
 def _record(row: Any) -> DecisionRecord:
@@ -303,14 +323,14 @@ class DecisionStore:
     def save(
         self,
         decisions: pd.DataFrame,
-        inputs: pd.DataFrame,
+        inputs: pd.DataFrame | TypedInputs,
         *,
         connection: sa.Connection | None = None,
     ) -> int:
         """Insert the rows of ``decisions`` (from :func:`~scoring_service.pipeline.decide`)
-        with their ``inputs`` (same index), all or none, durably committed when this returns
-        (in ``connection``'s transaction when given: then the caller commits); returns the
-        row count."""
+        with their ``inputs`` (same index; a frame, or the checked inputs decide was given),
+        all or none, durably committed when this returns (in ``connection``'s transaction
+        when given: then the caller commits); returns the row count."""
         if not decisions.index.equals(inputs.index):
             raise DecisionError("Decisions and inputs must share one index.", field="inputs")
         rows = _rows(decisions, inputs)

@@ -15,15 +15,17 @@ from collections.abc import Sequence
 import pandas as pd
 
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS, DecisionContext, decide
-from scoring_service.pipeline.gather import BureauGateway, RatingRequest, gather
+from scoring_service.pipeline.gather import BureauGateway, RatingRequest, gather, gather_inputs
 from scoring_service.pipeline.inputs import (
     BUREAU_COLUMNS,
     CATEGORIES,
     INPUT_COLUMNS,
     QIANHAI_COLUMNS,
     SURVEY_COLUMNS,
+    TypedInputs,
     input_frame,
     inputs_hash,
+    typed_inputs,
 )
 
 __all__ = [
@@ -36,11 +38,14 @@ __all__ = [
     "BureauGateway",
     "DecisionContext",
     "RatingRequest",
+    "TypedInputs",
     "decide",
     "gather",
+    "gather_inputs",
     "input_frame",
     "inputs_hash",
     "rate",
+    "typed_inputs",
 ]
 
 
@@ -48,4 +53,4 @@ def rate(
     requests: Sequence[RatingRequest], bureaus: BureauGateway, context: DecisionContext
 ) -> pd.DataFrame:
     """Both stages: the decisions of ``requests`` under ``context``."""
-    return decide(gather(requests, bureaus), context)
+    return decide(gather_inputs(requests, bureaus), context)

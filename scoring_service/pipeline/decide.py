@@ -178,17 +178,18 @@ def _limits(
 
 
 def decide(
-    frame: pd.DataFrame | Sequence[Mapping[str, Any]], context: DecisionContext
+    frame: pd.DataFrame | Sequence[Mapping[str, Any]] | TypedInputs, context: DecisionContext
 ) -> pd.DataFrame:
     """Decisions of every row of ``frame`` under ``context`` (vectorised, no I/O).
 
     Parameters
     ----------
-    frame : DataFrame or sequence of mappings
+    frame : DataFrame, sequence of mappings or TypedInputs
         The inputs (:data:`~scoring_service.pipeline.inputs.INPUT_COLUMNS`, optionally
         :data:`~scoring_service.pipeline.inputs.QIANHAI_COLUMNS`; extra columns such as
-        ``household_id`` and ``report_ids`` are passed through), as a frame or as rows
-        (read directly, numbered from 0).
+        ``household_id`` and ``report_ids`` are passed through), as a frame, as rows
+        (read directly, numbered from 0), or checked already
+        (:func:`~scoring_service.pipeline.gather.gather_inputs`: not checked again).
     context : DecisionContext
         Policy, champion and time.
 
@@ -201,7 +202,7 @@ def decide(
         ``pboc-features/1+qh-features/1`` when the row holds a Qianhai feature value),
         ``inputs_hash`` and ``decided_at``.
     """
-    inputs = typed_inputs(frame, keep=_PASS_THROUGH)
+    inputs = frame if isinstance(frame, TypedInputs) else typed_inputs(frame, keep=_PASS_THROUGH)
     bank = inputs.strings[:, 0]
     if not (bank == context.bank_code).all():
         raise InputError(

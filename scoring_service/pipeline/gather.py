@@ -38,12 +38,12 @@ from bureau_adapters.qianhai.models import QianhaiResult
 from bureau_adapters.qianhai.models import Subject as QianhaiSubject
 from bureau_adapters.qianhai.plan import QianhaiPlan
 from scoring_service.exceptions import InputError
-from scoring_service.pipeline.inputs import SURVEY_COLUMNS, input_frame
+from scoring_service.pipeline.inputs import SURVEY_COLUMNS, TypedInputs, typed_inputs
 
 if TYPE_CHECKING:
     from bureau_adapters.qianhai.client import QianhaiClient
 
-__all__ = ["BureauGateway", "RatingRequest", "gather"]
+__all__ = ["BureauGateway", "RatingRequest", "gather", "gather_inputs"]
 
 
 @dataclass(frozen=True)
@@ -274,7 +274,16 @@ def _row(request: RatingRequest, features: Mapping[str, Any], report_ids: str) -
 
 
 def gather(requests: Sequence[RatingRequest], bureaus: BureauGateway) -> pd.DataFrame:
-    """The typed input frame of ``requests`` (stage (a)); one row per request, in order.
+    """The typed input frame of ``requests`` (stage (a)); one row per request, in order:
+    ``gather_inputs(requests, bureaus).frame()`` (see :func:`gather_inputs`)."""
+    return gather_inputs(requests, bureaus).frame()
+
+
+def gather_inputs(requests: Sequence[RatingRequest], bureaus: BureauGateway) -> TypedInputs:
+    """The checked, typed inputs of ``requests`` (stage (a)), one row per request, in order,
+    with ``household_id``, ``business_ref`` and ``report_ids`` passed through. The online
+    path hands them to :func:`~scoring_service.pipeline.decide` and the decision store as
+    they are (checked once, no frame built).
 
     Raises
     ------
@@ -293,4 +302,4 @@ def gather(requests: Sequence[RatingRequest], bureaus: BureauGateway) -> pd.Data
             [f"pboc:{result.report_id or 'no_record'}@{result.store_id}", *qh_ids]
         )
         rows.append(_row(request, {**features, **qh}, report_ids))
-    return input_frame(rows, keep=("household_id", "business_ref", "report_ids"))
+    return typed_inputs(rows, keep=("household_id", "business_ref", "report_ids"))

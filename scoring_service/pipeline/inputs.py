@@ -152,6 +152,26 @@ class TypedInputs:
         """The inputs hash of every row (see :func:`inputs_hash`)."""
         return _hash(self.strings, self.flags, self.numbers)
 
+    def records(self) -> list[dict[str, Any]]:
+        """Per row, every typed input (:data:`INPUT_COLUMNS` and :data:`QIANHAI_COLUMNS`) as
+        a plain Python value: text as given, flags as ``bool``, numbers as ``float``, NaN as
+        ``None`` (what the typed frame holds, read without building it)."""
+        out = []
+        for texts, yes_no, values in zip(
+            self.strings.tolist(), self.flags.tolist(), self.numbers.tolist(), strict=True
+        ):
+            row = {name: _python(v) for name, v in zip(_STR, texts, strict=True)}
+            row.update(zip(_BOOL, yes_no, strict=True))
+            row.update(
+                (name, None if v != v else v) for name, v in zip(_BLOCK, values, strict=True)
+            )
+            out.append(row)
+        return out
+
+
+def _python(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
 
 def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
@@ -276,13 +296,21 @@ def typed_inputs(
     _check_numbers(numbers)
     kept = {  # typed as a frame of the rows would type them
         # copied: the typed frame and the decisions must not share memory with the caller's
-        name: np.array(read(name), copy=True)
-        if frame is not None
-        else pd.Series(read(name)).to_numpy()
+        name: np.array(read(name), copy=True) if frame is not None else _passed(read(name))
         for name in keep
         if name in given
     }
     return TypedInputs(index, strings, flags, numbers, kept)
+
+
+def _passed(values: list[Any]) -> np.ndarray:
+    """A pass-through column of rows, typed as pandas types it: text and nulls (the online
+    references) straight into an ``object`` array, anything else through a Series."""
+    if all(v is None or type(v) is str for v in values):
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    return pd.Series(values).to_numpy()
 
 
 def input_frame(

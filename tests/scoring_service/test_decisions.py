@@ -194,3 +194,28 @@ def test_qianhai_values_are_stored_and_replayed(
     assert "qh_b2_debtor" not in record.inputs  # absent stays absent (NaN when replayed)
     result = replay(record, load_model=lambda n, v: model, policy=load_policy("301", CONFIG))
     assert result.identical, result.to_dict()
+
+
+def test_checked_inputs_store_what_their_frame_stores(
+    inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    """The online path saves the checked inputs decide was given (no frame built): every
+    stored row (inputs JSON included) is the one the typed frame gives, with and without
+    Qianhai values, business reference absent or not."""
+    from scoring_service.decisions.store import _rows
+    from scoring_service.pipeline import typed_inputs
+
+    rows = inputs.drop(columns=["household_id"]).to_dict("records")
+    rows[0] |= {"qh_b1_dishonest": 1.0, "qh_score": 580.0, "business_ref": "APP-1"}
+    rows[1] |= {"household_id": "H-2", "business_ref": None}
+    keep = ("household_id", "business_ref", "report_ids")
+    checked = typed_inputs(rows, keep=keep)
+    frame = checked.frame()
+    decisions = _decide(checked, model)
+    assert _rows(decisions, checked) == _rows(decisions, frame)
+    stored = json.loads(_rows(decisions, checked)[0]["inputs_json"])
+    assert (stored["qh_b1_dishonest"], stored["qh_score"]) == (1.0, 580.0)
+    assert "qh_b2_debtor" not in stored
+    outcome = decide(frame, DecisionContext("301", load_policy("301", CONFIG), model))
+    columns = [c for c in decisions.columns if c not in ("decision_id", "decided_at")]
+    pd.testing.assert_frame_equal(decisions[columns], outcome[columns])

@@ -293,3 +293,21 @@ def test_a_repeated_input_column_is_named(book: pd.DataFrame) -> None:
     with pytest.raises(InputError, match="repeated") as info:
         input_frame(doubled)
     assert info.value.fields["field"] == "land_mu"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(max_size=5), st.integers(-5, 5), st.floats(allow_nan=True)),
+        max_size=6,
+    )
+)
+def test_pass_through_columns_of_rows_are_typed_as_pandas_types_them(values: list) -> None:
+    """Rows' pass-through values (text and nulls straight, anything else via pandas) come
+    out as a frame of the rows would hold them."""
+    from scoring_service.pipeline.inputs import _passed
+
+    got, expected = _passed(values), pd.Series(values).to_numpy()
+    assert got.dtype == expected.dtype
+    assert got.shape == expected.shape
+    pd.testing.assert_series_equal(pd.Series(got), pd.Series(expected))
