@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
 
 from scoring_service.api.services import Services
 
-__all__ = ["BankDep", "ServicesDep", "calling_bank", "get_services"]
+__all__ = ["API_KEY", "BankDep", "ServicesDep", "calling_bank", "get_services"]
 
 
 async def get_services(request: Request) -> Services:
@@ -21,11 +22,18 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+#: The bank's key, documented in OpenAPI as the ``ApiKey`` security scheme (read from the
+#: headers directly: cheaper per request than a declared header parameter).
+API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="The bank's API key (nongxin bank add-key).",
+    auto_error=False,
+)
+
+
 async def calling_bank(
-    services: ServicesDep,
-    x_api_key: Annotated[
-        str | None, Header(description="The bank's API key (nongxin bank add-key).")
-    ] = None,
+    services: ServicesDep, x_api_key: Annotated[str | None, Security(API_KEY)]
 ) -> str:
     """The bank the API key belongs to (401 problem otherwise). A recently verified key is
     answered from memory on the event loop; otherwise the database is read in a thread."""

@@ -459,6 +459,11 @@ def test_openapi_documents_units_and_codes(env: Env) -> None:
     )
     lineage = components["LineageOut"]["properties"]
     assert "qh-features/1" in lineage["feature_catalog_version"]["description"]
+    key = schema["components"]["securitySchemes"]["ApiKey"]
+    assert (key["type"], key["in"], key["name"]) == ("apiKey", "header", "X-API-Key")
+    for path, method in (("/v1/ratings", "post"), ("/v1/decisions/{decision_id}", "get")):
+        assert schema["paths"][path][method]["security"] == [{"ApiKey": []}]
+    assert "security" not in schema["paths"]["/healthz"]["get"]
 
 
 def test_scoring_only_matches_the_pipeline_and_stores_nothing(
