@@ -33,23 +33,32 @@ True
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bureau_adapters.compliance.db import consent_table, ensure_schema, utcnow
+from bureau_adapters.compliance.db import (
+    consent_table,
+    ensure_schema,
+    transaction_or_connect,
+    utcnow,
+)
 from bureau_adapters.compliance.subject import RESIDENT_ID, SubjectKeyer
 from bureau_adapters.exceptions import BureauError, ConsentError
 from bureau_adapters.pii import mask_id
 
 __all__ = [
     "CHINA_TZ",
+    "CONSENT_FIELDS",
+    "OF_SUBJECT_AT_BUREAU",
     "QUERY_REASONS",
     "Consent",
     "ConsentRegistry",
@@ -89,17 +98,6 @@ QUERY_REASONS: Mapping[str, Mapping[str, str]] = {
     },
 }
 
-#: The consents of one subject at one bank for one bureau (built once: statement building
-#: costs more CPU than running it).
-_OF_SUBJECT_AT_BUREAU = (
-    sa.select(consent_table)
-    .where(
-        consent_table.c.bank_code == sa.bindparam("bank_code"),
-        consent_table.c.subject_key == sa.bindparam("subject_key"),
-        consent_table.c.bureau == sa.bindparam("bureau"),
-    )
-    .order_by(consent_table.c.recorded_at, consent_table.c.consent_id)
-)
 _BANK_RE = re.compile(r"^[0-9A-Za-z]{1,8}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -180,6 +178,21 @@ class Consent:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (ISO dates)."""
         return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
+
+
+CONSENT_FIELDS = tuple(f.name for f in dataclass_fields(Consent))
+#: The consents of one subject at one bank for one bureau (built once: statement building
+#: costs more CPU than running it), with the columns in :class:`Consent`'s field order so a row
+#: builds a consent positionally (no mapping per row).
+OF_SUBJECT_AT_BUREAU = (
+    sa.select(*(consent_table.c[name] for name in CONSENT_FIELDS))
+    .where(
+        consent_table.c.bank_code == sa.bindparam("bank_code"),
+        consent_table.c.subject_key == sa.bindparam("subject_key"),
+        consent_table.c.bureau == sa.bindparam("bureau"),
+    )
+    .order_by(consent_table.c.recorded_at, consent_table.c.consent_id)
+)
 
 
 class ConsentRegistry:
@@ -300,21 +313,28 @@ class ConsentRegistry:
 
         Pass ``connection`` to read inside the caller's transaction.
         """
-        params: dict[str, str] = {"bank_code": bank_code}
         if subject_id is not None and bureau is not None:  # the hot path: one prebuilt query
-            query = _OF_SUBJECT_AT_BUREAU
-            params |= {"subject_key": self.keyer.key(subject_id), "bureau": bureau}
-        else:
-            query = sa.select(consent_table).where(consent_table.c.bank_code == bank_code)
-            if subject_id is not None:
-                query = query.where(consent_table.c.subject_key == self.keyer.key(subject_id))
-            if bureau is not None:
-                query = query.where(consent_table.c.bureau == bureau)
-            query = query.order_by(consent_table.c.recorded_at, consent_table.c.consent_id)
-        if connection is not None:
-            return [Consent(**row) for row in connection.execute(query, params).mappings()]
-        with self.engine.connect() as conn:
-            return [Consent(**row) for row in conn.execute(query, params).mappings()]
+            return self._of_subject(bank_code, self.keyer.key(subject_id), bureau, connection)
+        query = sa.select(consent_table).where(consent_table.c.bank_code == bank_code)
+        if subject_id is not None:
+            query = query.where(consent_table.c.subject_key == self.keyer.key(subject_id))
+        if bureau is not None:
+            query = query.where(consent_table.c.bureau == bureau)
+        query = query.order_by(consent_table.c.recorded_at, consent_table.c.consent_id)
+        with transaction_or_connect(self.engine, connection) as conn:
+            return [Consent(**row) for row in conn.execute(query).mappings()]
+
+    def _of_subject(
+        self,
+        bank_code: str,
+        subject_key: str,
+        bureau: str,
+        connection: sa.Connection | None,
+    ) -> builtins.list[Consent]:
+        """The consents of one subject key at ``bank_code`` for ``bureau``, oldest first."""
+        params = {"bank_code": bank_code, "subject_key": subject_key, "bureau": bureau}
+        with transaction_or_connect(self.engine, connection) as conn:
+            return [Consent(*row) for row in conn.execute(OF_SUBJECT_AT_BUREAU, params)]
 
     def revoke(
         self, bank_code: str, consent_id: str, *, reason: str, at: dt.datetime | None = None
@@ -343,6 +363,8 @@ class ConsentRegistry:
         at: dt.datetime | dt.date | None = None,
         consent_id: str | None = None,
         connection: sa.Connection | None = None,
+        subject_key: str | None = None,
+        candidates: Sequence[Consent] | None = None,
     ) -> Consent:
         """The consent that authorises this query, or a :class:`ConsentError` saying why not.
 
@@ -356,15 +378,29 @@ class ConsentRegistry:
             Only this consent may authorise the query (the request's consent reference).
         connection : sqlalchemy.Connection, optional
             Read inside the caller's transaction (the gate's one round of statements).
+        subject_key : str, optional
+            ``keyer.key(subject_id)`` when the caller has it already (the gate does): the
+            HMAC is not computed twice. It must be the key of ``subject_id``.
+        candidates : sequence of Consent, optional
+            The consents of this subject at ``bank_code`` for ``bureau``, oldest first, as
+            the caller has just read them in its transaction (the gate reads them with its
+            reuse lookup, in one statement: :data:`OF_SUBJECT_AT_BUREAU` joined); read here
+            when absent. Never a cached answer: consent is checked against the database on
+            every query.
         """
         _check_bank(bank_code)
         validate_reason(bureau, reason)
         day = query_date(at)
-        candidates = self.list(
-            bank_code, subject_id=subject_id, bureau=bureau, connection=connection
-        )
+        if candidates is None:
+            key = self.keyer.key(subject_id) if subject_key is None else subject_key
+            candidates = self._of_subject(bank_code, key, bureau, connection)
         if consent_id is not None:
             candidates = [c for c in candidates if c.consent_id == consent_id]
+        for_reason = [c for c in candidates if c.reason == reason]
+        if for_reason:
+            valid = [c for c in for_reason if c.status_on(day) == "valid"]
+            if valid:  # the answer of nearly every query: no refusal text to build
+                return max(valid, key=lambda c: (c.valid_until, c.recorded_at))
         fields = {
             "bank_code": bank_code,
             "bureau": bureau,
@@ -376,7 +412,6 @@ class ConsentRegistry:
             where += f" (consent {consent_id})"
         if not candidates:
             raise ConsentError(f"No consent on file for {where}.", code="CONSENT_MISSING", **fields)
-        for_reason = [c for c in candidates if c.reason == reason]
         if not for_reason:
             others = sorted({c.reason for c in candidates})
             raise ConsentError(

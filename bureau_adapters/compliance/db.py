@@ -40,6 +40,7 @@ __all__ = [
     "relax_commit",
     "report_table",
     "transaction",
+    "transaction_or_connect",
     "utcnow",
 ]
 
@@ -267,6 +268,18 @@ def transaction(engine: Engine, connection: sa.Connection | None = None) -> Iter
         yield connection
         return
     with engine.begin() as conn:
+        yield conn
+
+
+@contextmanager
+def transaction_or_connect(
+    engine: Engine, connection: sa.Connection | None = None
+) -> Iterator[sa.Connection]:
+    """``connection`` when the caller has one, else a new connection (reads only)."""
+    if connection is not None:
+        yield connection
+        return
+    with engine.connect() as conn:
         yield conn
 
 

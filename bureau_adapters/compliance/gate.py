@@ -41,10 +41,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bureau_adapters.compliance.audit import AuditEntry, AuditLog, QueryOutcome, ReportSource
-from bureau_adapters.compliance.consent import Consent, ConsentRegistry
+from bureau_adapters.compliance.consent import (
+    CONSENT_FIELDS,
+    OF_SUBJECT_AT_BUREAU,
+    Consent,
+    ConsentRegistry,
+)
 from bureau_adapters.compliance.db import relax_commit, utcnow
 from bureau_adapters.compliance.locks import FileLocks, lock_number, query_lock, sqlite_lock_file
-from bureau_adapters.compliance.store import ReportStore, StoredReport
+from bureau_adapters.compliance.store import (
+    ReportStore,
+    StoredReport,
+    reusable_query,
+    reuse_params,
+)
 from bureau_adapters.compliance.subject import Subject, SubjectKeyer
 from bureau_adapters.exceptions import BureauError, BureauRejected, ConsentError
 from bureau_adapters.pii import mask_text
@@ -142,7 +152,14 @@ class QueryResult:
     report_date: dt.date | None
     fetched_at: dt.datetime
     elapsed_ms: int
-    content: bytes | None = field(default=None, repr=False)
+    stored: StoredReport | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def content(self) -> bytes | None:
+        """The raw answer (``None`` for "no record"), decompressed and checked against its
+        SHA-256 on first read (:attr:`StoredReport.content`; ``STORE_CORRUPT`` if it does not
+        match): a caller that has what it derived from ``store_id`` need not read it."""
+        return None if self.stored is None else self.stored.content
 
     @property
     def reused(self) -> bool:
@@ -151,6 +168,24 @@ class QueryResult:
 
 
 Fetch = Callable[[QueryRequest, Consent], FetchedAnswer]
+
+_CONSENT_WIDTH = len(CONSENT_FIELDS)
+
+
+def _joined(product: str | None) -> sa.Select[Any]:
+    """A subject's consents for a bureau, each row carrying the newest reusable answer's
+    columns (NULL when there is none): the consent read and the reuse lookup of one query
+    in one statement. Both are scoped by the same bank, subject key and bureau parameters."""
+    reusable = reusable_query(product).subquery("reusable")
+    return OF_SUBJECT_AT_BUREAU.outerjoin(reusable, sa.true()).add_columns(*reusable.c)
+
+
+#: Built once per product kind (statement building costs more CPU than running it).
+_JOINED = {False: _joined(None), True: _joined("product")}
+
+
+def _with_reusable(product: str | None) -> sa.Select[Any]:
+    return _JOINED[product is not None]
 
 
 class ComplianceGate:
@@ -205,14 +240,14 @@ class ComplianceGate:
         subject_key = self.keyer.key(request.subject.id_number)
         # consent check, store lookup and (on reuse) the audit row: one transaction, one commit
         with self.engine.begin() as conn:
+            candidates, stored = self._lookup(request, subject_key, conn)
             try:
-                consent = self._check_consent(request, conn)
+                consent = self._check_consent(request, subject_key, conn, candidates)
             except ConsentError as exc:
                 refused: ConsentError | None = exc
                 self._fail(request, subject_key, started, exc, QueryOutcome.REFUSED, None, conn)
             else:
                 refused = None
-                stored = self._reusable(request, subject_key, conn)
                 if stored is not None:
                     return self._reused(request, subject_key, started, consent, stored, conn)
         if refused is not None:
@@ -220,7 +255,39 @@ class ComplianceGate:
         with self._subject_lock(request.bank_code, self._scope(request), subject_key):
             return self._locked_fetch(request, subject_key, started, consent, fetch)
 
-    def _check_consent(self, request: QueryRequest, connection: sa.Connection) -> Consent:
+    def _lookup(
+        self, request: QueryRequest, subject_key: str, connection: sa.Connection
+    ) -> tuple[list[Consent] | None, StoredReport | None]:
+        """The subject's consents for this bureau and its reusable answer, in one statement
+        (one round trip less than two). The answer is used only once the consents pass
+        :meth:`ConsentRegistry.check`. ``(None, None)`` when reuse is off for this query:
+        the check then reads the consents itself."""
+        params = None
+        if request.allow_reuse:
+            params = reuse_params(
+                bank_code=request.bank_code,
+                bureau=request.bureau,
+                subject_key=subject_key,
+                window=self.window_for(request.bank_code),
+                at=request.at,
+                product=request.product,
+            )
+        if params is None:
+            return None, None
+        rows = connection.execute(_with_reusable(request.product), params).all()
+        candidates = [Consent(*row[:_CONSENT_WIDTH]) for row in rows]
+        if not rows or rows[0][_CONSENT_WIDTH] is None:  # no consent, or nothing to reuse
+            return candidates, None
+        # content is checked when first read (StoredReport.content)
+        return candidates, StoredReport(*rows[0][_CONSENT_WIDTH:])
+
+    def _check_consent(
+        self,
+        request: QueryRequest,
+        subject_key: str,
+        connection: sa.Connection,
+        candidates: list[Consent] | None = None,
+    ) -> Consent:
         return self.consents.check(
             bank_code=request.bank_code,
             subject_id=request.subject.id_number,
@@ -229,6 +296,8 @@ class ComplianceGate:
             at=request.at,
             consent_id=request.consent_id,
             connection=connection,
+            subject_key=subject_key,
+            candidates=candidates,
         )
 
     @staticmethod
@@ -391,7 +460,7 @@ class ComplianceGate:
             report_date=stored.report_date,
             fetched_at=stored.fetched_at,
             elapsed_ms=entry.elapsed_ms,
-            content=stored.content,
+            stored=stored,
         )
 
     def _fail(

@@ -27,6 +27,8 @@ import datetime as dt
 import hashlib
 import zlib
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,21 +39,77 @@ from bureau_adapters.compliance.db import (
     ensure_schema,
     report_table,
     transaction,
+    transaction_or_connect,
     utcnow,
 )
 from bureau_adapters.exceptions import BureauError
 
-__all__ = ["ReportStore", "StoredReport"]
+__all__ = ["ReportStore", "StoredReport", "reusable_query", "reuse_params"]
 
 REPORT = "report"
 NO_RECORD = "no_record"
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    """A stored answer; :attr:`content` is the raw report (``None`` for a no-record answer).
+
+    The report is kept as stored (``content_zlib``) and decompressed and checked against its
+    SHA-256 on first use of :attr:`content`: a caller that already holds what it derived from
+    this ``store_id`` (the service's feature cache) pays for neither.
+    """
+
+    store_id: int
+    bank_code: str
+    bureau: str
+    subject_key: str
+    reason: str
+    outcome: str
+    report_id: str | None
+    report_date: dt.date | None
+    fetched_at: dt.datetime
+    request_id: str
+    content_sha256: str | None
+    content_bytes: int
+    content_zlib: bytes | None = field(default=None, repr=False)
+    product: str | None = None
+
+    @property
+    def has_record(self) -> bool:
+        """False when the bureau said it has no credit record for the subject."""
+        return self.outcome == REPORT
+
+    @cached_property
+    def content(self) -> bytes | None:
+        """The raw report (decompressed once), ``None`` for a no-record answer.
+
+        Raises
+        ------
+        BureauError
+            ``STORE_CORRUPT`` when the stored bytes do not match their SHA-256.
+        """
+        if self.content_zlib is None:
+            return None
+        content = zlib.decompress(self.content_zlib)
+        if hashlib.sha256(content).hexdigest() != self.content_sha256:
+            raise BureauError(
+                f"Stored report {self.store_id} does not match its SHA-256; refusing to use it.",
+                code="STORE_CORRUPT",
+                store_id=self.store_id,
+            )
+        return content
+
+
+#: The columns of a stored answer in :class:`StoredReport`'s field order (a row builds one
+#: positionally).
+_COLUMNS = tuple(report_table.c[f.name] for f in dataclass_fields(StoredReport))
 
 
 def _reusable(product_clause: Any) -> sa.Select[Any]:
     """The newest answer of a subject at a bank for a bureau (and product) in a time range;
     built once (statement building costs more CPU than running it)."""
     return (
-        sa.select(report_table)
+        sa.select(*_COLUMNS)
         .where(
             report_table.c.bank_code == sa.bindparam("bank_code"),
             report_table.c.subject_key == sa.bindparam("subject_key"),
@@ -71,29 +129,35 @@ _INSERT = report_table.insert().returning(report_table.c.store_id)
 _REUSABLE_PRODUCT = _reusable(report_table.c.product == sa.bindparam("product"))
 
 
-@dataclass(frozen=True)
-class StoredReport:
-    """A stored answer; ``content`` is the raw report (``None`` for a no-record answer)."""
+def reusable_query(product: str | None) -> sa.Select[Any]:
+    """The prebuilt lookup of :meth:`ReportStore.find_reusable` (bound with
+    :func:`reuse_params`); its columns are :class:`StoredReport`'s fields, in order."""
+    return _REUSABLE_ANY if product is None else _REUSABLE_PRODUCT
 
-    store_id: int
-    bank_code: str
-    bureau: str
-    subject_key: str
-    reason: str
-    outcome: str
-    report_id: str | None
-    report_date: dt.date | None
-    fetched_at: dt.datetime
-    request_id: str
-    content_sha256: str | None
-    content_bytes: int
-    content: bytes | None = field(default=None, repr=False)
-    product: str | None = None
 
-    @property
-    def has_record(self) -> bool:
-        """False when the bureau said it has no credit record for the subject."""
-        return self.outcome == REPORT
+def reuse_params(
+    *,
+    bank_code: str,
+    bureau: str,
+    subject_key: str,
+    window: dt.timedelta,
+    at: dt.datetime | None = None,
+    product: str | None = None,
+) -> dict[str, Any] | None:
+    """The parameters of :func:`reusable_query`; ``None`` when ``window`` disables reuse."""
+    if window <= dt.timedelta(0):
+        return None
+    now = at or utcnow()
+    params: dict[str, Any] = {
+        "bank_code": bank_code,
+        "subject_key": subject_key,
+        "bureau": bureau,
+        "since": now - window,
+        "until": now,
+    }
+    if product is not None:
+        params["product"] = product
+    return params
 
 
 class ReportStore:
@@ -144,8 +208,7 @@ class ReportStore:
         }
         with transaction(self.engine, connection) as conn:
             store_id = conn.execute(_INSERT, values).scalar_one()
-        values.pop("content_zlib")
-        return StoredReport(store_id=int(store_id), content=content, **values)
+        return StoredReport(store_id=int(store_id), **values)
 
     def get(self, bank_code: str, store_id: int) -> StoredReport:
         """Stored answer ``store_id`` of ``bank_code``; another bank's answer is not found."""
@@ -172,25 +235,20 @@ class ReportStore:
     ) -> StoredReport | None:
         """The newest answer for this subject and product fetched by this bank within
         ``window`` before ``at`` (``connection``: read inside the caller's transaction)."""
-        if window <= dt.timedelta(0):
+        params = reuse_params(
+            bank_code=bank_code,
+            bureau=bureau,
+            subject_key=subject_key,
+            window=window,
+            at=at,
+            product=product,
+        )
+        if params is None:
             return None
-        now = at or utcnow()
-        query = _REUSABLE_ANY if product is None else _REUSABLE_PRODUCT
-        params: dict[str, Any] = {
-            "bank_code": bank_code,
-            "subject_key": subject_key,
-            "bureau": bureau,
-            "since": now - window,
-            "until": now,
-        }
-        if product is not None:
-            params["product"] = product
-        if connection is not None:
-            row = connection.execute(query, params).mappings().first()
-        else:
-            with self.engine.connect() as conn:
-                row = conn.execute(query, params).mappings().first()
-        return None if row is None else _stored(row)
+        with transaction_or_connect(self.engine, connection) as conn:
+            row = conn.execute(reusable_query(product), params).first()
+        # content is checked when first read (StoredReport.content), not here
+        return None if row is None else StoredReport(*row)
 
     def purge(self, bank_code: str, *, fetched_before: dt.datetime) -> int:
         """Delete this bank's stored answers fetched before ``fetched_before`` (retention).
@@ -225,13 +283,7 @@ class ReportStore:
 
 
 def _stored(row: Any) -> StoredReport:
-    values = dict(row)
-    packed = values.pop("content_zlib")
-    content = None if packed is None else zlib.decompress(packed)
-    if content is not None and hashlib.sha256(content).hexdigest() != values["content_sha256"]:
-        raise BureauError(
-            f"Stored report {values['store_id']} does not match its SHA-256; refusing to use it.",
-            code="STORE_CORRUPT",
-            store_id=values["store_id"],
-        )
-    return StoredReport(content=content, **values)
+    """The stored answer of a row, its content checked now (explicit reads fail early)."""
+    report = StoredReport(**row)
+    _ = report.content  # STORE_CORRUPT here rather than at the caller's first read
+    return report
