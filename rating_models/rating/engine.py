@@ -15,6 +15,7 @@ it; :meth:`RatingEngine.rate_arrays` is the array-level entry point.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from rating_models.exceptions import InvalidDataError, InvalidParameterError, SpecError
+from rating_models.exceptions import (
+    InvalidDataError,
+    InvalidParameterError,
+    RatingModelsError,
+    SpecError,
+)
 from rating_models.expert.card import ExpertCard
 from rating_models.expert.compile import to_spec
 from rating_models.expert.scoring import check_inputs, indicator_arrays
@@ -36,6 +42,7 @@ from rating_models.rating.combine import (
     combine_arrays,
     grade_names,
 )
+from rating_models.rating.fewrows import FEW, FewRows
 from rating_models.rating.knockouts import joined_codes
 from rating_models.rating.reasons import ReasonCatalog, ReasonRanker
 from rating_models.scorecard.compiled import (
@@ -192,7 +199,10 @@ class RatingEngine:
         names += [r.column for r in setup.knockouts]
         self.input_columns: list[str] = list(dict.fromkeys(names))
         self._input_index = pd.Index(self.input_columns, dtype=object)
-        self._positions: tuple[pd.Index, NDArray[np.intp]] | None = None
+        self._positions: tuple[Any, NDArray[np.intp]] | None = None
+        self._few: FewRows | None = None
+        with contextlib.suppress(ValueError, RatingModelsError):  # an engine it does not cover
+            self._few = FewRows(self)  # the plain-Python path of a few rows
 
     def _codes(self, features: Sequence[str]) -> tuple[str, ...]:
         if self.catalog is not None:
@@ -254,18 +264,28 @@ class RatingEngine:
             raise InvalidDataError(
                 f"Rating needs a DataFrame. Got {type(frame).__name__}.", field="frame"
             )
-        columns = frame.columns
-        seen = self._positions  # (columns, positions) of the last frame: Index is immutable
-        if seen is not None and seen[0] is columns:
-            at = seen[1]
-        else:
-            try:
-                at = column_positions(columns, self._input_index)
-            except KeyError:
-                self._check_present(columns)
-                raise
-            self._positions = (columns, at)
+        at = self._positions_in(frame.columns)
         return dict(zip(self.input_columns, columns_at(frame, at), strict=True))
+
+    def _positions_in(self, columns: pd.Index) -> NDArray[np.intp]:
+        """Position of each input column in ``columns`` (missing ones raise), remembered for
+        the last labels seen.
+
+        Keyed by the labels' storage, not the ``Index`` object: the online pipeline builds a
+        new frame per request whose ``Index`` is a shallow copy of one cached index, sharing
+        its array (an ``Index`` is immutable, so the same array means the same labels).
+        """
+        labels = getattr(columns, "_values", columns)
+        seen = self._positions  # (labels, positions) of the last frame
+        if seen is not None and seen[0] is labels:
+            return seen[1]
+        try:
+            at = column_positions(columns, self._input_index)
+        except KeyError:
+            self._check_present(columns)
+            raise
+        self._positions = (labels, at)
+        return at
 
     def _check_present(self, present: Any) -> None:
         """Raise the error naming the first missing input (cards first, then knockouts)."""
@@ -411,7 +431,20 @@ class RatingEngine:
 
     def predict_columns(self, frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any]:
         """:meth:`predict_frame`'s columns as named arrays (no frame built: the online path
-        reads a few of them for one row)."""
+        reads a few of them for one row).
+
+        Up to :data:`~rating_models.rating.fewrows.FEW` rows are rated row by row in plain
+        Python where :class:`~rating_models.rating.fewrows.FewRows` covers the engine and
+        the frame (the same values; the array engine otherwise).
+        """
+        few = self._few
+        if few is not None and isinstance(frame, pd.DataFrame) and 0 < len(frame) <= FEW:
+            rows = few.rows(frame, self._positions_in(frame.columns))
+            out = None if rows is None else few.predict(rows, self._grade_pd is not None)
+            if out is not None:
+                if len(out) != len(columns):
+                    raise InvalidParameterError(f"predict_frame needs {len(out)} column names.")
+                return dict(zip(columns, out, strict=True))
         r = self.rate_arrays(self.columns_of(frame), len(frame))
         score = r.scores["statistical" if "statistical" in r.scores else "expert"]
         values: list[Any] = [score, r.combined.pd, self._grades[r.grade]]
