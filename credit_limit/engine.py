@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from credit_limit._base import CROPS, DEBT_KINDS, GRADES, PRODUCTS, VILLAGE_STATUSES
+from credit_limit._few import FEW, ScalarTables, few_rows
 from credit_limit._frames import SMALL as _SMALL
 from credit_limit._frames import array_reader, column_reader, copy_of, new_frame
 from credit_limit._inputs import Float, Inputs, Int, from_columns, from_frame, from_mapping
@@ -112,6 +113,7 @@ class _Tables:
         self.base = by_grade(bps.base) if bps else np.zeros(len(GRADES))
         self.asset_pct = bps.asset_pct if bps else 0.0
         self.income_pct = bps.income_pct if bps else 0.0
+        self.scalar = ScalarTables(self, _N_MASKS)  # the same, for the few-rows path
 
 
 _TABLE_CACHE: dict[str, _Tables] = {}
@@ -278,6 +280,10 @@ def limit_columns(
         n = len(households)
     else:
         read, n = array_reader(households)
+        if 0 < n <= FEW:
+            few = _few_columns(households, policy, n)
+            if few is not None:
+                return few
         inputs = from_columns(households, read, n)
     result = _core(inputs, _tables(policy))
     amounts: Float | list[Float]
@@ -301,6 +307,48 @@ def limit_columns(
         knockout = read("knockout")
         if not pd.api.types.is_bool_dtype(knockout.dtype):
             out["knockout_reasons"] = copy_of(knockout)
+    return out
+
+
+#: a one-row ``binding`` per code, copied for each household (a copy costs far less than
+#: building a Categorical)
+_ONE_BINDING = [
+    pd.Categorical.from_codes([code], dtype=_BINDING_DTYPE) for code in range(len(BINDING_LABELS))
+]
+
+
+def _few_columns(
+    households: Mapping[str, Any], policy: EffectivePolicy, n: int
+) -> dict[str, Any] | None:
+    """:func:`limit_columns` of a few households given as numpy arrays, row by row in Python
+    (see :mod:`credit_limit._few`); ``None`` where the array engine must compute them."""
+    passed = {}
+    for name in ("household_id", "knockout_reasons", "knockout"):
+        if name in households:
+            values = households[name]
+            if not (isinstance(values, np.ndarray) and values.ndim == 1 and len(values) == n):
+                return None
+            passed[name] = values
+    rows = few_rows(households, _tables(policy).scalar, n)
+    if rows is None:
+        return None
+    out: dict[str, Any] = {}
+    if "household_id" in passed:
+        out["household_id"] = passed["household_id"].copy()
+    out["limit"] = np.array([limit for limit, _, _ in rows], dtype=np.int64)
+    if n == 1:
+        out["binding"] = _ONE_BINDING[rows[0][1]].copy()
+    else:
+        codes = np.array([code for _, code, _ in rows], dtype=np.intp)
+        out["binding"] = pd.Categorical.from_codes(codes, dtype=_BINDING_DTYPE, validate=False)
+    # one float block, each column a row of it, infinities (terms not used) as NaN
+    amounts = np.array(list(zip(*(values for _, _, values in rows), strict=True)))
+    amounts[np.isinf(amounts)] = np.nan
+    out.update(zip(_AMOUNT_COLUMNS, amounts, strict=True))
+    if "knockout_reasons" in passed:
+        out["knockout_reasons"] = passed["knockout_reasons"].copy()
+    elif "knockout" in passed and passed["knockout"].dtype != bool:
+        out["knockout_reasons"] = passed["knockout"].copy()
     return out
 
 
