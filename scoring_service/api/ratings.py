@@ -15,7 +15,7 @@ from scoring_service.api.views import rating_out
 from scoring_service.exceptions import TenantError
 from scoring_service.pipeline import DecisionContext, RatingRequest, decide, gather_inputs
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
-from scoring_service.pipeline.frames import column_reader
+from scoring_service.pipeline.frames import plain_columns
 
 __all__ = ["router"]
 
@@ -23,13 +23,8 @@ router = APIRouter(prefix="/v1", tags=["ratings"])
 
 
 def _first(frame: pd.DataFrame) -> dict[str, Any]:
-    """The first row of a decisions frame as Python values (no row Series built)."""
-    read = column_reader(frame)
-    return {name: _scalar(read(name)[0]) for name in frame.columns}
-
-
-def _scalar(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") and not hasattr(value, "tzinfo") else value
+    """The first row of a decisions frame as plain Python values (NaN as None, as stored)."""
+    return {name: values[0] for name, values in plain_columns(frame, frame.columns).items()}
 
 
 def _json(model: RatingOut | ScoreOut) -> Response:

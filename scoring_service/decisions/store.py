@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,7 @@ from bureau_adapters.compliance.db import UTCDateTime, create_schema
 from scoring_service.decisions.commit import GroupCommit
 from scoring_service.exceptions import DecisionError
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
-from scoring_service.pipeline.frames import column_reader, numeric_block
+from scoring_service.pipeline.frames import column_reader, numeric_block, plain, plain_columns
 from scoring_service.pipeline.inputs import (
     BUREAU_COLUMNS,
     INPUT_COLUMNS,
@@ -85,19 +84,10 @@ sa.event.listen(decision_table, "after_create", _guard)
 _INSERT = decision_table.insert()
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready scalar: numpy → Python, NaN → None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 def canonical_json(data: Mapping[str, Any]) -> str:
     """Sorted keys, exact floats, no NaN."""
     return json.dumps(
-        {k: _plain(v) for k, v in data.items()}, sort_keys=True, ensure_ascii=False, allow_nan=False
+        {k: plain(v) for k, v in data.items()}, sort_keys=True, ensure_ascii=False, allow_nan=False
     )
 
 
@@ -148,52 +138,9 @@ _LINEAGE_TEXT = (
 )
 
 
-def _columns(
-    frame: pd.DataFrame, names: Sequence[str], present: frozenset[str] | set[str] | None = None
-) -> dict[str, list[Any]]:
-    """The columns ``names`` of ``frame`` (those it has) as lists of Python values."""
-    if present is None:
-        present = set(frame.columns)
-    wanted = [name for name in names if name in present]
-    if len(frame) <= _FEW_ROWS and frame.columns.is_unique:
-        blocks = getattr(getattr(frame, "_mgr", None), "blocks", None)
-        if blocks is not None:
-            return _by_block(frame, blocks, wanted)
-    read = column_reader(frame)
-    return {name: _values(read(name)) for name in wanted}
-
-
-#: Frames up to this many rows are read block by block (a few blocks instead of one read
-#: per column: the one-row frames of the online path).
-_FEW_ROWS = 8
-
-
-def _by_block(frame: pd.DataFrame, blocks: Any, wanted: list[str]) -> dict[str, list[Any]]:
-    """:func:`_columns` of a small frame from pandas' blocks: each 2-D numpy block is
-    converted at once (``tolist``: a list per column), an extension block's column alone."""
-    labels = frame.columns.tolist()
-    keep = set(wanted)
-    found: dict[str, list[Any]] = {}
-    for block in blocks:
-        names = [labels[k] for k in block.mgr_locs.as_array.tolist()]
-        if not keep.intersection(names):
-            continue
-        values = block.values
-        if isinstance(values, np.ndarray) and values.ndim == 2:
-            kind = values.dtype.kind
-            for name, column in zip(names, values.tolist(), strict=True):
-                if name in keep:
-                    found[name] = _plain_list(column, kind)
-        else:
-            for name in names:
-                if name in keep:
-                    found[name] = _values(values)
-    return {name: found[name] for name in wanted}
-
-
 def _input_rows(inputs: pd.DataFrame, present: set[str]) -> list[dict[str, Any]]:
     """Per row, the stored inputs (:data:`_STORED` order; Qianhai features with a value)."""
-    others = _columns(inputs, _OTHERS, present)
+    others = plain_columns(inputs, _OTHERS, present)
     block, untyped = numeric_block(inputs, _NUMBERS)
     for name in untyped:
         block[:, _NUMBERS.index(name)] = pd.to_numeric(inputs[name], errors="coerce")
@@ -215,21 +162,6 @@ def _typed_input_rows(inputs: TypedInputs) -> list[dict[str, Any]]:
         {k: v for k, v in row.items() if v is not None or k not in _OPTIONAL}
         for row in inputs.records()
     ]
-
-
-def _values(values: Any) -> list[Any]:
-    """Python scalars (``tolist`` of numpy arrays), NaN as ``None``."""
-    kind = getattr(getattr(values, "dtype", None), "kind", "O")
-    return _plain_list(values.tolist() if hasattr(values, "tolist") else list(values), kind)
-
-
-def _plain_list(values: list[Any], kind: str) -> list[Any]:
-    """``values`` (``tolist`` of an array of dtype kind ``kind``) with NaN as ``None``."""
-    if kind in "biu":  # plain Python ints and bools already
-        return values
-    if kind == "f":
-        return [None if v != v else v for v in values]
-    return [_plain(v) for v in values]
 
 
 def _dumps(data: Mapping[str, Any]) -> str:
@@ -254,7 +186,7 @@ def _rows(decisions: pd.DataFrame, inputs: pd.DataFrame | TypedInputs) -> list[d
         if missing:
             raise DecisionError(f"The inputs lack columns {missing[:5]}.", field="inputs")
         given = _input_rows(inputs, present)
-    read = _columns(decisions, (*OUTCOME_COLUMNS, *_META))
+    read = plain_columns(decisions, (*OUTCOME_COLUMNS, *_META))
     stamps = _stamps(column_reader(decisions)("decided_at"))
     rows = []
     for i in range(len(decisions)):

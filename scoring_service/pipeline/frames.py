@@ -19,7 +19,8 @@ major version), the same frame is built with the public constructor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -33,7 +34,7 @@ except ImportError:  # pragma: no cover - another pandas major version
     BlockManager = None
     make_block = None
 
-__all__ = ["Part", "assemble", "column_reader", "numeric_block"]
+__all__ = ["Part", "assemble", "column_reader", "numeric_block", "plain", "plain_columns"]
 
 #: ``(names, values)``: a 2-D array of shape ``(rows, len(names))`` of one dtype, or a 1-D
 #: array (numpy or pandas extension array, e.g. tz-aware times) for a single name.
@@ -152,3 +153,72 @@ def column_reader(frame: pd.DataFrame) -> Any:
         return get(locate(name))
 
     return read
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready scalar: numpy → Python, NaN → ``None`` (other values as they are)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+#: Frames up to this many rows are read block by block (a few blocks instead of one read
+#: per column: the one-row frames of the online path).
+_FEW_PLAIN = 8
+
+
+def plain_columns(
+    frame: pd.DataFrame, names: Sequence[str], present: Collection[str] | None = None
+) -> dict[str, list[Any]]:
+    """The columns ``names`` of ``frame`` (those it has; ``present``: its column names, when
+    the caller has them) as lists of plain Python values (:func:`plain`)."""
+    if present is None:
+        present = set(frame.columns)
+    wanted = [name for name in names if name in present]
+    if len(frame) <= _FEW_PLAIN and frame.columns.is_unique:
+        blocks = getattr(getattr(frame, "_mgr", None), "blocks", None)
+        if blocks is not None:
+            return _plain_by_block(frame, blocks, wanted)
+    read = column_reader(frame)
+    return {name: _plain_values(read(name)) for name in wanted}
+
+
+def _plain_by_block(frame: pd.DataFrame, blocks: Any, wanted: list[str]) -> dict[str, list[Any]]:
+    """:func:`plain_columns` of a small frame from pandas' blocks: each 2-D numpy block is
+    converted at once (``tolist``: a list per column), an extension block's column alone."""
+    labels = frame.columns.tolist()
+    keep = set(wanted)
+    found: dict[str, list[Any]] = {}
+    for block in blocks:
+        names = [labels[k] for k in block.mgr_locs.as_array.tolist()]
+        if not keep.intersection(names):
+            continue
+        values = block.values
+        if isinstance(values, np.ndarray) and values.ndim == 2:
+            kind = values.dtype.kind
+            for name, column in zip(names, values.tolist(), strict=True):
+                if name in keep:
+                    found[name] = _plain_list(column, kind)
+        else:  # an extension array: 1-D, or 2-D with one row per column (tz-aware times)
+            columns = values if getattr(values, "ndim", 1) == 2 else [values]
+            for name, column in zip(names, columns, strict=True):
+                if name in keep:
+                    found[name] = _plain_values(column)
+    return {name: found[name] for name in wanted}
+
+
+def _plain_values(values: Any) -> list[Any]:
+    """Python scalars (``tolist`` of numpy arrays), NaN as ``None``."""
+    kind = getattr(getattr(values, "dtype", None), "kind", "O")
+    return _plain_list(values.tolist() if hasattr(values, "tolist") else list(values), kind)
+
+
+def _plain_list(values: list[Any], kind: str) -> list[Any]:
+    """``values`` (``tolist`` of an array of dtype kind ``kind``) with NaN as ``None``."""
+    if kind in "biu":  # plain Python ints and bools already
+        return values
+    if kind == "f":
+        return [None if v != v else v for v in values]
+    return [plain(v) for v in values]

@@ -116,7 +116,8 @@ def test_the_store_is_append_only(
 def test_small_and_big_frames_give_the_same_rows(inputs: pd.DataFrame, model: LoadedModel) -> None:
     """Frames of a few rows (the online path) are read block by block, bigger ones column by
     column: every stored row is the same either way (NaN as null, plain Python values)."""
-    from scoring_service.decisions.store import _FEW_ROWS, _rows
+    from scoring_service.decisions.store import _rows
+    from scoring_service.pipeline.frames import _FEW_PLAIN as _FEW_ROWS
 
     many = pd.concat([inputs] * 3, ignore_index=True)
     assert len(many) > _FEW_ROWS

@@ -311,3 +311,25 @@ def test_pass_through_columns_of_rows_are_typed_as_pandas_types_them(values: lis
     assert got.dtype == expected.dtype
     assert got.shape == expected.shape
     pd.testing.assert_series_equal(pd.Series(got), pd.Series(expected))
+
+
+def test_plain_columns_read_small_frames_block_by_block_like_column_by_column(
+    book: pd.DataFrame, context: DecisionContext
+) -> None:
+    """A one-row decisions frame (the online answer) read block by block gives each value
+    as the column-by-column read does: numpy scalars as Python ones, NaN as None, the
+    tz-aware decision time as a Timestamp."""
+    from scoring_service.pipeline.frames import _FEW_PLAIN, column_reader, plain, plain_columns
+
+    decisions = decide(book.head(_FEW_PLAIN + 2), context)
+    decisions["capacity_assets"] = decisions["capacity_assets"].where(decisions.index != 1)
+    read = column_reader(decisions)
+    whole = plain_columns(decisions, decisions.columns)  # more rows: column by column
+    assert whole == {name: [plain(v) for v in read(name).tolist()] for name in decisions}
+    for i in range(3):
+        one = plain_columns(decisions.iloc[[i]], decisions.columns)
+        assert one == {name: [values[i]] for name, values in whole.items()}
+    assert whole["capacity_assets"][1] is None
+    assert isinstance(whole["decided_at"][0], pd.Timestamp)
+    assert type(whole["limit"][0]) is int
+    assert type(whole["escalate"][0]) is bool
