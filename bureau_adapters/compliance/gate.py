@@ -47,7 +47,7 @@ from bureau_adapters.compliance.consent import (
     Consent,
     ConsentRegistry,
 )
-from bureau_adapters.compliance.db import relax_commit, utcnow
+from bureau_adapters.compliance.db import utcnow
 from bureau_adapters.compliance.locks import FileLocks, lock_number, query_lock, sqlite_lock_file
 from bureau_adapters.compliance.store import (
     ReportStore,
@@ -339,10 +339,16 @@ class ComplianceGate:
         connection: sa.Connection,
     ) -> QueryResult:
         code = f"{request.bureau.upper()}_REUSED"
-        if self.relaxed_reuse_audit:  # nothing was sent or billed; see relax_commit
-            relax_commit(connection)
         return self._done(
-            request, subject_key, started, consent, stored, code, ReportSource.REUSED, connection
+            request,
+            subject_key,
+            started,
+            consent,
+            stored,
+            code,
+            ReportSource.REUSED,
+            connection,
+            relaxed=self.relaxed_reuse_audit,  # nothing was sent or billed; see relax_commit
         )
 
     def _locked_fetch(
@@ -431,6 +437,8 @@ class ComplianceGate:
         code: str,
         source: ReportSource,
         connection: sa.Connection | None = None,
+        *,
+        relaxed: bool = False,
     ) -> QueryResult:
         outcome = QueryOutcome.REPORT if stored.has_record else QueryOutcome.NO_RECORD
         entry = self.audit.append(
@@ -446,6 +454,7 @@ class ComplianceGate:
                 store_id=stored.store_id,
             ),
             connection=connection,
+            relaxed=relaxed,
         )
         self._log(request, entry)
         return QueryResult(

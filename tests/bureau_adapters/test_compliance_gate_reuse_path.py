@@ -216,3 +216,49 @@ def test_without_reuse_the_consent_is_still_checked(gate: ComplianceGate) -> Non
     with pytest.raises(ConsentError, match="was revoked"):
         gate.run(_request(allow_reuse=False), fetch)
     assert fetch.calls == 2
+
+
+def _synchronous_commit_after_the_audit_insert(engine: Engine, gate: ComplianceGate) -> list[str]:
+    """The transaction's synchronous_commit (PostgreSQL) or synchronous (SQLite) right after
+    the reuse's audit insert, read on the same connection before the commit."""
+    seen: list[str] = []
+
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO bureau_query_audit"):
+            check = conn.connection.dbapi_connection.cursor()
+            if engine.dialect.name == "postgresql":
+                check.execute("SHOW synchronous_commit")
+            else:
+                check.execute("PRAGMA synchronous")
+            seen.append(str(check.fetchone()[0]))
+            check.close()
+
+    _consent(gate, "301")
+    gate.run(_request(), Fetch())
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        assert gate.run(_request(), Fetch()).reused
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", after)
+    return seen
+
+
+def test_the_relaxed_reuse_commit_is_in_effect_when_the_audit_row_commits(
+    gate: ComplianceGate, engine: Engine
+) -> None:
+    gate.relaxed_reuse_audit = True
+    relaxed = "off" if engine.dialect.name == "postgresql" else "1"  # NORMAL
+    assert _synchronous_commit_after_the_audit_insert(engine, gate) == [relaxed]
+    durable = "on" if engine.dialect.name == "postgresql" else "2"  # FULL
+    with engine.connect() as conn:  # the next transaction is durable again
+        if engine.dialect.name == "postgresql":
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == durable
+        else:
+            assert str(conn.exec_driver_sql("PRAGMA synchronous").scalar()) == durable
+
+
+def test_by_default_the_reuse_audit_row_commits_durably(
+    gate: ComplianceGate, engine: Engine
+) -> None:
+    durable = "on" if engine.dialect.name == "postgresql" else "2"  # FULL
+    assert _synchronous_commit_after_the_audit_insert(engine, gate) == [durable]

@@ -110,7 +110,11 @@ def _statements_of_a_reuse(engine: Engine, gate: ComplianceGate) -> list[str]:
 
 
 def _relaxing(statement: str) -> bool:
-    return statement in ("SET LOCAL synchronous_commit TO OFF", "PRAGMA synchronous=NORMAL")
+    # PostgreSQL: the audit insert itself sets synchronous_commit off for its transaction
+    return statement in ("SET LOCAL synchronous_commit TO OFF", "PRAGMA synchronous=NORMAL") or (
+        statement.startswith("INSERT INTO bureau_query_audit")
+        and "RETURNING bureau_query_audit.audit_id, set_config(" in statement
+    )
 
 
 def test_a_reuse_audit_row_is_committed_durably_by_default(engine: Engine) -> None:
@@ -129,7 +133,7 @@ def test_the_service_gate_relaxes_the_reuse_commit_for_its_transaction_only(
     audit = [i for i, s in enumerate(seen) if s.startswith("INSERT INTO bureau_query_audit")]
     assert relaxed, seen
     assert audit, seen
-    assert relaxed[0] < audit[0], seen
+    assert relaxed[0] <= audit[0], seen  # before it, or the insert itself
     with engine.connect() as conn:  # the pooled connection is back to durable commits
         if engine.dialect.name == "postgresql":
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
