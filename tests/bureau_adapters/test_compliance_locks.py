@@ -99,11 +99,25 @@ def _statements_of_a_reuse(engine: Engine, gate: ComplianceGate) -> list[str]:
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         seen.append(" ".join(statement.split()))
 
-    sa.event.listen(engine, "before_cursor_execute", record)
+    def trace(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.set_trace_callback(lambda statement: record(None, None, statement))
+
+    def untrace(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.set_trace_callback(None)
+
+    # SQLite: what the database runs, statements sent through the driver directly included
+    # (SQLAlchemy's events see only its own); PostgreSQL: SQLAlchemy's statements
+    if engine.dialect.name == "sqlite":
+        events: list[tuple[str, Any]] = [("checkout", trace), ("checkin", untrace)]
+    else:
+        events = [("before_cursor_execute", record)]
+    for name, listener in events:
+        sa.event.listen(engine, name, listener)
     try:
         reused = gate.run(_request(), lambda request, consent: ANSWER)
     finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+        for name, listener in events:
+            sa.event.remove(engine, name, listener)
     assert reused.reused
     assert gate.audit.get("301", reused.audit_id).source is ReportSource.REUSED
     return seen
