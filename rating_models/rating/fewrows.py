@@ -43,7 +43,7 @@ _Plan = tuple[list[tuple[int, NDArray[np.intp]]], Any]
 
 
 class _Unsupported(Exception):
-    """The engine or the frame needs the array engine (raised while preparing or reading)."""
+    """A knockout rule this path does not evaluate (the engine keeps the array engine)."""
 
 
 class _Feature:
