@@ -124,6 +124,8 @@ def _text(values: Any, *, blank_missing: bool = False) -> np.ndarray:
     """A column as an ``object`` array of ``str`` (``fillna("").astype(str)`` when
     ``blank_missing``, else ``astype(str)``), per value for a few rows."""
     if len(values) <= _FEW:
+        if not isinstance(values, np.ndarray):  # e.g. a Categorical: iterating it costs 4x
+            values = np.asarray(values)
         out = np.empty(len(values), dtype=object)
         out[:] = [
             ""
@@ -210,7 +212,8 @@ def decide(
             field="bank_code",
         )
     model = context.model
-    read = model.predict_columns(inputs.frame()).__getitem__  # named arrays, no frame
+    # the model reads features only (no pass-through columns); its answer: named arrays
+    read = model.predict_columns(inputs.frame(kept=False)).__getitem__
     knockout = _text(read("knockout"), blank_missing=True)
     knocked = knockout != ""
     pd_values = np.asarray(read("pd"), dtype=np.float64)

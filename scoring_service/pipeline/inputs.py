@@ -135,16 +135,18 @@ class TypedInputs:
     def __len__(self) -> int:
         return len(self.index)
 
-    def frame(self) -> pd.DataFrame:
-        """The typed input frame (see :func:`input_frame`)."""
+    def frame(self, *, kept: bool = True) -> pd.DataFrame:
+        """The typed input frame (see :func:`input_frame`); without the pass-through columns
+        when not ``kept`` (what a model reads: three blocks instead of six for one row)."""
+        passed = self.kept if kept else {}
         return assemble(
-            [*_TYPED_COLUMNS, *self.kept],
+            [*_TYPED_COLUMNS, *passed],
             self.index,
             [
                 (_STR, self.strings),
                 (_BOOL, self.flags),
                 (_BLOCK, self.numbers),
-                *(([name], values) for name, values in self.kept.items()),
+                *(([name], values) for name, values in passed.items()),
             ],
         )
 

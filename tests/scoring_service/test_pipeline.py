@@ -254,6 +254,15 @@ def test_assembled_frames_equal_the_public_constructor() -> None:
     )
     with pytest.raises(ValueError, match="the parts give"):
         assemble(["a", "z"], index, parts[1:2])
+    with pytest.raises(ValueError, match="the parts give"):  # a bad layout is never remembered
+        assemble(["a", "z"], index, parts[1:2])
+    # frames of one (remembered) layout share nothing a caller can change
+    first, second = assemble(columns, index, parts), assemble(columns, index, parts)
+    first.insert(0, "new", [0, 0])
+    first.columns.name = "renamed"
+    first = first.drop(columns=["b"])
+    pd.testing.assert_frame_equal(second, _fallback(columns, index, parts), check_exact=True)
+    assert second.columns.name is None
 
 
 def test_column_positions_are_remembered_across_assembled_frames() -> None:
