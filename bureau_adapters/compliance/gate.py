@@ -20,8 +20,11 @@ Every bureau client (PBOC, Qianhai) and the scoring service query through
    (:mod:`~bureau_adapters.compliance.locks`: a PostgreSQL advisory lock, a lock file next to
    a SQLite database).
 
-The reuse path is one transaction on one connection: consent read, store read, audit row,
-one commit.
+The reuse path is one transaction on one connection: one statement reads the consents and
+the reusable answer (the answer is used only if the consents pass), then the audit row, one
+commit. Consent is read from the database on every query, never cached, so a revocation or
+an expiry takes effect at the next query. A reused report is decompressed and checked
+against its SHA-256 only when :attr:`QueryResult.content` is first read.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ is always fed). A missing file is the same as ``products: model``.
 >>> plan = QianhaiPlan.from_dict({"qianhai": {"products": "model", "banks": {"303": []}}})
 >>> plan.products("301", lambda: ["land_mu", "qh_b1_dishonest", "qh_score"])
 ('8005', '8036')
->>> plan.products("303", lambda: ["qh_score"])
+>>> plan.products("303", lambda: ["land_mu"])  # a champion reading no qh_* feature
 ()
 >>> plan.reason_for("02")
 '01'
