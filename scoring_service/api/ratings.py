@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
 from fastapi import APIRouter
 from fastapi.responses import Response
 
@@ -13,18 +10,17 @@ from scoring_service.api.deps import BankDep, ServicesDep
 from scoring_service.api.schemas import RatingIn, RatingOut, ScoreIn, ScoreOut
 from scoring_service.api.views import rating_out
 from scoring_service.exceptions import TenantError
-from scoring_service.pipeline import DecisionContext, RatingRequest, decide, gather_inputs
+from scoring_service.pipeline import (
+    DecisionContext,
+    RatingRequest,
+    decide_records,
+    gather_inputs,
+)
 from scoring_service.pipeline.decide import OUTCOME_COLUMNS
-from scoring_service.pipeline.frames import plain_columns
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["ratings"])
-
-
-def _first(frame: pd.DataFrame) -> dict[str, Any]:
-    """The first row of a decisions frame as plain Python values (NaN as None, as stored)."""
-    return {name: values[0] for name, values in plain_columns(frame, frame.columns).items()}
 
 
 def _json(model: RatingOut | ScoreOut) -> Response:
@@ -82,9 +78,9 @@ def create_rating(body: RatingIn, bank: BankDep, services: ServicesDep) -> Respo
     policy = services.policies.get(bank)
     model = services.champions.get(bank)  # before the bureau: no paid query without a model
     inputs = gather_inputs([request], services.bureaus)  # checked once, used as they are
-    decisions = decide(inputs, DecisionContext(bank, policy, model))
+    decisions = decide_records(inputs, DecisionContext(bank, policy, model))  # no frame
     services.decisions.save(decisions, inputs)
-    row = _first(decisions)
+    row = decisions[0]
     return _json(rating_out({c: row[c] for c in OUTCOME_COLUMNS}, row, model.model.reason_catalog))
 
 
@@ -102,7 +98,7 @@ def score(body: ScoreIn, bank: BankDep, services: ServicesDep) -> Response:
         )
     model = services.champions.get(bank)
     rows = [{**body.inputs, "bank_code": bank}]
-    row = _first(decide(rows, DecisionContext(bank, services.policies.get(bank), model)))
+    row = decide_records(rows, DecisionContext(bank, services.policies.get(bank), model))[0]
     out = ScoreOut(
         score=float(row["score"]),
         pd=float(row["pd"]),

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -175,9 +174,11 @@ _META = (
 )  # fmt: skip
 
 
-def _rows(decisions: pd.DataFrame, inputs: pd.DataFrame | TypedInputs) -> list[dict[str, Any]]:
-    """The table rows of ``decisions`` with their ``inputs`` (read column by column; every
-    value a plain Python one before it is written as JSON)."""
+def _rows(
+    decisions: pd.DataFrame | Sequence[Mapping[str, Any]], inputs: pd.DataFrame | TypedInputs
+) -> list[dict[str, Any]]:
+    """The table rows of ``decisions`` (a frame, or its rows as plain values) with their
+    ``inputs`` (every value a plain Python one before it is written as JSON)."""
     if isinstance(inputs, TypedInputs):
         given = _typed_input_rows(inputs)
     else:
@@ -186,39 +187,46 @@ def _rows(decisions: pd.DataFrame, inputs: pd.DataFrame | TypedInputs) -> list[d
         if missing:
             raise DecisionError(f"The inputs lack columns {missing[:5]}.", field="inputs")
         given = _input_rows(inputs, present)
-    read = plain_columns(decisions, (*OUTCOME_COLUMNS, *_META))
-    stamps = _stamps(column_reader(decisions)("decided_at"))
+    if isinstance(decisions, pd.DataFrame):
+        read = plain_columns(decisions, (*OUTCOME_COLUMNS, *_META))
+        stamps = _stamps(column_reader(decisions)("decided_at"))
+        records: list[Mapping[str, Any]] = [
+            dict(zip(read, row, strict=True)) for row in zip(*read.values(), strict=True)
+        ]
+    else:
+        records = list(decisions)
+        stamps = [pd.Timestamp(r["decided_at"]).to_pydatetime() for r in records]
     rows = []
-    for i in range(len(decisions)):
+    for record, stamp, inputs_row in zip(records, stamps, given, strict=True):
 
-        def text(name: str, i: int = i) -> str | None:
-            value = read[name][i] if name in read else None
+        def text(name: str, record: Mapping[str, Any] = record) -> str | None:
+            value = record.get(name)
             return None if value is None else str(value)
 
         rows.append(
             {
-                "decision_id": str(read["decision_id"][i]),
-                "bank_code": str(read["bank_code"][i]),
-                "decided_at": stamps[i],
+                "decision_id": str(record["decision_id"]),
+                "bank_code": str(record["bank_code"]),
+                "decided_at": stamp,
                 "household_id": text("household_id"),
                 "business_ref": text("business_ref"),
-                "model_version": int(read["model_version"][i]),
-                **{name: str(read[name][i]) for name in _LINEAGE_TEXT},
+                "model_version": int(record["model_version"]),
+                **{name: str(record[name]) for name in _LINEAGE_TEXT},
                 "report_ids": text("report_ids") or "",
-                "inputs_json": _dumps(given[i]),
-                "outcome_json": _dumps({c: read[c][i] for c in OUTCOME_COLUMNS}),
+                "inputs_json": _dumps(inputs_row),
+                "outcome_json": _dumps({c: record[c] for c in OUTCOME_COLUMNS}),
                 "schema_version": SCHEMA_VERSION,
             }
         )
     return rows
 
 
-def _stamps(values: Any) -> np.ndarray:
+def _stamps(values: Any) -> list[dt.datetime]:
     """``decided_at`` as Python datetimes (as the column holds them: tz-aware from
     :func:`~scoring_service.pipeline.decide`)."""
     if not isinstance(values, pd.arrays.DatetimeArray):
         values = pd.DatetimeIndex(values).array
-    return values.to_pydatetime()
+    return list(values.to_pydatetime())
 
 
 def _record(row: Any) -> DecisionRecord:
@@ -254,17 +262,21 @@ class DecisionStore:
 
     def save(
         self,
-        decisions: pd.DataFrame,
+        decisions: pd.DataFrame | Sequence[Mapping[str, Any]],
         inputs: pd.DataFrame | TypedInputs,
         *,
         connection: sa.Connection | None = None,
     ) -> int:
-        """Insert the rows of ``decisions`` (from :func:`~scoring_service.pipeline.decide`)
-        with their ``inputs`` (same index; a frame, or the checked inputs decide was given),
-        all or none, durably committed when this returns (in ``connection``'s transaction
-        when given: then the caller commits); returns the row count."""
-        if not decisions.index.equals(inputs.index):
-            raise DecisionError("Decisions and inputs must share one index.", field="inputs")
+        """Insert the rows of ``decisions`` (from :func:`~scoring_service.pipeline.decide`,
+        or its rows from :func:`~scoring_service.pipeline.decide_records`) with their
+        ``inputs`` (same index, or one row each; a frame, or the checked inputs decide was
+        given), all or none, durably committed when this returns (in ``connection``'s
+        transaction when given: then the caller commits); returns the row count."""
+        if isinstance(decisions, pd.DataFrame):
+            if not decisions.index.equals(inputs.index):
+                raise DecisionError("Decisions and inputs must share one index.", field="inputs")
+        elif len(decisions) != len(inputs):
+            raise DecisionError("Decisions and inputs must be one row each.", field="inputs")
         rows = _rows(decisions, inputs)
         if not rows:
             return 0

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from scoring_service.pipeline.decide import OUTCOME_COLUMNS, DecisionContext, decide
+from scoring_service.pipeline.decide import OUTCOME_COLUMNS, DecisionContext, decide, decide_records
 from scoring_service.pipeline.gather import BureauGateway, RatingRequest, gather, gather_inputs
 from scoring_service.pipeline.inputs import (
     BUREAU_COLUMNS,
@@ -40,6 +40,7 @@ __all__ = [
     "RatingRequest",
     "TypedInputs",
     "decide",
+    "decide_records",
     "gather",
     "gather_inputs",
     "input_frame",

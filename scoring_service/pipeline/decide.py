@@ -20,7 +20,7 @@ from bureau_adapters.qianhai.feature_specs import CATALOG_VERSION as QH_CATALOG_
 from credit_limit import EffectivePolicy, limit_columns
 from model_registry.serving import LoadedModel
 from scoring_service.exceptions import InputError
-from scoring_service.pipeline.frames import Part, assemble
+from scoring_service.pipeline.frames import Part, assemble, plain_parts
 from scoring_service.pipeline.inputs import (
     QIANHAI_COLUMNS,
     SURVEY_COLUMNS,
@@ -29,7 +29,7 @@ from scoring_service.pipeline.inputs import (
     typed_inputs,
 )
 
-__all__ = ["OUTCOME_COLUMNS", "DecisionContext", "catalog_versions", "decide"]
+__all__ = ["OUTCOME_COLUMNS", "DecisionContext", "catalog_versions", "decide", "decide_records"]
 
 #: Columns that make up the decision itself (compared by replay).
 OUTCOME_COLUMNS: tuple[str, ...] = (
@@ -204,13 +204,43 @@ def decide(
         ``pboc-features/1+qh-features/1`` when the row holds a Qianhai feature value),
         ``inputs_hash`` and ``decided_at``.
     """
+    inputs = _checked(frame, context)
+    columns, parts = _decision_parts(inputs, context)
+    n = len(inputs)
+    stamp = np.full(1, pd.Timestamp(context.decided_at))  # the dtype pandas infers, once
+    decided_at: Any = pd.DatetimeIndex(stamp).repeat(n).array if n else stamp[:0]
+    return assemble([*columns, "decided_at"], inputs.index, [*parts, (("decided_at",), decided_at)])
+
+
+def decide_records(
+    frame: pd.DataFrame | Sequence[Mapping[str, Any]] | TypedInputs, context: DecisionContext
+) -> list[dict[str, Any]]:
+    """:func:`decide`'s rows as plain Python values (the online path: a few rows, no frame
+    built and read back): the same computation, each row ``{column: value}`` as
+    :func:`~scoring_service.pipeline.frames.plain_columns` reads the frame (numpy scalars as
+    Python ones, NaN as ``None``, ``decided_at`` a tz-aware :class:`pandas.Timestamp`)."""
+    inputs = _checked(frame, context)
+    columns, parts = _decision_parts(inputs, context)
+    values = plain_parts(parts)
+    stamp = pd.Timestamp(context.decided_at)
+    by_row = zip(*(values[c] for c in columns), strict=True)
+    return [{**dict(zip(columns, row, strict=True)), "decided_at": stamp} for row in by_row]
+
+
+def _checked(
+    frame: pd.DataFrame | Sequence[Mapping[str, Any]] | TypedInputs, context: DecisionContext
+) -> TypedInputs:
     inputs = frame if isinstance(frame, TypedInputs) else typed_inputs(frame, keep=_PASS_THROUGH)
-    bank = inputs.strings[:, 0]
-    if not (bank == context.bank_code).all():
+    if not (inputs.strings[:, 0] == context.bank_code).all():
         raise InputError(
             f"Every row must belong to bank {context.bank_code}; the frame holds others.",
             field="bank_code",
         )
+    return inputs
+
+
+def _decision_parts(inputs: TypedInputs, context: DecisionContext) -> tuple[list[str], list[Part]]:
+    """Every decision column but ``decided_at`` (names in order, and the typed parts)."""
     model = context.model
     # the model reads features only (no pass-through columns); its answer: named arrays
     read = model.predict_columns(inputs.frame(kept=False)).__getitem__
@@ -233,7 +263,7 @@ def decide(
     )
     texts = {
         "decision_id": _decision_ids(n),
-        "bank_code": bank,
+        "bank_code": inputs.strings[:, 0],
         "model_grade": _text(read("grade")),
         "grade": _text(grade),
         "knockout": knockout,
@@ -254,8 +284,6 @@ def decide(
     numbers[:, 1] = pd_values
     for j, name in enumerate(_TERMS):
         numbers[:, 2 + j] = np.asarray(terms(name), dtype=np.float64)
-    stamp = np.full(1, pd.Timestamp(context.decided_at))  # the dtype pandas infers, once
-    decided_at: Any = pd.DatetimeIndex(stamp).repeat(n).array if n else stamp[:0]
     columns = [
         "decision_id",
         "bank_code",
@@ -263,7 +291,6 @@ def decide(
         *OUTCOME_COLUMNS,
         *_LINEAGE_COLUMNS,
         "inputs_hash",
-        "decided_at",
     ]
     parts: list[Part] = [
         (list(texts), _object_block(list(texts.values()), n)),
@@ -276,9 +303,8 @@ def decide(
                 [np.asarray(terms("limit"), dtype=np.int64), np.full(n, lineage[1], dtype=np.int64)]
             ),
         ),
-        (("decided_at",), decided_at),
     ]
-    return assemble(columns, inputs.index, parts)
+    return columns, parts
 
 
 def _repeat(value: str, n: int) -> np.ndarray:

@@ -34,7 +34,15 @@ except ImportError:  # pragma: no cover - another pandas major version
     BlockManager = None
     make_block = None
 
-__all__ = ["Part", "assemble", "column_reader", "numeric_block", "plain", "plain_columns"]
+__all__ = [
+    "Part",
+    "assemble",
+    "column_reader",
+    "numeric_block",
+    "plain",
+    "plain_columns",
+    "plain_parts",
+]
 
 #: ``(names, values)``: a 2-D array of shape ``(rows, len(names))`` of one dtype, or a 1-D
 #: array (numpy or pandas extension array, e.g. tz-aware times) for a single name.
@@ -197,6 +205,20 @@ def plain_columns(
             return _plain_by_block(frame, blocks, wanted)
     read = column_reader(frame)
     return {name: _plain_values(read(name)) for name in wanted}
+
+
+def plain_parts(parts: Sequence[Part]) -> dict[str, list[Any]]:
+    """Each column of ``parts`` (see :func:`assemble`) as a list of plain Python values:
+    what :func:`plain_columns` reads from the frame they assemble, without building it."""
+    out: dict[str, list[Any]] = {}
+    for names, values in parts:
+        if getattr(values, "ndim", 1) == 2:
+            kind = values.dtype.kind
+            for name, column in zip(names, values.T.tolist(), strict=True):
+                out[name] = _plain_list(column, kind)
+        else:
+            out[names[0]] = _plain_values(values)
+    return out
 
 
 def _plain_by_block(frame: pd.DataFrame, blocks: Any, wanted: list[str]) -> dict[str, list[Any]]:

@@ -220,3 +220,27 @@ def test_checked_inputs_store_what_their_frame_stores(
     outcome = decide(frame, DecisionContext("301", load_policy("301", CONFIG), model))
     columns = [c for c in decisions.columns if c not in ("decision_id", "decided_at")]
     pd.testing.assert_frame_equal(decisions[columns], outcome[columns])
+
+
+def test_decision_records_are_stored_as_their_frame_is(
+    store: DecisionStore, inputs: pd.DataFrame, model: LoadedModel
+) -> None:
+    """The online path saves decide_records' rows: the stored row is the one the decisions
+    frame gives (same decision, same inputs JSON, same time), and it replays identically."""
+    from scoring_service.decisions.store import _rows
+    from scoring_service.pipeline import decide_records, typed_inputs
+
+    context = DecisionContext("301", load_policy("301", CONFIG), model)
+    rows = inputs.head(2).to_dict("records")
+    checked = typed_inputs(rows, keep=("household_id", "business_ref", "report_ids"))
+    records = decide_records(checked, context)
+    frame = decide(checked, context)
+    frame["decision_id"] = [r["decision_id"] for r in records]  # ids are new on each call
+    assert _rows(records, checked) == _rows(frame, checked)
+    with pytest.raises(DecisionError, match="one row each"):
+        store.save(records[:1], checked)
+    assert store.save(records, checked) == 2
+    record = store.get("301", records[1]["decision_id"])
+    assert record.decided_at == records[1]["decided_at"].to_pydatetime()
+    result = replay(record, load_model=lambda n, v: model, policy=load_policy("301", CONFIG))
+    assert result.identical, result.to_dict()

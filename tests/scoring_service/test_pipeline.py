@@ -342,3 +342,48 @@ def test_plain_columns_read_small_frames_block_by_block_like_column_by_column(
     assert isinstance(whole["decided_at"][0], pd.Timestamp)
     assert type(whole["limit"][0]) is int
     assert type(whole["escalate"][0]) is bool
+
+
+def test_decision_records_are_the_decision_frames_rows(
+    book: pd.DataFrame, context: DecisionContext
+) -> None:
+    """The online path's rows (no frame) hold exactly what the frame of the same decisions
+    holds, read as plain values: one row and a few, with a NaN limit term and Qianhai
+    values on one row."""
+    from scoring_service.pipeline import decide_records, typed_inputs
+    from scoring_service.pipeline.frames import plain_columns
+
+    rows = book.head(5).to_dict("records")
+    rows[2] |= {"qh_b1_dishonest": 1.0, "qh_score": 580.0, "household_id": "H-2"}
+    checked = typed_inputs(rows, keep=("household_id", "business_ref", "report_ids"))
+    for some in (checked, typed_inputs(rows[:1])):
+        frame = decide(some, context)
+        records = decide_records(some, context)
+        read = plain_columns(frame, frame.columns)
+        expected = [dict(zip(read, row, strict=True)) for row in zip(*read.values(), strict=True)]
+        assert len(records) == len(expected)
+        for got, want in zip(records, expected, strict=True):
+            assert list(got) == list(want)  # the frame's column order
+            assert got["decision_id"] != want["decision_id"]  # new ids each call
+            assert {k: v for k, v in got.items() if k != "decision_id"} == {
+                k: v for k, v in want.items() if k != "decision_id"
+            }
+            assert isinstance(got["decided_at"], pd.Timestamp)
+
+
+def test_plain_parts_read_what_plain_columns_read_of_the_assembled_frame() -> None:
+    from scoring_service.pipeline.frames import assemble, plain_columns, plain_parts
+
+    index = pd.RangeIndex(2)
+    parts = [
+        (["b", "d"], np.array([[1.5, 2.0], [3.0, np.nan]])),
+        (["a"], np.array(["x", None], dtype=object)),
+        (["c", "e"], np.array([[1, 2], [3, 4]], dtype=np.int64)),
+        (["f"], np.array([True, False])),
+        (["g"], np.array([np.float32(0.5), np.int64(3)], dtype=object)),
+    ]
+    columns = ["a", "b", "c", "d", "e", "f", "g"]
+    got = plain_parts(parts)
+    assert got == plain_columns(assemble(columns, index, parts), columns)
+    assert got["d"] == [2.0, None]
+    assert [type(v) for v in got["g"]] == [float, int]
