@@ -270,8 +270,9 @@ class Services:
         elif qianhai is None and QianhaiSettings().base_url:
             qianhai = QianhaiClient.from_env(gate=pboc.gate)
 
-        def model_columns(bank_code: str) -> list[str]:
-            return list(champions.get(bank_code).model.input_columns)
+        def model_columns(bank_code: str) -> Sequence[str]:
+            # the champion's own list, not a copy: the plan only reads it (twice a rating)
+            return champions.get(bank_code).model.input_columns
 
         return cls(
             settings=settings,

@@ -145,13 +145,14 @@ class BureauGateway:
             bank_code, (lambda: columns(bank_code)) if columns is not None else _no_columns
         )
 
-    def qianhai_ready(self, request: RatingRequest) -> None:
+    def qianhai_ready(self, request: RatingRequest) -> tuple[str, ...]:
         """Refuse early what would fail the Qianhai step after PBOC was paid for: Qianhai not
         configured, an unmapped query reason, an ID type Qianhai does not take, no valid
-        Qianhai consent (the refusal is audited by the gate, as always; nothing is sent)."""
+        Qianhai consent (the refusal is audited by the gate, as always; nothing is sent).
+        Returns the products the request will query (for :meth:`qianhai_features`)."""
         products = self.qianhai_products(request.bank_code)
         if not products:
-            return
+            return products
         client = self._qianhai_client(request, products)
         _qianhai_subject(request.subject)  # an ID type Qianhai does not take: InputError
         reason = self._qianhai_reason(request)
@@ -168,6 +169,7 @@ class BureauGateway:
             # and raises its own ConsentError. If the consent became valid in between, the
             # query ran and its answer is stored (reused below): no stale refusal after that.
             self._qianhai_run(client, request, products[0])
+        return products
 
     def _qianhai_client(self, request: RatingRequest, products: Sequence[str]) -> QianhaiClient:
         if self.qianhai is None:
@@ -196,10 +198,15 @@ class BureauGateway:
             consent_id=request.qianhai_consent_id,
         )
 
-    def qianhai_features(self, request: RatingRequest) -> tuple[dict[str, Any], list[str]]:
+    def qianhai_features(
+        self, request: RatingRequest, products: Sequence[str] | None = None
+    ) -> tuple[dict[str, Any], list[str]]:
         """The ``qh_*`` features of the request's subject (empty when the bank's plan names
-        no product) and the report ids (``qianhai:<product>:<transNo>@<store id>``)."""
-        products = self.qianhai_products(request.bank_code)
+        no product) and the report ids (``qianhai:<product>:<transNo>@<store id>``);
+        ``products`` as :meth:`qianhai_ready` answered for the request (default: the plan's
+        now)."""
+        if products is None:
+            products = self.qianhai_products(request.bank_code)
         if not products:
             return {}, []
         client = self._qianhai_client(request, products)
@@ -295,9 +302,9 @@ def gather_inputs(requests: Sequence[RatingRequest], bureaus: BureauGateway) -> 
     """
     rows = []
     for request in requests:
-        bureaus.qianhai_ready(request)  # before PBOC is paid for
+        products = bureaus.qianhai_ready(request)  # before PBOC is paid for
         features, result = bureaus.pboc_features(request)
-        qh, qh_ids = bureaus.qianhai_features(request)
+        qh, qh_ids = bureaus.qianhai_features(request, products)
         report_ids = ";".join(
             [f"pboc:{result.report_id or 'no_record'}@{result.store_id}", *qh_ids]
         )

@@ -248,3 +248,22 @@ def test_missing_qianhai_consent_is_refused_naming_it(env: Env) -> None:
 def test_readyz_reports_the_qianhai_endpoint(env: Env) -> None:
     assert env.services.bureaus_health()["qianhai"] == {"ok": True, "error": None}
     assert env.services.bureau_ok() == (True, None)
+
+
+def test_a_rating_reads_the_plan_once(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The products checked before PBOC is paid for are the products queried after it: the
+    plan (and the champion's columns) is read once per rating."""
+    read = env.services.bureaus.model_columns
+    assert read is not None
+    calls: list[str] = []
+
+    def counted(bank_code: str) -> Any:
+        calls.append(bank_code)
+        return read(bank_code)
+
+    monkeypatch.setattr(env.services.bureaus, "model_columns", counted)
+    row = env.households.iloc[5]  # a household no other test sets a scenario for
+    env.consents(row)
+    response = env.post(rating_body(row, business_ref="APP-plan-once"))
+    assert response.status_code == 200, response.text
+    assert calls == [BANK]
