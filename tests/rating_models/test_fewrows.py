@@ -26,6 +26,7 @@ from rating_models.rating.pipeline import RatingSetup
 from rating_models.rating.reasons import ReasonCatalog, ReasonText
 from rating_models.scorecard.scaling import Scaling
 from rating_models.scorecard.spec import FeatureScore, ScorecardSpec
+from tests.rating_models.test_fastpath_invariance import EXPERT
 
 N_NUMERIC = 10
 EDGES = [[0.5 * (j + 1), 3.3 + j, 10.0 / (j + 1) + 7.1] for j in range(N_NUMERIC)]
@@ -203,41 +204,10 @@ def test_other_column_types_give_the_same_values(change: Any) -> None:
 
 
 def test_engines_the_path_does_not_cover_keep_the_array_engine() -> None:
-    from rating_models.expert import ExpertCard
-
     rule = KnockoutRule("K09", "crop_listed", "crop", "in", ["tea"])
     engine = RatingEngine(RatingSetup(SCALE, knockouts=(rule,)), statistical=STAT)
     assert engine._few is None
-    card = ExpertCard.from_dict(
-        {
-            "schema_version": 1,
-            "name": "mini",
-            "version": "1",
-            "zh": "示例",
-            "total": 10,
-            "pd_calibration": {"intercept": 1.3, "slope": -0.37, "source": "test"},
-            "blocks": [
-                {
-                    "id": "basics",
-                    "zh": "基本",
-                    "en": "Basics",
-                    "points": 10,
-                    "range": [5, 15],
-                    "indicators": [
-                        {
-                            "id": "x0",
-                            "zh": "甲",
-                            "en": "A",
-                            "input": {"column": "x0"},
-                            "bands": [{"below": 2, "points": 3}, {"points": 10}],
-                            "missing": 0,
-                        }
-                    ],
-                }
-            ],
-        }
-    )
-    both_cards = RatingEngine(RatingSetup(SCALE, mode="blend"), statistical=STAT, expert=card)
+    both_cards = RatingEngine(RatingSetup(SCALE, mode="blend"), statistical=STAT, expert=EXPERT)
     assert both_cards._few is None
 
 
