@@ -6,6 +6,12 @@ Two stages, so the batch re-rating job can skip bureau I/O when features are pre
     decide(frame, context)      champion → knockouts → grade → limit → decision rows (pure)
 
 ``rate(requests, bureaus, context) == decide(gather(requests, bureaus), context)``.
+
+The online routes use the same two stages without the frames around them:
+:func:`gather_inputs` gives the checked inputs (:class:`TypedInputs`), which :func:`decide`
+and :func:`decide_records` take as they are (not checked again), and :func:`decide_records`
+gives :func:`decide`'s rows as plain Python values (what the decision store writes and the
+answer reads): the same computation, one row at a time.
 """
 
 from __future__ import annotations
