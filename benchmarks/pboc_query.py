@@ -16,7 +16,10 @@ the local PostgreSQL when it answers.
 
 ``--peer-tree DIR`` also times the ``reused`` path of another checkout of the code (e.g.
 ``git archive <commit> | tar -x -C DIR``) in a subprocess against the same simulator and
-subjects, interleaved repeat by repeat with this tree's: a before/after in one run.
+subjects, interleaved repeat by repeat with this tree's: a before/after in one run. The same
+subprocess script also runs on this tree (the two trees taking turns, each on a fresh
+database), so both are timed alike, in wall and CPU (``process_time``) ms per call: the
+in-process ``reused`` row follows the ``fresh`` calls in a process that has done much more.
 
 ``--first-query`` instead times the first-query path of the compliance gate without the
 bureau (an in-process fetch: consent check, reuse lookups, cross-process lock, report
@@ -209,17 +212,19 @@ for i in ids:
         signed_on=today - dt.timedelta(days=1), valid_until=today + dt.timedelta(days=2),
         document_sha256="0" * 64, recorded_by="bench")
     client.query("301", Subject("张三", "10", i), "02", "op", "LN-1")
-out = []
+out, cpu = [], []
 for i in ids:
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     assert client.query("301", Subject("张三", "10", i), "02", "op", "LN-2").reused
     out.append(time.perf_counter() - started)
-print(json.dumps(statistics.median(out)))
+    cpu.append(time.process_time() - cpu_started)
+print(json.dumps([statistics.median(out), statistics.median(cpu)]))
 """
 
 
-def _peer_reused(peer: Path, engine: Engine, endpoint: str, ids: list[str]) -> float:
-    """Median reused-path latency of the peer checkout on ``engine``'s database."""
+def _peer_reused(peer: Path, engine: Engine, endpoint: str, ids: list[str]) -> tuple[float, float]:
+    """Median reused-path wall and CPU seconds per call of the checkout ``peer`` (a
+    subprocess) on ``engine``'s database."""
     import json
     import subprocess
     import sys
@@ -234,7 +239,8 @@ def _peer_reused(peer: Path, engine: Engine, endpoint: str, ids: list[str]) -> f
         [sys.executable, "-c", _PEER, url, endpoint, schema, ",".join(ids)],
         capture_output=True, text=True, env=env, cwd=peer, check=True, timeout=600,
     )  # fmt: skip
-    return float(json.loads(done.stdout.strip().splitlines()[-1]))
+    wall, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(wall), float(cpu)
 
 
 #: First-query CPU per call in one tree: only APIs every compared version has.
@@ -339,6 +345,11 @@ def _replace_section(path: Path, section: str) -> str:
     return head.rstrip("\n") + "\n\n" + section + ("\n" + after if after else "")
 
 
+_ROOT = Path(__file__).resolve().parents[1]
+#: prefix of the results of the reused path run by the subprocess script in either tree
+_SUB = "subprocess: "
+
+
 def run(calls: int, repeats: int, peer: Path | None = None) -> dict[str, list[float]]:
     ids = _ids(calls)
     results: dict[str, list[float]] = {}
@@ -361,10 +372,16 @@ def run(calls: int, repeats: int, peer: Path | None = None) -> dict[str, list[fl
                         )
                     if peer is None:
                         continue
-                    with _backends(tmp, repeat + 1000)[backend]() as engine:
-                        results.setdefault(f"peer tree: client reused, {backend}", []).append(
-                            _peer_reused(peer, engine, sim.endpoint, ids)
-                        )
+                    trees = [("peer tree", peer, 1000), ("this tree", _ROOT, 2000)]
+                    for label, tree, offset in trees[:: 1 if repeat % 2 == 0 else -1]:
+                        with _backends(tmp, repeat + offset)[backend]() as engine:
+                            wall, cpu = _peer_reused(tree, engine, sim.endpoint, ids)
+                        if label == "peer tree":
+                            results.setdefault(f"peer tree: client reused, {backend}", []).append(
+                                wall
+                            )
+                        results.setdefault(f"{_SUB}{label}, {backend}: wall", []).append(wall)
+                        results.setdefault(f"{_SUB}{label}, {backend}: CPU", []).append(cpu)
     return results
 
 
@@ -385,14 +402,33 @@ def report(
         "check, stored report read and SHA-256-verified, audit row: one transaction on one",
         "connection whose commit does not wait for the log flush (the rating's durable decision",
         "commit flushes it). `peer tree` = the same reused path in the checkout named by",
-        "--peer-tree, run in a subprocess right after this tree's, on a fresh database.",
+        "--peer-tree, run in a subprocess after this tree's in-process calls, on a fresh database.",
         "",
         "| path | median ms / call | calls / s | ratio to bare zeep |",
         "|---|---:|---:|---:|",
     ]
     for name, values in results.items():
+        if name.startswith(_SUB):
+            continue
         value = statistics.median(values)
         lines.append(f"| {name} | {value * 1000:.2f} | {1 / value:,.0f} | {value / floor:.2f} |")
+    sub = {k.removeprefix(_SUB): v for k, v in results.items() if k.startswith(_SUB)}
+    if sub:
+        lines += [
+            "",
+            "The reused path run by the same subprocess script in each tree (trees taking turns,",
+            "each on a fresh database; CPU = the client process's `process_time`, not the",
+            "PostgreSQL server's): per repeat the median per call, then median (min-max) over",
+            "repeats.",
+            "",
+            "| tree, store: time | median ms / call | min | max |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, values in sorted(sub.items(), key=lambda kv: kv[0].split(", ")[1]):
+            lines.append(
+                f"| {name} | {statistics.median(values) * 1000:.3f} | "
+                f"{min(values) * 1000:.3f} | {max(values) * 1000:.3f} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -19,7 +19,10 @@ service's model: 44 features, 3 knockouts, 4 reasons) at this commit and at ``RE
 tree unpacked by ``git archive``), on the same model JSON and the same typed input frame
 written to parquet, in child processes that take turns (before, after, before, after, ...):
 one-row latency over ``--repeats`` one-row frames (wall and CPU per call) and the
-``--rows`` frame (wall and CPU, median of ``--big-repeats``).
+``--rows`` frame (wall and CPU, median of ``--big-repeats``). Where the tree has
+``RatingModel.predict_columns`` (the same columns as named arrays, what the service's
+``decide`` reads), each one-row ``predict`` is followed by a timed ``predict_columns`` of
+the same frame, reported in a second table.
 
     .venv/bin/python benchmarks/registry_predict.py --champion-before 2ff174d --rounds 2
 """
@@ -95,28 +98,42 @@ def champion_child(workdir: Path, repeats: int, big_repeats: int) -> dict[str, f
     model = RatingModel.from_dict(json.loads((workdir / "model.json").read_text("utf-8")))
     big = pd.read_parquet(workdir / "big.parquet")
     rows = [big.iloc[[i]] for i in range(min(repeats, 200))]
+    # predict_columns (predict's columns as named arrays, what decide reads) is absent before
+    # 5db1a68; where present it is timed on the same rows, each call right after predict's
+    columns = getattr(model, "predict_columns", None)
     for r in rows:
         model.predict(r)  # warm-up
-    wall, cpu = [], []
+        if columns is not None:
+            columns(r)
+    wall, cpu, cols_wall, cols_cpu = [], [], [], []
     for _ in range(max(1, repeats // len(rows))):
         for r in rows:
             t0, c0 = time.perf_counter(), time.process_time()
             model.predict(r)
             wall.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
+            if columns is not None:
+                t0, c0 = time.perf_counter(), time.process_time()
+                columns(r)
+                cols_wall.append(time.perf_counter() - t0)
+                cols_cpu.append(time.process_time() - c0)
     big_wall, big_cpu = [], []
     for _ in range(big_repeats):
         t0, c0 = time.perf_counter(), time.process_time()
         model.predict(big)
         big_wall.append(time.perf_counter() - t0)
         big_cpu.append(time.process_time() - c0)
-    return {
+    out = {
         "one_wall_ms": statistics.median(wall) * 1e3,
         "one_cpu_ms": statistics.median(cpu) * 1e3,
         "big_wall_s": statistics.median(big_wall),
         "big_cpu_s": statistics.median(big_cpu),
         "load": os.getloadavg()[0],
     }
+    if cols_cpu:
+        out["cols_wall_ms"] = statistics.median(cols_wall) * 1e3
+        out["cols_cpu_ms"] = statistics.median(cols_cpu) * 1e3
+    return out
 
 
 def champion_compare(args: argparse.Namespace) -> None:
@@ -169,6 +186,17 @@ def champion_compare(args: argparse.Namespace) -> None:
             f"| {label} | {med['one_wall_ms']:.3f} | {med['one_cpu_ms']:.3f} | "
             f"{med['big_wall_s']:.2f} | {med['big_cpu_s']:.2f} | {med['load']:.1f} |"
         )
+    if any("cols_cpu_ms" in r for runs in results.values() for r in runs):
+        print("\n`RatingModel.predict_columns` on the same one-row frames (after each predict):")
+        print("| code | 1 row wall (ms) | 1 row CPU (ms) |")
+        print("|---|---|---|")
+        for label, runs in results.items():
+            if "cols_cpu_ms" not in runs[0]:
+                print(f"| {label} | - | - (no predict_columns) |")
+                continue
+            wall = statistics.median(r["cols_wall_ms"] for r in runs)
+            cpu = statistics.median(r["cols_cpu_ms"] for r in runs)
+            print(f"| {label} | {wall:.3f} | {cpu:.3f} |")
 
 
 def main() -> None:
@@ -242,9 +270,9 @@ def main() -> None:
           f"big median of {args.big_repeats}\n")  # fmt: skip
     print(f"| path | 1 row p50 (ms) | vs bare | {args.rows:,} rows (s) | rows/s | vs bare |")
     print("|---|---|---|---|---|---|")
-    for label, ms, seconds, rate in rows:
+    for label, ms, run_seconds, rate in rows:
         print(
-            f"| {label} | {ms:.3f} | {ms / base_latency:.1f}x | {seconds:.2f} | "
+            f"| {label} | {ms:.3f} | {ms / base_latency:.1f}x | {run_seconds:.2f} | "
             f"{rate:,.0f} | {base_rate / rate:.1f}x slower |"
         )
 
