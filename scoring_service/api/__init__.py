@@ -8,6 +8,7 @@ to that bank. Errors are ``application/problem+json`` (:mod:`scoring_service.api
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,9 +41,16 @@ def create_app(settings: NongxinSettings, *, services: Services | None = None) -
         # which also imports anyio's thread machinery now rather than in a worker's first
         # request (and reads the banks off the event loop)
         await run_in_threadpool(built.start)
+        # What start-up loaded (modules, the champion, the caches) lives as long as the
+        # worker: out of the collector's generations, a full collection scans only what
+        # requests left behind (over the ~450k start-up objects it took about 0.2 s, a
+        # stall of every request in flight). Given back at shutdown.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             if owned:
                 built.close()
             else:

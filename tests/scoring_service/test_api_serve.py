@@ -80,3 +80,29 @@ def test_an_idle_kept_alive_connection_is_not_closed_under_the_client(served: in
         assert _get(conn, "/healthz").startswith(b"HTTP/1.1 200")
         time.sleep(6.0)  # longer than uvicorn's default keep-alive
         assert _get(conn, "/healthz").startswith(b"HTTP/1.1 200")
+
+
+def test_start_up_objects_stay_out_of_the_collector_while_the_app_serves() -> None:
+    """A served app freezes what start-up loaded (a full collection then scans only what
+    requests leave behind) and gives it back to the collector when it stops."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from scoring_service.api import create_app
+    from scoring_service.settings import NongxinSettings
+
+    class Champions:
+        def stop(self) -> None:
+            pass
+
+    class Started:
+        champions = Champions()
+
+        def start(self) -> None:
+            pass
+
+    app = create_app(NongxinSettings(), services=Started())  # type: ignore[arg-type]
+    with TestClient(app):
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
