@@ -87,9 +87,8 @@ def test_start_up_objects_stay_out_of_the_collector_while_the_app_serves() -> No
     requests leave behind) and gives it back to the collector when it stops."""
     import gc
 
-    from fastapi.testclient import TestClient
-
     from scoring_service.api import create_app
+    from scoring_service.api.testing import serve_in_thread
     from scoring_service.settings import NongxinSettings
 
     class Champions:
@@ -103,6 +102,6 @@ def test_start_up_objects_stay_out_of_the_collector_while_the_app_serves() -> No
             pass
 
     app = create_app(NongxinSettings(), services=Started())  # type: ignore[arg-type]
-    with TestClient(app):
+    with serve_in_thread(app):
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
