@@ -571,7 +571,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"{results['probe']} at the start of this run, lower is faster). Open loop: request "
         f"i is sent at start + i/{args.rate:g} s whatever the answers, latency counted from "
         "that time, at most 64 in flight (a request due beyond that is shed and counted as an "
-        "error).",
+        "error); the client process's collector is held off the schedule (its set-up objects "
+        "frozen for the run).",
         "",
         "Command: `MLFLOW_DISABLE_TELEMETRY=true .venv/bin/python benchmarks/service_load.py "
         f"--households {args.households} --seconds {args.seconds} --rate {args.rate:g}`",
