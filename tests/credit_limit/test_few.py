@@ -159,6 +159,17 @@ def test_random_books_equal_the_array_engine(random_frame: Any) -> None:
     assert {"knockout", "grade_no_credit", "product_not_offered", "assets", "need"} <= seen
 
 
+def _one_household(amount: float) -> dict[str, Any]:
+    """One household as named arrays: every number ``amount``, grade B, pure credit."""
+    columns: dict[str, Any] = {name: np.array([amount]) for name in NUMERIC}
+    return columns | {
+        "grade": np.array(["B"], dtype=object),
+        "product": np.array(["pure_credit"], dtype=object),
+        "credit_village_status": np.array(["ordinary"], dtype=object),
+        "main_crop": np.array(["grain"], dtype=object),
+    }
+
+
 def test_one_household_takes_the_python_path(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     real = engine_module.few_rows
@@ -168,13 +179,7 @@ def test_one_household_takes_the_python_path(monkeypatch: pytest.MonkeyPatch) ->
         return real(columns, tables, n)
 
     monkeypatch.setattr(engine_module, "few_rows", spy)
-    columns = {name: np.array([1000.0]) for name in NUMERIC}
-    columns |= {
-        "grade": np.array(["B"], dtype=object),
-        "product": np.array(["pure_credit"], dtype=object),
-        "credit_village_status": np.array(["ordinary"], dtype=object),
-        "main_crop": np.array(["grain"], dtype=object),
-    }
+    columns = _one_household(1000.0)
     out = limit_columns(columns, SAMPLES["301"])
     assert calls == [1]
     same(out, array_engine(columns, SAMPLES["301"]))
@@ -201,13 +206,7 @@ BAD: list[tuple[str, Any]] = [
 
 @pytest.mark.parametrize(("name", "value"), BAD)
 def test_refused_inputs_raise_the_array_engines_error(name: str, value: Any) -> None:
-    columns = {name: np.array([5000.0]) for name in NUMERIC}
-    columns |= {
-        "grade": np.array(["B"], dtype=object),
-        "product": np.array(["pure_credit"], dtype=object),
-        "credit_village_status": np.array(["ordinary"], dtype=object),
-        "main_crop": np.array(["grain"], dtype=object),
-    }
+    columns = _one_household(5000.0)
     columns[name] = value
     policy = SAMPLES["302"]
     try:
