@@ -224,7 +224,7 @@ def decide_records(
     values = plain_parts(parts)
     stamp = pd.Timestamp(context.decided_at)
     by_row = zip(*(values[c] for c in columns), strict=True)
-    return [{**dict(zip(columns, row, strict=True)), "decided_at": stamp} for row in by_row]
+    return [dict(zip(columns, row, strict=True), decided_at=stamp) for row in by_row]
 
 
 def _checked(

@@ -199,14 +199,11 @@ class BureauGateway:
         )
 
     def qianhai_features(
-        self, request: RatingRequest, products: Sequence[str] | None = None
+        self, request: RatingRequest, products: Sequence[str]
     ) -> tuple[dict[str, Any], list[str]]:
-        """The ``qh_*`` features of the request's subject (empty when the bank's plan names
-        no product) and the report ids (``qianhai:<product>:<transNo>@<store id>``);
-        ``products`` as :meth:`qianhai_ready` answered for the request (default: the plan's
-        now)."""
-        if products is None:
-            products = self.qianhai_products(request.bank_code)
+        """The ``qh_*`` features of the request's subject from ``products`` (what
+        :meth:`qianhai_ready` answered for it; none when the bank's plan names no product)
+        and the report ids (``qianhai:<product>:<transNo>@<store id>``)."""
         if not products:
             return {}, []
         client = self._qianhai_client(request, products)
